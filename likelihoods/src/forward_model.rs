@@ -1,0 +1,154 @@
+//! The forward-model interface shared by the simulator and the emulator.
+
+use crate::error::ModelError;
+
+/// A deterministic map from parameters `theta` to a signal on a fixed grid.
+///
+/// For the global 21-cm signal the grid is redshift (`grid()` holds z, high to low or low to
+/// high as the model documents) and the output is the brightness temperature in mK.
+///
+/// ```
+/// use spinflip_likelihoods::{ForwardModel, ModelError};
+///
+/// /// A straight line a + b x on x = 0, 1, 2.
+/// struct Line { x: Vec<f64> }
+/// impl ForwardModel for Line {
+///     fn param_names(&self) -> Vec<String> { vec!["a".into(), "b".into()] }
+///     fn grid(&self) -> &[f64] { &self.x }
+///     fn predict(&self, theta: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
+///         self.check_shapes(theta.len(), out.len())?;
+///         for (o, x) in out.iter_mut().zip(&self.x) { *o = theta[0] + theta[1] * x; }
+///         Ok(())
+///     }
+/// }
+/// let m = Line { x: vec![0.0, 1.0, 2.0] };
+/// let mut out = vec![0.0; 6];
+/// let mut ok = vec![false; 2];
+/// m.predict_batch(&[1.0, 1.0, 0.0, 2.0], &mut out, &mut ok).unwrap();
+/// assert_eq!(out, [1.0, 2.0, 3.0, 0.0, 2.0, 4.0]);
+/// ```
+pub trait ForwardModel: Send + Sync {
+    /// Names of the parameters, in the order `theta` takes them.
+    fn param_names(&self) -> Vec<String>;
+
+    /// Number of parameters.
+    fn n_params(&self) -> usize {
+        self.param_names().len()
+    }
+
+    /// The grid the signal is computed on (redshifts for the global signal).
+    fn grid(&self) -> &[f64];
+
+    /// Number of output channels.
+    fn n_outputs(&self) -> usize {
+        self.grid().len()
+    }
+
+    /// The signal at one point, written into `out` (`n_outputs()` values).
+    fn predict(&self, theta: &[f64], out: &mut [f64]) -> Result<(), ModelError>;
+
+    /// The signal at `n = ok.len()` points (`theta` row-major, `n * n_params()` values) into
+    /// `out` (`n * n_outputs()` values). A point that fails recoverably gets `ok[i] = false`
+    /// (its outputs are unspecified); a fatal error fails the batch.
+    fn predict_batch(
+        &self,
+        thetas: &[f64],
+        out: &mut [f64],
+        ok: &mut [bool],
+    ) -> Result<(), ModelError> {
+        let (d, m, n) = (self.n_params(), self.n_outputs(), ok.len());
+        if thetas.len() != n * d {
+            return Err(ModelError::Dimension {
+                what: "batched parameters".into(),
+                expected: n * d,
+                got: thetas.len(),
+            });
+        }
+        if out.len() != n * m {
+            return Err(ModelError::Dimension {
+                what: "batched output".into(),
+                expected: n * m,
+                got: out.len(),
+            });
+        }
+        for i in 0..n {
+            match self.predict(&thetas[i * d..(i + 1) * d], &mut out[i * m..(i + 1) * m]) {
+                Ok(()) => ok[i] = true,
+                Err(e) if e.is_recoverable() => ok[i] = false,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Check a single call's shapes; implementations call this first.
+    fn check_shapes(&self, n_theta: usize, n_out: usize) -> Result<(), ModelError> {
+        if n_theta != self.n_params() {
+            return Err(ModelError::Dimension {
+                what: "parameters".into(),
+                expected: self.n_params(),
+                got: n_theta,
+            });
+        }
+        if n_out != self.n_outputs() {
+            return Err(ModelError::Dimension {
+                what: "output".into(),
+                expected: self.n_outputs(),
+                got: n_out,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<T: ForwardModel + ?Sized> ForwardModel for Box<T> {
+    fn param_names(&self) -> Vec<String> {
+        (**self).param_names()
+    }
+    fn n_params(&self) -> usize {
+        (**self).n_params()
+    }
+    fn grid(&self) -> &[f64] {
+        (**self).grid()
+    }
+    fn n_outputs(&self) -> usize {
+        (**self).n_outputs()
+    }
+    fn predict(&self, theta: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
+        (**self).predict(theta, out)
+    }
+    fn predict_batch(
+        &self,
+        thetas: &[f64],
+        out: &mut [f64],
+        ok: &mut [bool],
+    ) -> Result<(), ModelError> {
+        (**self).predict_batch(thetas, out, ok)
+    }
+}
+
+impl<T: ForwardModel + ?Sized> ForwardModel for std::sync::Arc<T> {
+    fn param_names(&self) -> Vec<String> {
+        (**self).param_names()
+    }
+    fn n_params(&self) -> usize {
+        (**self).n_params()
+    }
+    fn grid(&self) -> &[f64] {
+        (**self).grid()
+    }
+    fn n_outputs(&self) -> usize {
+        (**self).n_outputs()
+    }
+    fn predict(&self, theta: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
+        (**self).predict(theta, out)
+    }
+    fn predict_batch(
+        &self,
+        thetas: &[f64],
+        out: &mut [f64],
+        ok: &mut [bool],
+    ) -> Result<(), ModelError> {
+        (**self).predict_batch(thetas, out, ok)
+    }
+}

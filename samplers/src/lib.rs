@@ -1,0 +1,25 @@
+//! # spinflip-samplers
+//!
+//! Pure-numerics Bayesian samplers: nested sampling (evidence and posterior) and an
+//! affine-invariant ensemble MCMC, with output that anesthetic and getdist read unmodified.
+//!
+//! The contract with a model is small:
+//! - [`LogLikelihood`]: `log_likelihood(theta)` plus a batched form that emulators override;
+//! - [`ParameterSet`]: an ordered list of named parameters with [`Prior`]s, giving the
+//!   nested-sampling `prior_transform` (unit cube to physical parameters) and `log_prior`.
+//!
+//! Nothing here knows about physics or neural networks.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod likelihood;
+pub mod output;
+pub mod parameters;
+pub mod prior;
+pub mod samples;
+
+pub use error::{LikelihoodError, SamplerError};
+pub use likelihood::{FnLikelihood, GradLogLikelihood, LogLikelihood, Parallel};
+pub use parameters::{Parameter, ParameterSet};
+pub use prior::Prior;
+pub use samples::{PosteriorSummary, WeightedSamples};

@@ -1,0 +1,1 @@
+//! Cosmology: background, linear power spectrum, growth, halo collapsed fractions.

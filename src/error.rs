@@ -1,0 +1,79 @@
+//! The error type of the `spinflip` crate.
+
+use spinflip_likelihoods::ModelError;
+use spinflip_samplers::SamplerError;
+use thiserror::Error;
+
+/// Anything that can go wrong in spinflip; messages name the file or field and the fix.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SpinflipError {
+    /// File input/output.
+    #[error("i/o error on '{path}': {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A malformed or inconsistent configuration or command-line argument.
+    #[error("invalid {field}: {reason}")]
+    Config {
+        /// The offending field or argument.
+        field: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// A data file that cannot be used (wrong layout, lengths, non-finite values).
+    #[error("bad data in '{path}': {reason}")]
+    Data {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A model file (weights or sidecar) that cannot be loaded.
+    #[error("cannot load model '{path}': {reason}")]
+    ModelFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Forward-model error.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// Sampler error.
+    #[error(transparent)]
+    Sampler(#[from] SamplerError),
+    /// Tensor library error.
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// Plotting error.
+    #[error("plot '{path}': {reason}")]
+    Plot {
+        /// The PNG.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl SpinflipError {
+    /// Wrap an I/O error with its path.
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        SpinflipError::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+
+    /// A configuration error on `field`.
+    pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        SpinflipError::Config {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}

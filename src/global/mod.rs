@@ -1,0 +1,1 @@
+//! The semi-analytic global 21-cm signal simulator on the 21cmGEM parameters.

@@ -1,0 +1,1 @@
+//! Data files: NPY/NPZ arrays, 21cmGEM-layout HDF5, text spectra.

@@ -1,0 +1,44 @@
+//! The `spinflip` command-line tool.
+
+use clap::{Parser, Subcommand};
+use spinflip::cli;
+
+/// Bayesian inference on the 21-cm signal.
+#[derive(Parser)]
+#[command(name = "spinflip", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Fit data with a run configuration (TOML): chains, summary, plots.
+    Fit(cli::fit::Args),
+    /// Posterior emulation bias: emulator vs simulator fits of the same mocks.
+    Bias(cli::bias::Args),
+    /// Generate training data with a simulator.
+    Simulate(cli::simulate::Args),
+    /// Train a network.
+    Train(cli::train::Args),
+    /// Evaluate a trained network on held-out data.
+    Eval(cli::eval::Args),
+    /// Time models per call.
+    Bench(cli::bench::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Fit(a) => cli::fit::run(a),
+        Cmd::Bias(a) => cli::bias::run(a),
+        Cmd::Simulate(a) => cli::simulate::run(a),
+        Cmd::Train(a) => cli::train::run(a),
+        Cmd::Eval(a) => cli::eval::run(a),
+        Cmd::Bench(a) => cli::bench::run(a),
+    };
+    if let Err(e) = r {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

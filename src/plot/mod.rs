@@ -1,0 +1,1 @@
+//! PNG plots: line plots, bands, corner plots.
