@@ -12,6 +12,7 @@ pub use spinflip_likelihoods as likelihoods;
 pub use spinflip_samplers as samplers;
 
 pub mod cli;
+pub mod config;
 pub mod cosmology;
 pub mod emulator;
 pub mod error;
