@@ -18,6 +18,9 @@ pub mod emulator;
 pub mod error;
 pub mod global;
 pub mod io;
+pub mod models;
 pub mod plot;
+pub mod priors;
+pub mod problem;
 
 pub use error::SpinflipError;
