@@ -34,7 +34,14 @@ fn c_program_drives_the_abi() {
     let lib = lib_dir();
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let out = Command::new(&cc)
-        .args(["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-pthread"])
+        .args([
+            "-std=c11",
+            "-D_POSIX_C_SOURCE=200809L",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pthread",
+        ])
         .arg("-I")
         .arg(root.join("include"))
         .arg(root.join("tests/c/test_capi.c"))
@@ -45,7 +52,11 @@ fn c_program_drives_the_abi() {
         .args(["-lspinflip", "-lm"])
         .output()
         .expect("a C compiler (cc) is needed for the C ABI test");
-    assert!(out.status.success(), "cc failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cc failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = Command::new(&exe).arg(&cfg).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     println!("{stdout}");

@@ -45,7 +45,13 @@ fn to_usize(n: c_int, what: &str) -> Result<usize, FfiError> {
 /// the number of free parameters and `*npars` at least the number of parameters. `Cube` (of
 /// length `*npars`) is overwritten with the physical parameters.
 #[no_mangle]
-pub extern "C" fn spinflip_multinest_loglike(cube: *mut f64, ndim: *mut c_int, npars: *mut c_int, lnew: *mut f64, context: *mut std::ffi::c_void) {
+pub extern "C" fn spinflip_multinest_loglike(
+    cube: *mut f64,
+    ndim: *mut c_int,
+    npars: *mut c_int,
+    lnew: *mut f64,
+    context: *mut std::ffi::c_void,
+) {
     let mut value = SPINFLIP_LOGZERO;
     let status = guard(|| {
         let h = handle(context as *const SpinflipLikelihood)?;
@@ -94,14 +100,23 @@ pub extern "C" fn spinflip_polychord_register(h: *mut SpinflipLikelihood) -> Spi
 /// PolyChord's `loglike(theta, nDims, phi, nDerived)` on the registered likelihood; `theta` holds
 /// the physical parameters the `prior` callback produced. No derived parameters are written.
 #[no_mangle]
-pub extern "C" fn spinflip_polychord_loglike(theta: *mut f64, n_dims: c_int, _phi: *mut f64, n_derived: c_int) -> f64 {
+pub extern "C" fn spinflip_polychord_loglike(
+    theta: *mut f64,
+    n_dims: c_int,
+    phi: *mut f64,
+    n_derived: c_int,
+) -> f64 {
+    let _ = phi; // no derived parameters to write
     let mut value = SPINFLIP_LOGZERO;
     let _ = guard(|| {
-        let h = handle(ACTIVE.load(Ordering::SeqCst))
-            .map_err(|_| FfiError::invalid("no active likelihood: call spinflip_polychord_register first"))?;
+        let h = handle(ACTIVE.load(Ordering::SeqCst)).map_err(|_| {
+            FfiError::invalid("no active likelihood: call spinflip_polychord_register first")
+        })?;
         let n = to_usize(n_dims, "nDims")?;
         if n_derived != 0 {
-            return Err(FfiError::invalid(format!("nDerived = {n_derived}: spinflip likelihoods have no derived parameters")));
+            return Err(FfiError::invalid(format!(
+                "nDerived = {n_derived}: spinflip likelihoods have no derived parameters"
+            )));
         }
         let p = &h.problem().params;
         if n != p.n_params() || p.n_free() != p.n_params() {
@@ -121,15 +136,20 @@ pub extern "C" fn spinflip_polychord_loglike(theta: *mut f64, n_dims: c_int, _ph
 #[no_mangle]
 pub extern "C" fn spinflip_polychord_prior(cube: *mut f64, theta: *mut f64, n_dims: c_int) {
     let _ = guard(|| {
-        let h = handle(ACTIVE.load(Ordering::SeqCst))
-            .map_err(|_| FfiError::invalid("no active likelihood: call spinflip_polychord_register first"))?;
+        let h = handle(ACTIVE.load(Ordering::SeqCst)).map_err(|_| {
+            FfiError::invalid("no active likelihood: call spinflip_polychord_register first")
+        })?;
         let n = to_usize(n_dims, "nDims")?;
         let p = &h.problem().params;
         if n != p.n_free() || n != p.n_params() {
-            return Err(FfiError::invalid(format!("PolyChord nDims = {n}, but the likelihood has {} parameters", p.n_params())));
+            return Err(FfiError::invalid(format!(
+                "PolyChord nDims = {n}, but the likelihood has {} parameters",
+                p.n_params()
+            )));
         }
         let u = slice(cube, n, "cube")?.to_vec();
         let t = slice_mut(theta, n, "theta")?;
-        p.prior_transform(&u, t).map_err(|e| FfiError::invalid(e.to_string()))
+        p.prior_transform(&u, t)
+            .map_err(|e| FfiError::invalid(e.to_string()))
     });
 }

@@ -18,9 +18,23 @@ pub struct SpinflipLikelihood {
 impl SpinflipLikelihood {
     fn new(problem: Problem) -> Self {
         let cs = |s: &str| CString::new(s.replace('\0', " ")).unwrap_or_default();
-        let names = problem.params.params().iter().map(|p| cs(&p.name)).collect();
-        let latex = problem.params.params().iter().map(|p| cs(&p.latex)).collect();
-        SpinflipLikelihood { problem, names, latex }
+        let names = problem
+            .params
+            .params()
+            .iter()
+            .map(|p| cs(&p.name))
+            .collect();
+        let latex = problem
+            .params
+            .params()
+            .iter()
+            .map(|p| cs(&p.latex))
+            .collect();
+        SpinflipLikelihood {
+            problem,
+            names,
+            latex,
+        }
     }
 
     /// The problem behind the handle (for the sampler adapters).
@@ -29,10 +43,11 @@ impl SpinflipLikelihood {
     }
 }
 
-static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-    Ok(v) => v,
-    Err(_) => c"unknown",
-};
+static VERSION: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"unknown",
+    };
 
 /// The library version, e.g. "0.1.0" (static string; do not free).
 #[no_mangle]
@@ -79,14 +94,19 @@ fn out_ptr<T>(p: *mut T, what: &str) -> Result<&mut T, FfiError> {
 
 pub(crate) fn check_len(got: usize, expected: usize, what: &str) -> Result<(), FfiError> {
     if got != expected {
-        return Err(FfiError::invalid(format!("{what}: expected {expected} values, got {got}")));
+        return Err(FfiError::invalid(format!(
+            "{what}: expected {expected} values, got {got}"
+        )));
     }
     Ok(())
 }
 
 pub(crate) fn check_finite(x: &[f64], what: &str) -> Result<(), FfiError> {
     if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-        return Err(FfiError::invalid(format!("{what}[{i}] = {} is not finite", x[i])));
+        return Err(FfiError::invalid(format!(
+            "{what}[{i}] = {} is not finite",
+            x[i]
+        )));
     }
     Ok(())
 }
@@ -100,7 +120,10 @@ fn boxed(problem: Problem, out: *mut *mut SpinflipLikelihood) -> Result<(), FfiE
 /// Build a likelihood from a run configuration (the TOML `spinflip fit` reads). On success
 /// `*out` holds a handle to release with `spinflip_likelihood_free`.
 #[no_mangle]
-pub extern "C" fn spinflip_likelihood_from_config(path: *const c_char, out: *mut *mut SpinflipLikelihood) -> SpinflipStatus {
+pub extern "C" fn spinflip_likelihood_from_config(
+    path: *const c_char,
+    out: *mut *mut SpinflipLikelihood,
+) -> SpinflipStatus {
     guard(|| {
         let path = c_path(path, "config path")?;
         let cfg = RunConfig::load(&path)?;
@@ -123,7 +146,9 @@ pub extern "C" fn spinflip_likelihood_from_model(
         let model = c_path(model, "model path")?;
         let data = c_path(data, "data path")?;
         if sigma_mk.is_nan() || sigma_mk < 0.0 || sigma_mk.is_infinite() {
-            return Err(FfiError::invalid(format!("sigma_mk must be > 0, or 0 to use the data's sigma column; got {sigma_mk}")));
+            return Err(FfiError::invalid(format!(
+                "sigma_mk must be > 0, or 0 to use the data's sigma column; got {sigma_mk}"
+            )));
         }
         let model_cfg = if model.as_os_str() == "simulator" {
             ModelConfig {
@@ -175,7 +200,10 @@ pub extern "C" fn spinflip_likelihood_free(h: *mut SpinflipLikelihood) -> Spinfl
 
 /// Number of parameters (length of theta), fixed ones included.
 #[no_mangle]
-pub extern "C" fn spinflip_n_params(h: *const SpinflipLikelihood, out: *mut usize) -> SpinflipStatus {
+pub extern "C" fn spinflip_n_params(
+    h: *const SpinflipLikelihood,
+    out: *mut usize,
+) -> SpinflipStatus {
     guard(|| {
         let v = handle(h)?.problem.params.n_params();
         *out_ptr(out, "out")? = v;
@@ -205,7 +233,10 @@ pub extern "C" fn spinflip_param_name(
     guard(|| {
         let l = handle(h)?;
         if i >= l.names.len() {
-            return Err(FfiError::invalid(format!("parameter index {i} out of range (0..{})", l.names.len())));
+            return Err(FfiError::invalid(format!(
+                "parameter index {i} out of range (0..{})",
+                l.names.len()
+            )));
         }
         *out_ptr(name, "name")? = l.names[i].as_ptr();
         if !latex.is_null() {
@@ -230,22 +261,33 @@ pub extern "C" fn spinflip_prior_transform(
         check_len(n_theta, p.n_params(), "theta")?;
         let cube = slice(cube, n_cube, "cube")?;
         if let Some(i) = cube.iter().position(|u| !(0.0..=1.0).contains(u)) {
-            return Err(FfiError::invalid(format!("cube[{i}] = {} is outside [0, 1]", cube[i])));
+            return Err(FfiError::invalid(format!(
+                "cube[{i}] = {} is outside [0, 1]",
+                cube[i]
+            )));
         }
         let theta = slice_mut(theta, n_theta, "theta")?;
-        p.prior_transform(cube, theta).map_err(|e| FfiError::invalid(e.to_string()))
+        p.prior_transform(cube, theta)
+            .map_err(|e| FfiError::invalid(e.to_string()))
     })
 }
 
 /// Log prior density at theta (-infinity outside the prior; status Ok).
 #[no_mangle]
-pub extern "C" fn spinflip_log_prior(h: *const SpinflipLikelihood, theta: *const f64, n: usize, out: *mut f64) -> SpinflipStatus {
+pub extern "C" fn spinflip_log_prior(
+    h: *const SpinflipLikelihood,
+    theta: *const f64,
+    n: usize,
+    out: *mut f64,
+) -> SpinflipStatus {
     guard(|| {
         let p = &handle(h)?.problem.params;
         check_len(n, p.n_params(), "theta")?;
         let theta = slice(theta, n, "theta")?;
         check_finite(theta, "theta")?;
-        *out_ptr(out, "out")? = p.log_prior(theta).map_err(|e| FfiError::invalid(e.to_string()))?;
+        *out_ptr(out, "out")? = p
+            .log_prior(theta)
+            .map_err(|e| FfiError::invalid(e.to_string()))?;
         Ok(())
     })
 }
@@ -253,7 +295,12 @@ pub extern "C" fn spinflip_log_prior(h: *const SpinflipLikelihood, theta: *const
 /// Log-likelihood at one point. A point outside the model's valid range writes -infinity and
 /// returns `SpinflipRejected` (with a message); NaN input is `SpinflipInvalidArgument`.
 #[no_mangle]
-pub extern "C" fn spinflip_log_likelihood(h: *const SpinflipLikelihood, theta: *const f64, n: usize, out: *mut f64) -> SpinflipStatus {
+pub extern "C" fn spinflip_log_likelihood(
+    h: *const SpinflipLikelihood,
+    theta: *const f64,
+    n: usize,
+    out: *mut f64,
+) -> SpinflipStatus {
     guard(|| {
         let l = handle(h)?;
         check_len(n, l.problem.n_params(), "theta")?;
@@ -267,7 +314,10 @@ pub extern "C" fn spinflip_log_likelihood(h: *const SpinflipLikelihood, theta: *
             }
             Err(e) if e.is_recoverable() => {
                 *out = f64::NEG_INFINITY;
-                Err(FfiError::new(SpinflipStatus::SpinflipRejected, e.to_string()))
+                Err(FfiError::new(
+                    SpinflipStatus::SpinflipRejected,
+                    e.to_string(),
+                ))
             }
             Err(e) => Err(FfiError::new(SpinflipStatus::SpinflipModel, e.to_string())),
         }
@@ -302,7 +352,11 @@ pub extern "C" fn spinflip_log_likelihood_batch(
 /// Number of model parameters (the first `n_model_params` entries of theta) and of output
 /// channels of the forward model.
 #[no_mangle]
-pub extern "C" fn spinflip_model_shape(h: *const SpinflipLikelihood, n_model_params: *mut usize, n_outputs: *mut usize) -> SpinflipStatus {
+pub extern "C" fn spinflip_model_shape(
+    h: *const SpinflipLikelihood,
+    n_model_params: *mut usize,
+    n_outputs: *mut usize,
+) -> SpinflipStatus {
     guard(|| {
         let m = handle(h)?.problem.likelihood.model();
         *out_ptr(n_model_params, "n_model_params")? = m.n_params();
@@ -313,7 +367,11 @@ pub extern "C" fn spinflip_model_shape(h: *const SpinflipLikelihood, n_model_par
 
 /// The model's grid (redshifts of the output channels), `n` = n_outputs values.
 #[no_mangle]
-pub extern "C" fn spinflip_model_grid(h: *const SpinflipLikelihood, out: *mut f64, n: usize) -> SpinflipStatus {
+pub extern "C" fn spinflip_model_grid(
+    h: *const SpinflipLikelihood,
+    out: *mut f64,
+    n: usize,
+) -> SpinflipStatus {
     guard(|| {
         let g = handle(h)?.problem.likelihood.model().grid();
         check_len(n, g.len(), "grid")?;
@@ -325,7 +383,13 @@ pub extern "C" fn spinflip_model_grid(h: *const SpinflipLikelihood, out: *mut f6
 /// The model signal (mK, on the model grid) for the model parameters `theta`
 /// (`n_model_params` values); `n_out` must equal n_outputs.
 #[no_mangle]
-pub extern "C" fn spinflip_emulate(h: *const SpinflipLikelihood, theta: *const f64, n: usize, out: *mut f64, n_out: usize) -> SpinflipStatus {
+pub extern "C" fn spinflip_emulate(
+    h: *const SpinflipLikelihood,
+    theta: *const f64,
+    n: usize,
+    out: *mut f64,
+    n_out: usize,
+) -> SpinflipStatus {
     spinflip_emulate_batch(h, theta, 1, n, out, n_out)
 }
 
@@ -361,13 +425,19 @@ pub extern "C" fn spinflip_emulate_batch(
         if let Some(&i) = bad.first() {
             // Say why, using the single-point call's message.
             let msg = m
-                .predict(&theta[i * n_model_params..(i + 1) * n_model_params], &mut vec![0.0; m.n_outputs()])
+                .predict(
+                    &theta[i * n_model_params..(i + 1) * n_model_params],
+                    &mut vec![0.0; m.n_outputs()],
+                )
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
             return Err(FfiError::new(
                 SpinflipStatus::SpinflipRejected,
-                format!("{} of {n_points} points rejected; first (row {i}): {msg}", bad.len()),
+                format!(
+                    "{} of {n_points} points rejected; first (row {i}): {msg}",
+                    bad.len()
+                ),
             ));
         }
         Ok(())

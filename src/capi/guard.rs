@@ -59,7 +59,10 @@ impl FfiError {
         }
     }
     pub fn null(what: &str) -> Self {
-        FfiError::new(SpinflipStatus::SpinflipNullPointer, format!("{what} is a null pointer"))
+        FfiError::new(
+            SpinflipStatus::SpinflipNullPointer,
+            format!("{what} is a null pointer"),
+        )
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         FfiError::new(SpinflipStatus::SpinflipInvalidArgument, message)
@@ -71,7 +74,9 @@ impl From<SpinflipError> for FfiError {
         use SpinflipStatus::*;
         let status = match &e {
             SpinflipError::Io { .. } => SpinflipIo,
-            SpinflipError::Config { .. } | SpinflipError::Data { .. } | SpinflipError::ModelFile { .. } => SpinflipConfig,
+            SpinflipError::Config { .. }
+            | SpinflipError::Data { .. }
+            | SpinflipError::ModelFile { .. } => SpinflipConfig,
             _ => SpinflipModel,
         };
         FfiError::new(status, e.to_string())
@@ -92,7 +97,9 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), FfiError>) -> SpinflipStatus 
                 .map(|s| s.to_string())
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            set_last_error(&format!("internal error (panic caught at the C boundary): {msg}"));
+            set_last_error(&format!(
+                "internal error (panic caught at the C boundary): {msg}"
+            ));
             SpinflipStatus::SpinflipPanic
         }
     }
