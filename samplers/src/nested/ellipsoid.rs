@@ -125,8 +125,10 @@ pub struct MultiEllipsoid {
 /// Volume of the children, relative to the parent's, below which a split is always kept
 /// (dynesty's `vol_dec`).
 const SPLIT_VOLUME_FRACTION: f64 = 0.5;
-/// A split that lowers the volume at all is also kept when the parent is this many times
-/// larger than the prior volume its points are expected to fill (dynesty's `vol_check`).
+/// A split is also kept when the parent is this many times larger than the prior volume its
+/// points are expected to fill (MultiNest's `V(E) > 2 V(S)` rule, Feroz et al. 2009 sec. 5.2):
+/// this is what separates modes laid out on a grid, which 2-means halves without any
+/// immediate volume gain.
 const OVERSIZE_FACTOR: f64 = 2.0;
 
 impl MultiEllipsoid {
@@ -229,12 +231,16 @@ struct FitContext<'a> {
 
 impl FitContext<'_> {
     fn fit(&self, idx: &[usize]) -> Ellipsoid {
-        let log_min = self.log_x + (idx.len() as f64 / self.n_total as f64).ln();
-        Ellipsoid::fit(self.points, self.d, idx, self.log_enlarge, log_min)
+        let k = idx.len() as f64;
+        let log_min = self.log_x + (k / self.n_total as f64).ln();
+        // A covariance from few points misjudges the shape: enlarge the axes by
+        // 1 + sqrt(2 / k) more, so small clusters do not cut off their mode.
+        let small = self.d as f64 * (2.0 / k).sqrt().ln_1p();
+        Ellipsoid::fit(self.points, self.d, idx, self.log_enlarge + small, log_min)
     }
 
     fn split(&self, idx: &[usize], parent: Ellipsoid, out: &mut Vec<Ellipsoid>) {
-        let min_points = 2 * (self.d + 1);
+        let min_points = self.d + 1;
         if idx.len() < 2 * min_points {
             out.push(parent);
             return;
@@ -248,8 +254,7 @@ impl FitContext<'_> {
         let children = super::linalg::logaddexp(ea.log_volume, eb.log_volume);
         let expected = self.log_x + (idx.len() as f64 / self.n_total as f64).ln();
         let keep = children < parent.log_volume + SPLIT_VOLUME_FRACTION.ln()
-            || (parent.log_volume > expected + OVERSIZE_FACTOR.ln()
-                && children < parent.log_volume);
+            || parent.log_volume > expected + OVERSIZE_FACTOR.ln();
         if keep {
             self.split(&a, ea, out);
             self.split(&b, eb, out);

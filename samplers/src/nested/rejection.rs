@@ -24,8 +24,12 @@ pub fn replace<L: LogLikelihood + ?Sized>(
     let mut u = vec![0.0; batch * d];
     let mut scratch = vec![0.0; d];
     let mut rejected = 0u64;
-    // The bound is worth using only once it is smaller than the cube.
-    let bound = state.bound.as_ref().filter(|b| b.log_volume() < 0.0);
+    // Draws from bound-and-cube never cost more calls than draws from the cube, but while a
+    // single ellipsoid is much larger than the cube most of its draws fall outside (CPU time).
+    let bound = state
+        .bound
+        .as_ref()
+        .filter(|b| b.log_volume() < std::f64::consts::LN_2 || b.ellipsoids().len() > 1);
     loop {
         for cand in u.chunks_exact_mut(d) {
             match bound {
