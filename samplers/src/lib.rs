@@ -13,12 +13,15 @@
 
 pub mod error;
 pub mod likelihood;
+pub mod nested;
 pub mod output;
 pub mod parameters;
 pub mod prior;
+pub mod progress;
 pub mod samples;
 
 pub use error::{LikelihoodError, SamplerError};
+pub use nested::{CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings};
 pub use likelihood::{FnLikelihood, GradLogLikelihood, LogLikelihood, Parallel};
 pub use parameters::{Parameter, ParameterSet};
 pub use prior::Prior;
