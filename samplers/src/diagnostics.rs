@@ -79,32 +79,73 @@ fn fft(re: &mut [f64], im: &mut [f64], inverse: bool) {
 /// A constant series has no defined correlation; it is reported as perfectly correlated
 /// (`rho = 1` at every lag), the right answer for a walker that never moved.
 pub fn autocorrelation(x: &[f64]) -> Vec<f64> {
-    let n = x.len();
-    if n == 0 {
+    mean_autocorrelation(&[x])
+}
+
+/// The average of the normalised autocorrelation functions of equal-length series (see
+/// [`autocorrelation`]).
+///
+/// Since `c(0)` is the total power of a series' spectrum (Parseval), the normalised spectra
+/// are summed and transformed back once; two real series share each forward complex FFT.
+pub fn mean_autocorrelation(series: &[&[f64]]) -> Vec<f64> {
+    let n = series.first().map_or(0, |s| s.len());
+    if n == 0 || series.iter().any(|s| s.len() != n) {
         return Vec::new();
     }
-    let mean = x.iter().sum::<f64>() / n as f64;
     let m = (2 * n).next_power_of_two();
+    // Sum over series of power spectrum / total power; constant series counted apart.
+    let mut spectrum = vec![0.0; m];
+    let mut n_constant = 0usize;
     let mut re = vec![0.0; m];
     let mut im = vec![0.0; m];
-    for (r, &v) in re.iter_mut().zip(x) {
-        *r = v - mean;
+    let mut power = vec![0.0; m];
+    for pair in series.chunks(2) {
+        re.fill(0.0);
+        im.fill(0.0);
+        let mut scale = [0.0; 2];
+        for (slot, s) in pair.iter().enumerate() {
+            let mean = s.iter().sum::<f64>() / n as f64;
+            let dst = if slot == 0 { &mut re } else { &mut im };
+            for (d, &v) in dst.iter_mut().zip(s.iter()) {
+                *d = v - mean;
+            }
+            scale[slot] = s.iter().map(|v| v * v).sum::<f64>();
+        }
+        fft(&mut re, &mut im, false);
+        // Z = A + iB with A, B the spectra of the two real series:
+        // A_k = (Z_k + conj Z_{m-k}) / 2, B_k = (Z_k - conj Z_{m-k}) / 2i.
+        for slot in 0..pair.len() {
+            for k in 0..m {
+                let k2 = (m - k) % m;
+                let (zr, zi, cr, ci) = (re[k], im[k], re[k2], -im[k2]);
+                let (pr, pi) = if slot == 0 {
+                    (0.5 * (zr + cr), 0.5 * (zi + ci))
+                } else {
+                    (0.5 * (zi - ci), -0.5 * (zr - cr))
+                };
+                power[k] = pr * pr + pi * pi;
+            }
+            let total: f64 = power.iter().sum();
+            // total = m * n * variance: zero, up to the FFT's rounding (relative to both
+            // packed series), only for a constant series.
+            let floor = 1e-13 * m as f64 * scale[0].max(scale[1]).max(f64::MIN_POSITIVE);
+            if total <= floor {
+                n_constant += 1;
+            } else {
+                for (acc, p) in spectrum.iter_mut().zip(&power) {
+                    *acc += p / total;
+                }
+            }
+        }
     }
-    fft(&mut re, &mut im, false);
-    for (r, i) in re.iter_mut().zip(im.iter_mut()) {
-        *r = *r * *r + *i * *i;
-        *i = 0.0;
-    }
-    fft(&mut re, &mut im, true);
-    let c0 = re[0];
-    // Relative to the data scale, a zero variance is the only case where c0 is ~ rounding.
-    let scale = x.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);
-    if c0 <= 1e-13 * scale * m as f64 {
-        return vec![1.0; n];
-    }
-    re.truncate(n);
-    re.iter_mut().for_each(|v| *v /= c0);
-    re
+    im.fill(0.0);
+    fft(&mut spectrum, &mut im, true);
+    let n_series = series.len() as f64;
+    spectrum.truncate(n);
+    spectrum
+        .iter()
+        .map(|v| (v + n_constant as f64) / n_series)
+        .collect()
 }
 
 /// Integrated autocorrelation time `tau = 1 + 2 sum_{t=1}^{M} rho(t)` with Sokal's automatic
@@ -185,20 +226,16 @@ pub fn ensemble_autocorr_time(
     if chain.iter().any(|v| !v.is_finite()) {
         return Err(invalid("chain", "contains a non-finite value"));
     }
-    let mut series = vec![0.0; n_steps];
+    let mut series = vec![vec![0.0; n_steps]; n_walkers];
     let mut taus = Vec::with_capacity(n_dim);
     for d in 0..n_dim {
-        let mut mean_acf = vec![0.0; n_steps];
-        for w in 0..n_walkers {
-            for (s, v) in series.iter_mut().enumerate() {
+        for (w, x) in series.iter_mut().enumerate() {
+            for (s, v) in x.iter_mut().enumerate() {
                 *v = chain[(s * n_walkers + w) * n_dim + d];
             }
-            for (a, r) in mean_acf.iter_mut().zip(autocorrelation(&series)) {
-                *a += r;
-            }
         }
-        mean_acf.iter_mut().for_each(|a| *a /= n_walkers as f64);
-        taus.push(integrated_time_from_acf(&mean_acf, c));
+        let refs: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
+        taus.push(integrated_time_from_acf(&mean_autocorrelation(&refs), c));
     }
     Ok(taus)
 }
@@ -372,6 +409,32 @@ mod tests {
         let b = acf_direct(&x);
         for (u, v) in a.iter().zip(&b) {
             assert!((u - v).abs() < 1e-10, "{u} vs {v}");
+        }
+    }
+
+    #[test]
+    fn paired_fft_mean_matches_mean_of_definitions() {
+        let mut s = 7u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Three series (odd count: the last FFT carries one series), different scales.
+        let xs: Vec<Vec<f64>> = (0..3)
+            .map(|k| (0..101).map(|_| (k as f64 + 1.0) * next()).collect())
+            .collect();
+        let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+        let got = mean_autocorrelation(&refs);
+        let direct: Vec<Vec<f64>> = xs.iter().map(|x| acf_direct(x)).collect();
+        for t in 0..101 {
+            let want = (direct[0][t] + direct[1][t] + direct[2][t]) / 3.0;
+            assert!(
+                (got[t] - want).abs() < 1e-10,
+                "lag {t}: {} vs {want}",
+                got[t]
+            );
         }
     }
 
