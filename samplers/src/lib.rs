@@ -11,8 +11,10 @@
 //! Nothing here knows about physics or neural networks.
 #![warn(missing_docs)]
 
+pub mod diagnostics;
 pub mod error;
 pub mod likelihood;
+pub mod mcmc;
 pub mod nested;
 pub mod output;
 pub mod parameters;
@@ -23,6 +25,7 @@ pub mod samples;
 pub use error::{LikelihoodError, SamplerError};
 pub use nested::{CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings};
 pub use likelihood::{FnLikelihood, GradLogLikelihood, LogLikelihood, Parallel};
+pub use mcmc::{EnsembleResult, EnsembleSampler, EnsembleSettings, Stop};
 pub use parameters::{Parameter, ParameterSet};
 pub use prior::Prior;
 pub use samples::{PosteriorSummary, WeightedSamples};
