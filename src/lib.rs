@@ -17,6 +17,7 @@ pub mod config;
 pub mod cosmology;
 pub mod emulator;
 pub mod error;
+pub mod fit;
 pub mod global;
 pub mod io;
 pub mod models;

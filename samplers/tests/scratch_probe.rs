@@ -2,9 +2,22 @@ mod common;
 use spinflip_samplers::nested::*;
 use spinflip_samplers::*;
 
-fn report<L: LogLikelihood>(name: &str, p: &ParameterSet, l: &L, exact: f64, n_live: usize, method: Method, seeds: std::ops::Range<u64>) {
+fn report<L: LogLikelihood>(
+    name: &str,
+    p: &ParameterSet,
+    l: &L,
+    exact: f64,
+    n_live: usize,
+    method: Method,
+    seeds: std::ops::Range<u64>,
+) {
     for seed in seeds {
-        let s = NestedSettings { n_live, seed, method, ..Default::default() };
+        let s = NestedSettings {
+            n_live,
+            seed,
+            method,
+            ..Default::default()
+        };
         let t = std::time::Instant::now();
         let r = NestedSampler::new(p, l, s).unwrap().run().unwrap();
         let m = r.posterior().mean();
@@ -16,9 +29,19 @@ fn report<L: LogLikelihood>(name: &str, p: &ParameterSet, l: &L, exact: f64, n_l
 #[test]
 fn probe() {
     let which = std::env::var("PROBE").unwrap_or_default();
-    let n: usize = std::env::var("NLIVE").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let seeds = 1..std::env::var("NSEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
-    let method = match std::env::var("METHOD").as_deref() { Ok("slice") => Method::Slice, Ok("rej") => Method::Rejection, _ => Method::Auto };
+    let n: usize = std::env::var("NLIVE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let seeds = 1..std::env::var("NSEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let method = match std::env::var("METHOD").as_deref() {
+        Ok("slice") => Method::Slice,
+        Ok("rej") => Method::Rejection,
+        _ => Method::Auto,
+    };
     if which.starts_with('g') {
         let d: usize = which[1..].parse().unwrap();
         let (p, l, e) = common::gaussian(d);

@@ -24,7 +24,11 @@ pub struct FitOutcome {
 /// Run the sampler the configuration asks for on `problem` and write every output under
 /// `cfg.output.root`. Nothing is written under the root unless the run finishes (except
 /// the sampler's checkpoint), so a failed run leaves no files that look like results.
-pub fn run_fit(cfg: &RunConfig, problem: &Problem, quiet: bool) -> Result<FitOutcome, SpinflipError> {
+pub fn run_fit(
+    cfg: &RunConfig,
+    problem: &Problem,
+    quiet: bool,
+) -> Result<FitOutcome, SpinflipError> {
     let root = cfg.output.root.as_path();
     spinflip_samplers::output::ensure_parent(root)?;
     let s = &cfg.sampler;
@@ -49,8 +53,17 @@ pub fn run_fit(cfg: &RunConfig, problem: &Problem, quiet: bool) -> Result<FitOut
                 });
             }
             let sampler = NestedSampler::new(&problem.params, problem, settings)?;
-            let resume = s.resume && sampler.settings().checkpoint.as_ref().is_some_and(|c| c.path.exists());
-            let r = if resume { sampler.resume()? } else { sampler.run()? };
+            let resume = s.resume
+                && sampler
+                    .settings()
+                    .checkpoint
+                    .as_ref()
+                    .is_some_and(|c| c.path.exists());
+            let r = if resume {
+                sampler.resume()?
+            } else {
+                sampler.run()?
+            };
             r.write_chains(root)?;
             (
                 r.posterior(),
@@ -65,7 +78,9 @@ pub fn run_fit(cfg: &RunConfig, problem: &Problem, quiet: bool) -> Result<FitOut
             let mut settings = EnsembleSettings {
                 seed: s.seed,
                 progress,
-                n_walkers: s.n_walkers.unwrap_or((4 * n_free).max(32).next_multiple_of(2)),
+                n_walkers: s
+                    .n_walkers
+                    .unwrap_or((4 * n_free).max(32).next_multiple_of(2)),
                 ..Default::default()
             };
             if let Some(n) = s.n_steps {
@@ -94,7 +109,12 @@ pub fn run_fit(cfg: &RunConfig, problem: &Problem, quiet: bool) -> Result<FitOut
 }
 
 /// Corner plot and posterior-predictive plot next to the chains.
-pub fn plots(root: &Path, problem: &Problem, posterior: &WeightedSamples, seed: u64) -> Result<(), SpinflipError> {
+pub fn plots(
+    root: &Path,
+    problem: &Problem,
+    posterior: &WeightedSamples,
+    seed: u64,
+) -> Result<(), SpinflipError> {
     let _ = (root, problem, posterior, seed);
     Ok(())
 }

@@ -70,7 +70,11 @@ impl FitSummary {
             .iter()
             .enumerate()
             .map(|(j, p)| {
-                let truth = problem.truth.as_ref().and_then(|t| t.get(j).copied()).filter(|v| v.is_finite());
+                let truth = problem
+                    .truth
+                    .as_ref()
+                    .and_then(|t| t.get(j).copied())
+                    .filter(|v| v.is_finite());
                 ParamFit {
                     name: p.name.clone(),
                     mean: p.mean,
@@ -102,7 +106,8 @@ impl FitSummary {
 
     /// Write as pretty JSON, atomically.
     pub fn write(&self, path: &Path) -> Result<(), SpinflipError> {
-        let json = serde_json::to_string_pretty(self).map_err(|e| SpinflipError::config("summary", e.to_string()))?;
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| SpinflipError::config("summary", e.to_string()))?;
         spinflip_samplers::output::write_atomic(path, json.as_bytes())?;
         Ok(())
     }
@@ -117,9 +122,15 @@ impl FitSummary {
             "{} likelihood calls, {:.1} s, {} channels, ESS {:.0}\n",
             self.n_calls, self.wall_time_s, self.n_channels, self.effective_sample_size
         );
-        s += &format!("{:<10} {:>12} {:>12} {:>25} {:>12}\n", "param", "mean", "std", "68% interval", "truth");
+        s += &format!(
+            "{:<10} {:>12} {:>12} {:>25} {:>12}\n",
+            "param", "mean", "std", "68% interval", "truth"
+        );
         for p in &self.params {
-            let t = p.truth.map(|t| format!("{t:.4}")).unwrap_or_else(|| "-".into());
+            let t = p
+                .truth
+                .map(|t| format!("{t:.4}"))
+                .unwrap_or_else(|| "-".into());
             s += &format!(
                 "{:<10} {:>12.4} {:>12.4} {:>12.4}..{:<12.4} {:>12}\n",
                 p.name, p.mean, p.std, p.ci68[0], p.ci68[1], t

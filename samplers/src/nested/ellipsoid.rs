@@ -331,7 +331,9 @@ mod tests {
         let idx: Vec<usize> = (0..2000).collect();
         let e = Ellipsoid::fit(&pts, 2, &idx, 0.0, f64::NEG_INFINITY);
         let mut s = [0.0; 2];
-        assert!(idx.iter().all(|&i| e.contains(&pts[2 * i..2 * i + 2], &mut s)));
+        assert!(idx
+            .iter()
+            .all(|&i| e.contains(&pts[2 * i..2 * i + 2], &mut s)));
         let exact = (std::f64::consts::PI * 0.04f64).ln();
         assert!((e.log_volume() - exact).abs() < 0.05, "{}", e.log_volume());
     }
