@@ -46,11 +46,13 @@ CASE_LABELS = {
     "defaults": "21cmFAST v4 defaults",
     "matched": "21cmFAST matched to spinflip fiducial",
     "matched_lx_nominal": "21cmFAST matched, L_X(0.5-2 keV) = 3e40",
+    "matched_lya_cmb_heating": "21cmFAST matched + Ly-alpha & CMB heating",
 }
 CASE_STYLES = {
     "defaults": dict(color="0.55", ls="--", lw=1.5),
     "matched": dict(color="C0", ls="-", lw=2.0),
     "matched_lx_nominal": dict(color="C0", ls=":", lw=1.5),
+    "matched_lya_cmb_heating": dict(color="C2", ls="-.", lw=1.3),
 }
 SPINFLIP_STYLE = dict(color="C3", ls="-", lw=2.0)
 
