@@ -224,7 +224,7 @@ def plot(ref: dict, sf: dict | None, out: Path, zmax: float):
         ax_t.plot(sf["z"], sf["dTb_mK"], label="spinflip fiducial", **SPINFLIP_STYLE)
     ax_t.axhline(0.0, color="k", lw=0.6)
     ax_t.set_ylabel(r"$\delta T_b$ [mK]")
-    ax_t.legend(loc="lower right", fontsize=8.5, frameon=False)
+    ax_t.legend(loc="lower left", fontsize=8.5, frameon=False)
     ax_t.set_title(
         "Global 21-cm signal, Planck 2018 cosmology: spinflip vs 21cmFAST "
         + (ref_version_from_header() or ""),
