@@ -46,11 +46,13 @@ CASE_LABELS = {
     "defaults": "21cmFAST v4 defaults",
     "matched": "21cmFAST matched to spinflip fiducial",
     "matched_lx_nominal": "21cmFAST matched, L_X(0.5-2 keV) = 3e40",
+    "matched_lya_cmb_heating": "21cmFAST matched + Ly-alpha & CMB heating",
 }
 CASE_STYLES = {
     "defaults": dict(color="0.55", ls="--", lw=1.5),
     "matched": dict(color="C0", ls="-", lw=2.0),
     "matched_lx_nominal": dict(color="C0", ls=":", lw=1.5),
+    "matched_lya_cmb_heating": dict(color="C2", ls="-.", lw=1.3),
 }
 SPINFLIP_STYLE = dict(color="C3", ls="-", lw=2.0)
 
@@ -222,7 +224,7 @@ def plot(ref: dict, sf: dict | None, out: Path, zmax: float):
         ax_t.plot(sf["z"], sf["dTb_mK"], label="spinflip fiducial", **SPINFLIP_STYLE)
     ax_t.axhline(0.0, color="k", lw=0.6)
     ax_t.set_ylabel(r"$\delta T_b$ [mK]")
-    ax_t.legend(loc="lower right", fontsize=8.5, frameon=False)
+    ax_t.legend(loc="lower left", fontsize=8.5, frameon=False)
     ax_t.set_title(
         "Global 21-cm signal, Planck 2018 cosmology: spinflip vs 21cmFAST "
         + (ref_version_from_header() or ""),

@@ -20,11 +20,15 @@ Omega_b = 0.04897, sigma_8 = 0.8102, n_s = 0.9665) for:
     As ``matched`` but with L_X(E_0-2 keV)/SFR set to the nominal 3e40 erg/s/(Msun/yr) with no
     band conversion: a sensitivity case showing how much the X-ray band convention matters.
 
+``matched_lya_cmb_heating``
+    As ``matched`` but with 21cmFAST v4's default Ly-alpha heating (Reis+21) and CMB heating
+    (Meiksin 21) switched on: a sensitivity case for physics a 21cmGEM-like model leaves out.
+
 Usage (from the repository root, in a venv with scripts/requirements-21cmfast.txt)::
 
     python scripts/make_21cmfast_reference.py [-o data/reference/21cmfast_global.csv]
 
-Each case takes about 45 s on one core. Writes one CSV (a ``case`` column) with a commented
+Each case takes about 45 s on one core (matched cases: two runs, to tune HII_EFF_FACTOR). Writes one CSV (a ``case`` column) with a commented
 header recording versions, options and run times, and a JSON sidecar with every input parameter.
 """
 
@@ -149,7 +153,9 @@ def matched_params(lx_nominal: bool = False) -> dict:
     )
 
 
-def matched_inputs(zeta: float, lx_nominal: bool = False, seed: int = 12345):
+def matched_inputs(zeta: float, lx_nominal: bool = False, seed: int = 12345, **overrides):
+    params = matched_params(lx_nominal)
+    params.update(overrides)
     return p21c.InputParameters.from_template(
         "const-zeta",
         random_seed=seed,
@@ -158,8 +164,17 @@ def matched_inputs(zeta: float, lx_nominal: bool = False, seed: int = 12345):
         ZPRIME_STEP_FACTOR=ZPRIME_STEP_FACTOR,
         HII_EFF_FACTOR=zeta,
         **COSMO,
-        **matched_params(lx_nominal),
+        **params,
     )
+
+
+# case name -> (L_X without band conversion?, extra 21cmFAST overrides)
+MATCHED_VARIANTS = {
+    "matched": (False, {}),
+    "matched_lx_nominal": (True, {}),
+    # 21cmFAST v4's default thermal physics on top of the matched sources
+    "matched_lya_cmb_heating": (False, dict(USE_LYA_HEATING=True, USE_CMB_HEATING=True)),
+}
 
 
 def one_cell(inputs: p21c.InputParameters) -> p21c.InputParameters:
@@ -231,6 +246,15 @@ def run_case(inputs: p21c.InputParameters, source_model: str | None = None):
         "x_e": x_e,
         "tau_21": np.asarray(q["tau_21"]),
     }
+    # Collapsed fraction above the (sharp) source mass cut-off, only for CONST-ION-EFF, where
+    # 21cmFAST's SFRD is exactly 10^F_STAR10 rho_b df_coll/dt (a direct check of spinflip's f_coll).
+    if ge.inputs.matter_options.SOURCE_MODEL == "CONST-ION-EFF":
+        fcoll, _ = evaluate_Nion_z(
+            inputs=ge.inputs, redshifts=z.copy(), log10mturns=np.full_like(z, 5.0)
+        )
+        table["f_coll"] = np.asarray(fcoll)
+    else:
+        table["f_coll"] = np.full_like(z, np.nan)
     tau = tau_of(z, q_hi, ge.inputs)
     return ge, table, tau, dt
 
@@ -274,8 +298,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-o", "--output", default="data/reference/21cmfast_global.csv")
     ap.add_argument(
-        "--cases", default="defaults,matched,matched_lx_nominal",
-        help="comma-separated subset of defaults,matched,matched_lx_nominal",
+        "--cases", default="defaults," + ",".join(MATCHED_VARIANTS),
+        help="comma-separated subset of defaults," + ",".join(MATCHED_VARIANTS),
     )
     args = ap.parse_args(argv)
     out = Path(args.output)
@@ -290,15 +314,15 @@ def main(argv=None):
             ge, table, tau, dt = run_case(defaults_inputs(), source_model="E-INTEGRAL")
             notes = "template 'defaults' + USE_TS_FLUCT=True, source_model=E-INTEGRAL"
             extra = {}
-        elif case in ("matched", "matched_lx_nominal"):
-            nominal = case == "matched_lx_nominal"
+        elif case in MATCHED_VARIANTS:
+            nominal, overrides = MATCHED_VARIANTS[case]
             zeta0 = tune_zeta(FIDUCIAL["tau"], nominal)
-            ge, table, tau, dt = run_case(matched_inputs(zeta0, nominal))
+            ge, table, tau, dt = run_case(matched_inputs(zeta0, nominal, **overrides))
             # second pass with the run's x_e (Q_HI = 1 - zeta f_coll / (1 - x_e))
             zeta = tune_zeta(FIDUCIAL["tau"], nominal, x_e=table["x_e"])
             dt_total = dt
             if abs(zeta - zeta0) / zeta0 > 1e-3:
-                ge, table, tau, dt = run_case(matched_inputs(zeta, nominal))
+                ge, table, tau, dt = run_case(matched_inputs(zeta, nominal, **overrides))
                 dt_total += dt
             notes = (
                 f"template 'const-zeta' + matched params; HII_EFF_FACTOR tuned to tau="
@@ -320,7 +344,7 @@ def main(argv=None):
         )
     t_all = time.perf_counter() - t_all
 
-    cols = ["z", "dTb_mK", "x_HI", "T_K", "T_S", "T_cmb", "Q_HI", "x_e", "tau_21"]
+    cols = ["z", "dTb_mK", "x_HI", "T_K", "T_S", "T_cmb", "Q_HI", "x_e", "tau_21", "f_coll"]
     lines = [
         "# 21cmFAST reference global 21-cm signals for spinflip (docs/21cmfast_comparison.md)",
         f"# made by scripts/make_21cmfast_reference.py on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
@@ -358,6 +382,7 @@ def main(argv=None):
         "#   T_K = kinetic temperature of the neutral IGM [K]; T_S = spin temperature [K]; T_cmb = 2.7255 (1+z) [K];",
         "#   Q_HI = neutral volume fraction (21cmFAST neutral_fraction, used in its dT_b); x_e = X-ray ionised",
         "#   fraction of the neutral IGM; tau_21 = 21-cm optical depth. dT_b is 0 after reionisation.",
+        "#   f_coll = Sheth-Tormen collapsed fraction above T_vir = 1e4 K (CONST-ION-EFF cases only, else nan).",
         "case," + ",".join(cols),
     ]
     for case, r in results.items():
