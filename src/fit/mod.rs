@@ -108,13 +108,58 @@ pub fn run_fit(
     Ok(FitOutcome { summary, posterior })
 }
 
-/// Corner plot and posterior-predictive plot next to the chains.
-pub fn plots(
-    root: &Path,
-    problem: &Problem,
-    posterior: &WeightedSamples,
-    seed: u64,
-) -> Result<(), SpinflipError> {
-    let _ = (root, problem, posterior, seed);
-    Ok(())
+/// Corner plot (`root_corner.png`) and posterior-predictive plot (`root_predictive.png`).
+pub fn plots(root: &Path, problem: &Problem, posterior: &WeightedSamples, seed: u64) -> Result<(), SpinflipError> {
+    use crate::plot::bands::{Bands, PredictivePlot};
+    use crate::plot::corner::{corner_plot, CornerOptions};
+    use rand::SeedableRng;
+    use spinflip_samplers::Prior;
+
+    // Free parameters only: fixed ones have no posterior to show.
+    let free = problem.params.free_indices().to_vec();
+    let d = posterior.n_params();
+    let sub = WeightedSamples {
+        names: free.iter().map(|&j| posterior.names[j].clone()).collect(),
+        latex: free.iter().map(|&j| posterior.latex[j].clone()).collect(),
+        theta: (0..posterior.len())
+            .flat_map(|i| free.iter().map(move |&j| (i, j)))
+            .map(|(i, j)| posterior.theta[i * d + j])
+            .collect(),
+        weights: posterior.weights.clone(),
+        log_likelihood: posterior.log_likelihood.clone(),
+    };
+    let log10 = free
+        .iter()
+        .map(|&j| matches!(problem.params.params()[j].prior, Prior::LogUniform { .. }))
+        .collect();
+    let truth = problem.truth.as_ref().map(|t| free.iter().map(|&j| t[j]).collect());
+    corner_plot(
+        &with_suffix(root, "_corner.png"),
+        &sub,
+        &CornerOptions {
+            log10,
+            truth,
+            panel_px: None,
+        },
+    )?;
+
+    // Posterior predictive: the model at up to 300 equal-weight posterior draws.
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5eed);
+    let draws = posterior.resample_equal(&mut rng);
+    let step = (draws.len() / 300).max(1);
+    let curves: Vec<Vec<f64>> = (0..draws.len())
+        .step_by(step)
+        .filter_map(|i| problem.likelihood.predict_data(draws.row(i)).ok())
+        .collect();
+    let data = problem.likelihood.data();
+    let bands = Bands::from_curves(&data.freq_mhz, &curves);
+    PredictivePlot {
+        title: "posterior predictive",
+        x_label: "frequency [MHz]",
+        y_label: "T [mK]",
+        bands: &bands,
+        data: Some((&data.freq_mhz, &data.temp_mk, data.sigma_mk.as_deref())),
+        truth: problem.truth_signal.as_deref(),
+    }
+    .save(&with_suffix(root, "_predictive.png"))
 }
