@@ -208,7 +208,8 @@ impl Prior {
             min,
             max,
         };
-        if !(p.truncated_mass() > 1e-300) {
+        // Not greater: too small, or NaN.
+        if p.truncated_mass().partial_cmp(&1e-300) != Some(std::cmp::Ordering::Greater) {
             return Err(invalid(format!(
                 "truncated normal N({mean}, {std}) has no probability mass in [{min}, {max}]"
             )));

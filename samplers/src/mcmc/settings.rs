@@ -141,7 +141,7 @@ impl EnsembleSettings {
     /// to fix it.
     pub fn validate(&self, n_free: usize) -> Result<(), SamplerError> {
         let w = self.n_walkers;
-        if w < 2 * n_free || w % 2 != 0 || w < 4 {
+        if w < 2 * n_free || !w.is_multiple_of(2) || w < 4 {
             return Err(bad(
                 "n_walkers",
                 format!(
