@@ -2,7 +2,7 @@
 
 use super::checkpoint;
 use super::result::EnsembleResult;
-use super::settings::{EnsembleSettings, Init, Stop};
+use super::settings::{EnsembleSettings, Init, Stop, MIN_STEPS};
 use crate::diagnostics::ensemble_autocorr_time;
 use crate::error::SamplerError;
 use crate::likelihood::LogLikelihood;
@@ -137,7 +137,7 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
                             .zip(&tau)
                             .all(|(o, t)| (o - t).abs() < tau_rtol * t)
                     });
-                    st.converged = long && stable;
+                    st.converged = long && stable && st.step >= MIN_STEPS;
                     let tau_max = tau.iter().cloned().fold(0.0, f64::max);
                     bar.set_message(format!(
                         "tau_max {tau_max:.1} (need < {:.1})",

@@ -93,7 +93,8 @@ pub struct EnsembleSettings {
     /// Starting positions.
     pub init: Init,
     /// Steps discarded as burn-in in [`posterior`](super::EnsembleResult::posterior);
-    /// `None` means twice the largest autocorrelation time.
+    /// `None` means twice the largest autocorrelation time. Capped at half the steps
+    /// actually run (an adaptive run may stop early).
     pub burn_in: Option<usize>,
     /// Keep every `thin`-th step; `None` means half the smallest autocorrelation time.
     pub thin: Option<usize>,
@@ -141,12 +142,12 @@ impl EnsembleSettings {
     /// to fix it.
     pub fn validate(&self, n_free: usize) -> Result<(), SamplerError> {
         let w = self.n_walkers;
-        if w < 2 * n_free || !w.is_multiple_of(2) || w < 4 {
+        if w < 2 * n_free || !w.is_multiple_of(2) || w == 0 {
             return Err(bad(
                 "n_walkers",
                 format!(
-                    "got {w}; use an even number of at least max(4, 2 x {n_free} free parameters) = {}",
-                    (2 * n_free).max(4)
+                    "got {w}; use an even number of at least 2 x {n_free} free parameters = {}",
+                    2 * n_free
                 ),
             ));
         }
