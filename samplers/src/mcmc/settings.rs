@@ -17,24 +17,44 @@ pub enum Stop {
     AutoCorr {
         /// Hard cap on the number of steps.
         max_steps: usize,
-        /// Steps between convergence checks.
+        /// Steps between convergence checks (each costs an FFT of every walker's history).
+        #[serde(default = "default_check_every")]
         check_every: usize,
         /// Required chain length in units of the largest tau (50 is customary).
+        #[serde(default = "default_n_tau")]
         n_tau: f64,
         /// Required relative stability of every tau between checks (0.01 is customary).
+        #[serde(default = "default_tau_rtol")]
         tau_rtol: f64,
     },
+}
+
+fn default_check_every() -> usize {
+    100
+}
+fn default_n_tau() -> f64 {
+    50.0
+}
+fn default_tau_rtol() -> f64 {
+    0.01
 }
 
 impl Stop {
     /// The adaptive rule with the customary constants: check every 100 steps, stop at
     /// 50 tau with tau stable to 1%.
+    ///
+    /// ```
+    /// use spinflip_samplers::mcmc::Stop;
+    /// // The same rule in a configuration file: only max_steps is required.
+    /// let s: Stop = serde_json::from_str(r#"{"auto_corr": {"max_steps": 5000}}"#).unwrap();
+    /// assert_eq!(s, Stop::autocorr(5000));
+    /// ```
     pub fn autocorr(max_steps: usize) -> Self {
         Stop::AutoCorr {
             max_steps,
-            check_every: 100,
-            n_tau: 50.0,
-            tau_rtol: 0.01,
+            check_every: default_check_every(),
+            n_tau: default_n_tau(),
+            tau_rtol: default_tau_rtol(),
         }
     }
 
