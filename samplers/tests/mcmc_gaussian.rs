@@ -122,6 +122,10 @@ fn correlated_gaussian_mean_and_covariance() {
     let c = post.covariance();
     // Monte Carlo error with n_eff = (kept draws) / tau, computed from all kept draws.
     let n_kept = ((r.n_steps - r.burn_in) * r.n_walkers) as f64;
+    let z_mean: Vec<f64> = (0..5)
+        .map(|i| (mean[i] - MU[i]) / (cov[i][i] * r.tau[i] / n_kept).sqrt())
+        .collect();
+    eprintln!("mean errors in standard errors: {z_mean:.2?}");
     for i in 0..5 {
         let n_eff = n_kept / r.tau[i];
         assert!(n_eff > 1000.0, "n_eff {n_eff} too small to test anything");
