@@ -54,18 +54,27 @@ fn fft(re: &mut [f64], im: &mut [f64], inverse: bool) {
         })
         .collect();
     let mut len = 2;
+    let mut w = Vec::with_capacity(n / 2);
     while len <= n {
         let half = len / 2;
-        let stride = n / len;
-        for start in (0..n).step_by(len) {
-            for k in 0..half {
-                let (wc, ws) = table[k * stride];
-                let (a, b) = (start + k, start + k + half);
-                let (tr, ti) = (re[b] * wc - im[b] * ws, re[b] * ws + im[b] * wc);
-                re[b] = re[a] - tr;
-                im[b] = im[a] - ti;
-                re[a] += tr;
-                im[a] += ti;
+        // This stage's twiddles, contiguous, so the butterfly loop runs without index checks.
+        w.clear();
+        w.extend(table.iter().step_by(n / len).take(half));
+        for (re_blk, im_blk) in re.chunks_exact_mut(len).zip(im.chunks_exact_mut(len)) {
+            let (re_a, re_b) = re_blk.split_at_mut(half);
+            let (im_a, im_b) = im_blk.split_at_mut(half);
+            for ((((ra, ia), rb), ib), &(wc, ws)) in re_a
+                .iter_mut()
+                .zip(im_a.iter_mut())
+                .zip(re_b.iter_mut())
+                .zip(im_b.iter_mut())
+                .zip(&w)
+            {
+                let (tr, ti) = (*rb * wc - *ib * ws, *rb * ws + *ib * wc);
+                *rb = *ra - tr;
+                *ib = *ia - ti;
+                *ra += tr;
+                *ia += ti;
             }
         }
         len <<= 1;
@@ -115,15 +124,15 @@ pub fn mean_autocorrelation(series: &[&[f64]]) -> Vec<f64> {
         // Z = A + iB with A, B the spectra of the two real series:
         // A_k = (Z_k + conj Z_{m-k}) / 2, B_k = (Z_k - conj Z_{m-k}) / 2i.
         for slot in 0..pair.len() {
-            for k in 0..m {
-                let k2 = (m - k) % m;
+            for (k, p) in power.iter_mut().enumerate() {
+                let k2 = if k == 0 { 0 } else { m - k };
                 let (zr, zi, cr, ci) = (re[k], im[k], re[k2], -im[k2]);
                 let (pr, pi) = if slot == 0 {
                     (0.5 * (zr + cr), 0.5 * (zi + ci))
                 } else {
                     (0.5 * (zi - ci), -0.5 * (zr - cr))
                 };
-                power[k] = pr * pr + pi * pi;
+                *p = pr * pr + pi * pi;
             }
             let total: f64 = power.iter().sum();
             // total = m * n * variance: zero, up to the FFT's rounding (relative to both
@@ -132,8 +141,9 @@ pub fn mean_autocorrelation(series: &[&[f64]]) -> Vec<f64> {
             if total <= floor {
                 n_constant += 1;
             } else {
+                let inv = 1.0 / total;
                 for (acc, p) in spectrum.iter_mut().zip(&power) {
-                    *acc += p / total;
+                    *acc += p * inv;
                 }
             }
         }

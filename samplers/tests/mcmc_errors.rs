@@ -324,3 +324,39 @@ fn same_seed_same_chain_other_seed_other_chain() {
     assert_eq!(a.n_steps, 200);
     assert_eq!(a.chain.len(), 200 * 8 * 2);
 }
+
+/// Records the size of every batch it is given.
+struct BatchSizes(std::sync::Mutex<Vec<usize>>);
+
+impl LogLikelihood for BatchSizes {
+    fn n_params(&self) -> usize {
+        2
+    }
+    fn log_likelihood(&self, t: &[f64]) -> Result<f64, LikelihoodError> {
+        Ok(gauss(t))
+    }
+    fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
+        self.0.lock().unwrap().push(out.len());
+        for (t, o) in points.chunks_exact(2).zip(out.iter_mut()) {
+            *o = gauss(t);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn each_half_ensemble_is_one_batch() {
+    let l = BatchSizes(std::sync::Mutex::new(Vec::new()));
+    let s = EnsembleSettings {
+        n_walkers: 12,
+        ..quick(50, 4)
+    };
+    let r = EnsembleSampler::new(&box2(), &l, s).unwrap().run().unwrap();
+    let sizes = l.0.into_inner().unwrap();
+    // One initial batch of all walkers, then two half-ensemble batches per step (fewer
+    // points when some proposals fall outside the prior).
+    assert_eq!(sizes[0], 12);
+    assert_eq!(sizes.len(), 1 + 2 * 50);
+    assert!(sizes[1..].iter().all(|&n| (1..=6).contains(&n)));
+    assert_eq!(r.n_calls, sizes.iter().sum::<usize>() as u64);
+}

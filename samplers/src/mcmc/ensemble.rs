@@ -2,7 +2,7 @@
 
 use super::checkpoint;
 use super::result::EnsembleResult;
-use super::settings::{EnsembleSettings, Init, Stop};
+use super::settings::{EnsembleSettings, Init, Stop, MIN_STEPS};
 use crate::diagnostics::ensemble_autocorr_time;
 use crate::error::SamplerError;
 use crate::likelihood::LogLikelihood;
@@ -116,35 +116,12 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
             }
             _ => self.initial_state()?,
         };
-        let (w, d) = (self.settings.n_walkers, self.params.n_free());
         let max_steps = self.settings.stop.max_steps();
         let bar = self.progress_bar(max_steps as u64, st.step as u64);
         while st.step < max_steps && !st.converged {
             self.step(&mut st)?;
-            if let Stop::AutoCorr {
-                check_every,
-                n_tau,
-                tau_rtol,
-                ..
-            } = self.settings.stop
-            {
-                if st.step % check_every == 0 {
-                    let tau =
-                        ensemble_autocorr_time(&st.chain, st.step, w, d, self.settings.tau_window)?;
-                    let long = tau.iter().all(|t| n_tau * t < st.step as f64);
-                    let stable = st.last_tau.as_ref().is_some_and(|old| {
-                        old.iter()
-                            .zip(&tau)
-                            .all(|(o, t)| (o - t).abs() < tau_rtol * t)
-                    });
-                    st.converged = long && stable;
-                    let tau_max = tau.iter().cloned().fold(0.0, f64::max);
-                    bar.set_message(format!(
-                        "tau_max {tau_max:.1} (need < {:.1})",
-                        st.step as f64 / n_tau
-                    ));
-                    st.last_tau = Some(tau);
-                }
+            if let Some(msg) = self.check_convergence(&mut st)? {
+                bar.set_message(msg);
             }
             if let Some(cp) = &self.settings.checkpoint {
                 if st.step % cp.every == 0 || st.converged || st.step == max_steps {
@@ -161,6 +138,40 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
         bar.finish_and_clear();
         st.elapsed_s += start.elapsed().as_secs_f64();
         EnsembleResult::from_state(self.params, &self.settings, st)
+    }
+
+    /// The adaptive stopping rule (emcee documentation): at every `check_every` steps,
+    /// estimate tau on the whole chain; converged when the chain is longer than `n_tau`
+    /// times every tau and no tau moved by more than `tau_rtol` since the last check.
+    /// Returns a progress message when a check was made.
+    fn check_convergence(&self, st: &mut ChainState) -> Result<Option<String>, SamplerError> {
+        let Stop::AutoCorr {
+            check_every,
+            n_tau,
+            tau_rtol,
+            ..
+        } = self.settings.stop
+        else {
+            return Ok(None);
+        };
+        if !st.step.is_multiple_of(check_every) {
+            return Ok(None);
+        }
+        let (w, d) = (self.settings.n_walkers, self.params.n_free());
+        let tau = ensemble_autocorr_time(&st.chain, st.step, w, d, self.settings.tau_window)?;
+        let long = tau.iter().all(|t| n_tau * t < st.step as f64);
+        let stable = st.last_tau.as_ref().is_some_and(|old| {
+            old.iter()
+                .zip(&tau)
+                .all(|(o, t)| (o - t).abs() < tau_rtol * t)
+        });
+        st.converged = long && stable && st.step >= MIN_STEPS;
+        let tau_max = tau.iter().cloned().fold(0.0, f64::max);
+        st.last_tau = Some(tau);
+        Ok(Some(format!(
+            "tau_max {tau_max:.1} (stop when < {:.1} and stable)",
+            st.step as f64 / n_tau
+        )))
     }
 
     fn progress_bar(&self, len: u64, pos: u64) -> ProgressBar {

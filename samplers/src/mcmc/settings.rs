@@ -17,24 +17,44 @@ pub enum Stop {
     AutoCorr {
         /// Hard cap on the number of steps.
         max_steps: usize,
-        /// Steps between convergence checks.
+        /// Steps between convergence checks (each costs an FFT of every walker's history).
+        #[serde(default = "default_check_every")]
         check_every: usize,
         /// Required chain length in units of the largest tau (50 is customary).
+        #[serde(default = "default_n_tau")]
         n_tau: f64,
         /// Required relative stability of every tau between checks (0.01 is customary).
+        #[serde(default = "default_tau_rtol")]
         tau_rtol: f64,
     },
+}
+
+fn default_check_every() -> usize {
+    100
+}
+fn default_n_tau() -> f64 {
+    50.0
+}
+fn default_tau_rtol() -> f64 {
+    0.01
 }
 
 impl Stop {
     /// The adaptive rule with the customary constants: check every 100 steps, stop at
     /// 50 tau with tau stable to 1%.
+    ///
+    /// ```
+    /// use spinflip_samplers::mcmc::Stop;
+    /// // The same rule in a configuration file: only max_steps is required.
+    /// let s: Stop = serde_json::from_str(r#"{"auto_corr": {"max_steps": 5000}}"#).unwrap();
+    /// assert_eq!(s, Stop::autocorr(5000));
+    /// ```
     pub fn autocorr(max_steps: usize) -> Self {
         Stop::AutoCorr {
             max_steps,
-            check_every: 100,
-            n_tau: 50.0,
-            tau_rtol: 0.01,
+            check_every: default_check_every(),
+            n_tau: default_n_tau(),
+            tau_rtol: default_tau_rtol(),
         }
     }
 
@@ -93,7 +113,8 @@ pub struct EnsembleSettings {
     /// Starting positions.
     pub init: Init,
     /// Steps discarded as burn-in in [`posterior`](super::EnsembleResult::posterior);
-    /// `None` means twice the largest autocorrelation time.
+    /// `None` means twice the largest autocorrelation time. Capped at half the steps
+    /// actually run (an adaptive run may stop early).
     pub burn_in: Option<usize>,
     /// Keep every `thin`-th step; `None` means half the smallest autocorrelation time.
     pub thin: Option<usize>,
@@ -141,12 +162,12 @@ impl EnsembleSettings {
     /// to fix it.
     pub fn validate(&self, n_free: usize) -> Result<(), SamplerError> {
         let w = self.n_walkers;
-        if w < 2 * n_free || w % 2 != 0 || w < 4 {
+        if w < 2 * n_free || !w.is_multiple_of(2) || w == 0 {
             return Err(bad(
                 "n_walkers",
                 format!(
-                    "got {w}; use an even number of at least max(4, 2 x {n_free} free parameters) = {}",
-                    (2 * n_free).max(4)
+                    "got {w}; use an even number of at least 2 x {n_free} free parameters = {}",
+                    2 * n_free
                 ),
             ));
         }
