@@ -1,14 +1,16 @@
 //! A fit problem built from a run configuration: parameters with priors, data, noise and the
 //! likelihood. Used by `spinflip fit`, `spinflip bias` and the C ABI alike.
 
-use crate::config::{ModelConfig, RunConfig};
+use crate::config::{ModelConfig, ParamConfig, RunConfig};
 use crate::models::{fiducial, load_model, SharedModel};
 use crate::priors::default_prior;
 use crate::SpinflipError;
+use spinflip_likelihoods::ForwardModel;
 use spinflip_likelihoods::{
     mock_spectrum, GlobalSignalLikelihood, LogPolyForeground, Noise, Spectrum,
 };
 use spinflip_samplers::{LikelihoodError, LogLikelihood, Parameter, ParameterSet};
+use std::collections::BTreeMap;
 
 /// Everything a sampler needs, plus what the reports need (data, truth).
 pub struct Problem {
@@ -23,30 +25,18 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// Build from a configuration.
-    pub fn from_config(cfg: &RunConfig) -> Result<Self, SpinflipError> {
-        let model = load_model(&cfg.model)?;
-        Self::with_model(cfg, model)
-    }
-
-    /// Build from a configuration with an already loaded model.
-    pub fn with_model(cfg: &RunConfig, model: SharedModel) -> Result<Self, SpinflipError> {
+    /// The parameter set of a model (+ foreground): default priors, overridden by `[params]`.
+    /// Unknown names are errors that list the known ones.
+    pub fn parameters(
+        model: &dyn ForwardModel,
+        overrides: &BTreeMap<String, ParamConfig>,
+        foreground: Option<&LogPolyForeground>,
+    ) -> Result<ParameterSet, SpinflipError> {
         let model_names = model.param_names();
-        let foreground = match &cfg.foreground {
-            Some(f) => Some(LogPolyForeground::new(f.order, f.nu0)?),
-            None => None,
-        };
-        let fg_names = foreground
-            .as_ref()
-            .map(|f| f.param_names())
-            .unwrap_or_default();
-        let fg_latex = foreground
-            .as_ref()
-            .map(|f| f.param_latex())
-            .unwrap_or_default();
-
+        let fg_names = foreground.map(|f| f.param_names()).unwrap_or_default();
+        let fg_latex = foreground.map(|f| f.param_latex()).unwrap_or_default();
         // Unknown names in [params] are typos: say which names exist.
-        for name in cfg.params.keys() {
+        for name in overrides.keys() {
             if !model_names.contains(name) && !fg_names.contains(name) {
                 let mut known = model_names.clone();
                 known.extend(fg_names.iter().cloned());
@@ -61,7 +51,7 @@ impl Problem {
         }
         let mut params = Vec::new();
         for name in &model_names {
-            let over = cfg.params.get(name);
+            let over = overrides.get(name);
             let (latex, prior) =
                 match (over.and_then(|o| o.prior), default_prior(name)) {
                     (Some(p), d) => (d.map(|d| d.0).unwrap_or_else(|| name.clone()), p),
@@ -75,7 +65,7 @@ impl Problem {
             params.push(Parameter::new(name.clone(), latex, prior)?);
         }
         for (name, latex) in fg_names.iter().zip(fg_latex) {
-            let over = cfg.params.get(name);
+            let over = overrides.get(name);
             let prior = over.and_then(|o| o.prior).ok_or_else(|| {
                 SpinflipError::config(
                     format!("params.{name}"),
@@ -85,7 +75,33 @@ impl Problem {
             let latex = over.and_then(|o| o.latex.clone()).unwrap_or(latex);
             params.push(Parameter::new(name.clone(), latex, prior)?);
         }
-        let params = ParameterSet::new(params)?;
+        Ok(ParameterSet::new(params)?)
+    }
+    /// Build from a configuration.
+    pub fn from_config(cfg: &RunConfig) -> Result<Self, SpinflipError> {
+        let model = load_model(&cfg.model)?;
+        Self::with_model(cfg, model)
+    }
+
+    /// Build from a configuration with an already loaded model.
+    pub fn with_model(cfg: &RunConfig, model: SharedModel) -> Result<Self, SpinflipError> {
+        Self::with_models(cfg, model, None)
+    }
+
+    /// Build with an already loaded fit model and, optionally, the model that makes the mock
+    /// (otherwise loaded as `[data.mock] model` asks).
+    pub fn with_models(
+        cfg: &RunConfig,
+        model: SharedModel,
+        mock_model: Option<SharedModel>,
+    ) -> Result<Self, SpinflipError> {
+        let model_names = model.param_names();
+        let foreground = match &cfg.foreground {
+            Some(f) => Some(LogPolyForeground::new(f.order, f.nu0)?),
+            None => None,
+        };
+        let n_fg = foreground.as_ref().map_or(0, |f| f.n_params());
+        let params = Self::parameters(model.as_ref(), &cfg.params, foreground.as_ref())?;
 
         // Data and noise.
         let (data, noise, truth, truth_signal) = if let Some(m) = &cfg.data.mock {
@@ -115,7 +131,9 @@ impl Problem {
                         })
                 })
                 .collect::<Result<_, _>>()?;
-            let mock_model = if m.model == cfg.model.kind {
+            let mock_model = if let Some(mm) = mock_model {
+                mm
+            } else if m.model == cfg.model.kind {
                 model.clone()
             } else {
                 load_model(&ModelConfig {
@@ -147,7 +165,7 @@ impl Problem {
         };
         let truth_full = truth.map(|mut t: Vec<f64>| {
             // Foreground truth unknown for mocks (mocks carry no foreground).
-            t.extend(std::iter::repeat_n(f64::NAN, fg_names.len()));
+            t.extend(std::iter::repeat_n(f64::NAN, n_fg));
             t
         });
 

@@ -109,7 +109,12 @@ pub fn run_fit(
 }
 
 /// Corner plot (`root_corner.png`) and posterior-predictive plot (`root_predictive.png`).
-pub fn plots(root: &Path, problem: &Problem, posterior: &WeightedSamples, seed: u64) -> Result<(), SpinflipError> {
+pub fn plots(
+    root: &Path,
+    problem: &Problem,
+    posterior: &WeightedSamples,
+    seed: u64,
+) -> Result<(), SpinflipError> {
     use crate::plot::bands::{Bands, PredictivePlot};
     use crate::plot::corner::{corner_plot, CornerOptions};
     use rand::SeedableRng;
@@ -132,7 +137,10 @@ pub fn plots(root: &Path, problem: &Problem, posterior: &WeightedSamples, seed: 
         .iter()
         .map(|&j| matches!(problem.params.params()[j].prior, Prior::LogUniform { .. }))
         .collect();
-    let truth = problem.truth.as_ref().map(|t| free.iter().map(|&j| t[j]).collect());
+    let truth = problem
+        .truth
+        .as_ref()
+        .map(|t| free.iter().map(|&j| t[j]).collect());
     corner_plot(
         &with_suffix(root, "_corner.png"),
         &sub,

@@ -34,7 +34,11 @@ impl Bands {
             band95: (vec![f64::NAN; m], vec![f64::NAN; m]),
         };
         for i in 0..m {
-            let mut col: Vec<f64> = curves.iter().map(|c| c[i]).filter(|v| v.is_finite()).collect();
+            let mut col: Vec<f64> = curves
+                .iter()
+                .map(|c| c[i])
+                .filter(|v| v.is_finite())
+                .collect();
             if col.is_empty() {
                 continue;
             }
@@ -88,7 +92,14 @@ impl PredictivePlot<'_> {
         if let Some(t) = self.truth {
             ys.extend_from_slice(t);
         }
-        let fin = |v: &Vec<f64>| v.iter().cloned().filter(|x| x.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |a, x| (a.0.min(x), a.1.max(x)));
+        let fin = |v: &Vec<f64>| {
+            v.iter()
+                .cloned()
+                .filter(|x| x.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |a, x| {
+                    (a.0.min(x), a.1.max(x))
+                })
+        };
         let (x0, x1) = fin(&xs);
         let (y0, y1) = fin(&ys);
         if !(x0.is_finite() && y0.is_finite() && x1 > x0) {
@@ -112,19 +123,36 @@ impl PredictivePlot<'_> {
             .draw()
             .map_err(|e| err(e.to_string()))?;
         let band = |lo: &[f64], hi: &[f64]| -> Vec<(f64, f64)> {
-            let mut poly: Vec<(f64, f64)> = b.x.iter().zip(hi).filter(|(_, v)| v.is_finite()).map(|(x, v)| (*x, *v)).collect();
-            poly.extend(b.x.iter().zip(lo).rev().filter(|(_, v)| v.is_finite()).map(|(x, v)| (*x, *v)));
+            let mut poly: Vec<(f64, f64)> =
+                b.x.iter()
+                    .zip(hi)
+                    .filter(|(_, v)| v.is_finite())
+                    .map(|(x, v)| (*x, *v))
+                    .collect();
+            poly.extend(
+                b.x.iter()
+                    .zip(lo)
+                    .rev()
+                    .filter(|(_, v)| v.is_finite())
+                    .map(|(x, v)| (*x, *v)),
+            );
             poly
         };
         let c95 = RGBColor(158, 202, 225);
         let c68 = RGBColor(66, 146, 198);
         chart
-            .draw_series(std::iter::once(Polygon::new(band(&b.band95.0, &b.band95.1), c95.filled())))
+            .draw_series(std::iter::once(Polygon::new(
+                band(&b.band95.0, &b.band95.1),
+                c95.filled(),
+            )))
             .map_err(|e| err(e.to_string()))?
             .label("95%")
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], c95.filled()));
         chart
-            .draw_series(std::iter::once(Polygon::new(band(&b.band68.0, &b.band68.1), c68.filled())))
+            .draw_series(std::iter::once(Polygon::new(
+                band(&b.band68.0, &b.band68.1),
+                c68.filled(),
+            )))
             .map_err(|e| err(e.to_string()))?
             .label("68%")
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], c68.filled()));
@@ -133,17 +161,29 @@ impl PredictivePlot<'_> {
             if let Some(s) = s {
                 chart
                     .draw_series(x.iter().zip(y).zip(s).map(|((x, y), s)| {
-                        PathElement::new(vec![(*x, y - s), (*x, y + s)], grey.mix(0.35).stroke_width(1))
+                        PathElement::new(
+                            vec![(*x, y - s), (*x, y + s)],
+                            grey.mix(0.35).stroke_width(1),
+                        )
                     }))
                     .map_err(|e| err(e.to_string()))?;
             }
             chart
-                .draw_series(x.iter().zip(y).map(|(x, y)| Circle::new((*x, *y), 2, grey.filled())))
+                .draw_series(
+                    x.iter()
+                        .zip(y)
+                        .map(|(x, y)| Circle::new((*x, *y), 2, grey.filled())),
+                )
                 .map_err(|e| err(e.to_string()))?
                 .label("data")
                 .legend(move |(x, y)| Circle::new((x + 10, y), 3, grey.filled()));
         }
-        let med: Vec<(f64, f64)> = b.x.iter().zip(&b.median).filter(|(_, v)| v.is_finite()).map(|(x, v)| (*x, *v)).collect();
+        let med: Vec<(f64, f64)> =
+            b.x.iter()
+                .zip(&b.median)
+                .filter(|(_, v)| v.is_finite())
+                .map(|(x, v)| (*x, *v))
+                .collect();
         chart
             .draw_series(LineSeries::new(med, BLUE.stroke_width(2)))
             .map_err(|e| err(e.to_string()))?

@@ -65,7 +65,13 @@ fn smooth(h: &[f64], n: usize) -> Vec<f64> {
                 for dj in -1i64..=1 {
                     let (a, b) = (i as i64 + di, j as i64 + dj);
                     if a >= 0 && b >= 0 && (a as usize) < n && (b as usize) < n {
-                        let wgt = if di == 0 && dj == 0 { 4.0 } else if di == 0 || dj == 0 { 2.0 } else { 1.0 };
+                        let wgt = if di == 0 && dj == 0 {
+                            4.0
+                        } else if di == 0 || dj == 0 {
+                            2.0
+                        } else {
+                            1.0
+                        };
                         s += wgt * h[a as usize * n + b as usize];
                     }
                 }
@@ -77,7 +83,10 @@ fn smooth(h: &[f64], n: usize) -> Vec<f64> {
 }
 
 /// Columns of `s`, transformed, with their plotting ranges and labels.
-fn columns(s: &WeightedSamples, opt: &CornerOptions) -> Vec<(Vec<f64>, f64, f64, String, Option<f64>)> {
+fn columns(
+    s: &WeightedSamples,
+    opt: &CornerOptions,
+) -> Vec<(Vec<f64>, f64, f64, String, Option<f64>)> {
     (0..s.n_params())
         .map(|j| {
             let log = opt.log10.get(j).copied().unwrap_or(false);
@@ -104,7 +113,12 @@ fn columns(s: &WeightedSamples, opt: &CornerOptions) -> Vec<(Vec<f64>, f64, f64,
                 sorted.last().map(|x| x.0).unwrap_or(0.0)
             };
             let (mut lo, mut hi) = (q(0.001), q(0.999));
-            let truth = opt.truth.as_ref().and_then(|t| t.get(j).copied()).map(tr).filter(|t| t.is_finite());
+            let truth = opt
+                .truth
+                .as_ref()
+                .and_then(|t| t.get(j).copied())
+                .map(tr)
+                .filter(|t| t.is_finite());
             if let Some(t) = truth {
                 lo = lo.min(t);
                 hi = hi.max(t);
@@ -114,14 +128,22 @@ fn columns(s: &WeightedSamples, opt: &CornerOptions) -> Vec<(Vec<f64>, f64, f64,
                 hi += 0.5;
             }
             let pad = 0.05 * (hi - lo);
-            let name = if log { format!("log10 {}", s.names[j]) } else { s.names[j].clone() };
+            let name = if log {
+                format!("log10 {}", s.names[j])
+            } else {
+                s.names[j].clone()
+            };
             (col, lo - pad, hi + pad, name, truth)
         })
         .collect()
 }
 
 /// Draw a corner plot of `s` into a PNG at `path`.
-pub fn corner_plot(path: &Path, s: &WeightedSamples, opt: &CornerOptions) -> Result<(), SpinflipError> {
+pub fn corner_plot(
+    path: &Path,
+    s: &WeightedSamples,
+    opt: &CornerOptions,
+) -> Result<(), SpinflipError> {
     let err = |r: String| SpinflipError::Plot {
         path: path.display().to_string(),
         reason: r,
@@ -163,7 +185,12 @@ pub fn corner_plot(path: &Path, s: &WeightedSamples, opt: &CornerOptions) -> Res
 
 type Col = (Vec<f64>, f64, f64, String, Option<f64>);
 
-fn draw_1d<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Col, w: &[f64], bottom: bool) -> Result<(), String> {
+fn draw_1d<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &Col,
+    w: &[f64],
+    bottom: bool,
+) -> Result<(), String> {
     let (x, lo, hi, name, truth) = c;
     let h = hist1(x, w, *lo, *hi, BINS);
     let hmax = h.iter().cloned().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
@@ -195,7 +222,10 @@ fn draw_1d<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Col, w: &[f64]
         .map_err(|e| e.to_string())?;
     if let Some(t) = truth {
         chart
-            .draw_series(LineSeries::new(vec![(*t, 0.0), (*t, 1.1)], RED.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                vec![(*t, 0.0), (*t, 1.1)],
+                RED.stroke_width(2),
+            ))
             .map_err(|e| e.to_string())?;
     }
     Ok(())
@@ -215,7 +245,10 @@ fn draw_2d<DB: DrawingBackend>(
     let (sx, sy) = (BINS as f64 / (xhi - xlo), BINS as f64 / (yhi - ylo));
     for ((&a, &b), &wi) in x.iter().zip(y).zip(w) {
         if a >= *xlo && a <= *xhi && b >= *ylo && b <= *yhi {
-            let (p, q) = ((((a - xlo) * sx) as usize).min(BINS - 1), (((b - ylo) * sy) as usize).min(BINS - 1));
+            let (p, q) = (
+                (((a - xlo) * sx) as usize).min(BINS - 1),
+                (((b - ylo) * sy) as usize).min(BINS - 1),
+            );
             h[p * BINS + q] += wi;
         }
     }
@@ -248,12 +281,19 @@ fn draw_2d<DB: DrawingBackend>(
         };
         let (p, q) = (k / BINS, k % BINS);
         let (x0, y0) = (xlo + p as f64 * bx, ylo + q as f64 * by);
-        Some(Rectangle::new([(x0, y0), (x0 + bx, y0 + by)], color.filled()))
+        Some(Rectangle::new(
+            [(x0, y0), (x0 + bx, y0 + by)],
+            color.filled(),
+        ))
     });
     chart.draw_series(cells).map_err(|e| e.to_string())?;
     if let (Some(a), Some(b)) = (xt, yt) {
         chart
-            .draw_series(std::iter::once(Cross::new((*a, *b), 6, RED.stroke_width(2))))
+            .draw_series(std::iter::once(Cross::new(
+                (*a, *b),
+                6,
+                RED.stroke_width(2),
+            )))
             .map_err(|e| e.to_string())?;
     }
     Ok(())
@@ -275,11 +315,13 @@ mod tests {
     #[test]
     fn writes_a_png() {
         let n = 2000;
-        let theta: Vec<f64> = (0..n).flat_map(|i| {
-            let a = ((i * 7919) % 1000) as f64 / 1000.0;
-            let b = ((i * 104_729) % 997) as f64 / 997.0;
-            [a, a + 0.3 * b, 10f64.powf(b)]
-        }).collect();
+        let theta: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let a = ((i * 7919) % 1000) as f64 / 1000.0;
+                let b = ((i * 104_729) % 997) as f64 / 997.0;
+                [a, a + 0.3 * b, 10f64.powf(b)]
+            })
+            .collect();
         let s = WeightedSamples {
             names: vec!["a".into(), "b".into(), "c".into()],
             latex: vec!["a".into(), "b".into(), "c".into()],
@@ -288,7 +330,16 @@ mod tests {
             log_likelihood: vec![0.0; n],
         };
         let p = std::env::temp_dir().join(format!("spinflip-corner-{}.png", std::process::id()));
-        corner_plot(&p, &s, &CornerOptions { log10: vec![false, false, true], truth: Some(vec![0.5, 0.6, 3.0]), panel_px: Some(120) }).unwrap();
+        corner_plot(
+            &p,
+            &s,
+            &CornerOptions {
+                log10: vec![false, false, true],
+                truth: Some(vec![0.5, 0.6, 3.0]),
+                panel_px: Some(120),
+            },
+        )
+        .unwrap();
         let bytes = std::fs::read(&p).unwrap();
         assert_eq!(&bytes[1..4], b"PNG");
         let _ = std::fs::remove_file(p);
