@@ -1,1 +1,10 @@
-//! Data files: NPY/NPZ arrays, 21cmGEM-layout HDF5, text spectra.
+//! Data files: NPY/NPZ arrays, 21cmGEM-layout HDF5, the global-signal training set.
+
+pub mod dataset;
+pub mod hdf5;
+pub mod npy;
+pub mod npz;
+
+pub use dataset::{DataFormat, GlobalSignalSet};
+pub use npy::NpyArray;
+pub use npz::{read_npz, write_npz};
