@@ -78,8 +78,9 @@ fn optical_depth_is_reproduced_within_one_percent() {
             "theta {theta:?}: tau = {tau}, zeta = {}",
             h.zeta
         );
-        // Reionization is monotonic and complete at the end of the grid for tau >= 0.055.
-        assert!(q.windows(2).all(|w| w[0] >= w[1] - 1e-12));
+        // Q is a fraction and grows towards low z overall (it may dip while recombinations win).
+        assert!(q.iter().all(|&x| (0.0..=1.0).contains(&x)));
+        assert!(qz(5.0) > qz(20.0));
     }
 }
 
@@ -215,6 +216,7 @@ fn the_whole_prior_box_stays_within_bounds() {
         }
     }
     // The design spans a wide range of signals (21cmGEM: -294..+35 mK).
+    eprintln!("prior box: {lo:.1} .. {hi:.1} mK");
     assert!(lo < -150.0 && hi > 5.0, "{lo} {hi}");
 }
 

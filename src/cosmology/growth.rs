@@ -29,10 +29,11 @@ mod tests {
     #[test]
     fn matter_domination_gives_d_proportional_to_a() {
         let c = Cosmology::planck18();
-        // At z >> 1 D(z)(1+z) is constant (EdS), ~ 1/g(0) ~ 1.27 for Omega_m ~ 0.31.
+        // At z >> 1 D(z)(1+z) is constant (EdS), ~ 1/g(0) ~ 1.27 for Omega_m ~ 0.31; radiation
+        // (Omega_r (1+z) ~ 1% of matter at z = 40) bends it by a few 1e-3.
         let a = growth_factor(&c, 20.0) * 21.0;
         let b = growth_factor(&c, 40.0) * 41.0;
-        assert!((a / b - 1.0).abs() < 2e-3, "{a} {b}");
+        assert!((a / b - 1.0).abs() < 5e-3, "{a} {b}");
         assert!(a > 1.2 && a < 1.35, "{a}");
         assert!((growth_factor(&c, 0.0) - 1.0).abs() < 1e-12);
     }

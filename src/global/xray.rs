@@ -95,7 +95,7 @@ impl XrayKernel {
             let zj = edges[j] + 0.5 * Self::DZ;
             for k in 0..ne {
                 let e0 = 1e3 * (energy_edges[k] * energy_edges[k + 1]).sqrt();
-                let mut tau = 0.0;
+                let mut tau: f64 = 0.0;
                 // Walk down from the source (cell centre) through the cells below.
                 for i in (0..=j).rev() {
                     let (top, bottom) = if i == j { (zj, edges[j]) } else { (edges[i + 1], edges[i]) };
