@@ -27,9 +27,18 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let i = PARAM_NAMES
             .iter()
             .position(|n| n.eq_ignore_ascii_case(name))
-            .ok_or_else(|| format!("unknown parameter '{flag}' (known: {})", PARAM_NAMES.join(", ")))?;
-        let v = rest.next().ok_or_else(|| format!("'{flag}' needs a value"))?;
-        theta[i] = v.parse().map_err(|_| format!("'{v}' is not a number for {flag}"))?;
+            .ok_or_else(|| {
+                format!(
+                    "unknown parameter '{flag}' (known: {})",
+                    PARAM_NAMES.join(", ")
+                )
+            })?;
+        let v = rest
+            .next()
+            .ok_or_else(|| format!("'{flag}' needs a value"))?;
+        theta[i] = v
+            .parse()
+            .map_err(|_| format!("'{v}' is not a number for {flag}"))?;
     }
     let sim = GlobalSimulator::planck18();
     let h = sim.histories(&theta)?;
@@ -43,11 +52,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         )?;
     }
     f.flush()?;
-    let (k_min, t_min) = h
-        .dtb
-        .iter()
-        .enumerate()
-        .fold((0, f64::INFINITY), |a, (k, &t)| if t < a.1 { (k, t) } else { a });
+    let (k_min, t_min) =
+        h.dtb.iter().enumerate().fold(
+            (0, f64::INFINITY),
+            |a, (k, &t)| if t < a.1 { (k, t) } else { a },
+        );
     eprintln!(
         "parameters {:?}: trough {:.1} mK at z = {:.1}, zeta = {:.2}; wrote {}",
         theta, t_min, h.z[k_min], h.zeta, path

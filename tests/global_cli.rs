@@ -17,7 +17,16 @@ fn tmp(name: &str) -> std::path::PathBuf {
 fn writes_a_21cmgem_layout_npz() {
     let out = tmp("small.npz");
     let st = bin()
-        .args(["simulate", "global", "--n", "20", "--seed", "3", "--split", "0.8,0.1,0.1"])
+        .args([
+            "simulate",
+            "global",
+            "--n",
+            "20",
+            "--seed",
+            "3",
+            "--split",
+            "0.8,0.1,0.1",
+        ])
         .arg("--out")
         .arg(&out)
         .status()
@@ -31,7 +40,16 @@ fn writes_a_21cmgem_layout_npz() {
     // Same seed, same file contents.
     let out2 = tmp("small2.npz");
     let st = bin()
-        .args(["simulate", "global", "--n", "20", "--seed", "3", "--split", "0.8,0.1,0.1"])
+        .args([
+            "simulate",
+            "global",
+            "--n",
+            "20",
+            "--seed",
+            "3",
+            "--split",
+            "0.8,0.1,0.1",
+        ])
         .arg("--out")
         .arg(&out2)
         .status()
@@ -45,7 +63,16 @@ fn writes_a_21cmgem_layout_npz() {
 fn writes_hdf5_with_explicit_sizes() {
     let out = tmp("small.h5");
     let st = bin()
-        .args(["simulate", "global", "--n-train", "3", "--n-val", "1", "--n-test", "1"])
+        .args([
+            "simulate",
+            "global",
+            "--n-train",
+            "3",
+            "--n-val",
+            "1",
+            "--n-test",
+            "1",
+        ])
         .args(["--sampling", "uniform", "--format", "hdf5", "--out"])
         .arg(&out)
         .status()
@@ -60,11 +87,29 @@ fn bad_arguments_fail_with_a_message() {
     let out = tmp("never.npz");
     for args in [
         vec!["simulate", "global", "--out"],
-        vec!["simulate", "global", "--n", "10", "--split", "0.5,0.5", "--out"],
-        vec!["simulate", "global", "--n", "10", "--split", "0.9,0.2,0.1", "--out"],
+        vec![
+            "simulate", "global", "--n", "10", "--split", "0.5,0.5", "--out",
+        ],
+        vec![
+            "simulate",
+            "global",
+            "--n",
+            "10",
+            "--split",
+            "0.9,0.2,0.1",
+            "--out",
+        ],
         vec!["simulate", "global", "--n", "0", "--out"],
         vec!["simulate", "global", "--n", "10", "--n-train", "5", "--out"],
-        vec!["simulate", "global", "--n", "10", "--sampling", "sobol", "--out"],
+        vec![
+            "simulate",
+            "global",
+            "--n",
+            "10",
+            "--sampling",
+            "sobol",
+            "--out",
+        ],
         vec!["simulate", "maps", "--n", "10", "--out"],
     ] {
         let o = bin().args(&args).arg(&out).output().unwrap();

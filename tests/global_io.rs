@@ -37,7 +37,15 @@ fn npz_round_trip_uses_21cmgem_names() {
     let names: Vec<&str> = raw.keys().map(|k| k.as_str()).collect();
     assert_eq!(
         names,
-        ["par_test", "par_train", "par_val", "redshifts", "signal_test", "signal_train", "signal_val"]
+        [
+            "par_test",
+            "par_train",
+            "par_val",
+            "redshifts",
+            "signal_test",
+            "signal_train",
+            "signal_val"
+        ]
     );
     assert_eq!(raw["signal_train"].shape, vec![4, 451]);
     assert_eq!(raw["redshifts"].shape, vec![451]);
@@ -103,7 +111,9 @@ fn corrupt_or_inconsistent_files_are_data_errors() {
     )
     .unwrap();
     match GlobalSignalSet::load(&q) {
-        Err(SpinflipError::Data { reason, .. }) => assert!(reason.contains("par_train"), "{reason}"),
+        Err(SpinflipError::Data { reason, .. }) => {
+            assert!(reason.contains("par_train"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
     // Non-finite signal value.
@@ -113,6 +123,9 @@ fn corrupt_or_inconsistent_files_are_data_errors() {
     // Missing array and unknown extension.
     let r = tmp("missing.npz");
     write_npz(&r, &[("par_train", &s.par_train)]).unwrap();
-    assert!(matches!(GlobalSignalSet::load(&r), Err(SpinflipError::Data { .. })));
+    assert!(matches!(
+        GlobalSignalSet::load(&r),
+        Err(SpinflipError::Data { .. })
+    ));
     assert!(GlobalSignalSet::load(&tmp("x.csv")).is_err());
 }

@@ -73,16 +73,25 @@ pub fn split_sizes(a: &Args) -> Result<[usize; 3], SpinflipError> {
     match (a.n, a.n_train, a.n_val, a.n_test) {
         (None, Some(tr), Some(va), Some(te)) => {
             if tr + va + te == 0 {
-                return Err(SpinflipError::config("--n-train", "all three sets are empty"));
+                return Err(SpinflipError::config(
+                    "--n-train",
+                    "all three sets are empty",
+                ));
             }
             Ok([tr, va, te])
         }
-        (Some(_), Some(_), _, _) | (Some(_), _, Some(_), _) | (Some(_), _, _, Some(_)) => Err(
-            SpinflipError::config("--n", "give either --n (with --split) or --n-train/--n-val/--n-test, not both"),
-        ),
-        (None, _, _, _) if a.n_train.is_some() || a.n_val.is_some() || a.n_test.is_some() => Err(
-            SpinflipError::config("--n-train", "give all three of --n-train, --n-val, --n-test"),
-        ),
+        (Some(_), Some(_), _, _) | (Some(_), _, Some(_), _) | (Some(_), _, _, Some(_)) => {
+            Err(SpinflipError::config(
+                "--n",
+                "give either --n (with --split) or --n-train/--n-val/--n-test, not both",
+            ))
+        }
+        (None, _, _, _) if a.n_train.is_some() || a.n_val.is_some() || a.n_test.is_some() => {
+            Err(SpinflipError::config(
+                "--n-train",
+                "give all three of --n-train, --n-val, --n-test",
+            ))
+        }
         (None, ..) => Err(SpinflipError::config(
             "--n",
             "how many signals? give --n N or --n-train/--n-val/--n-test",
@@ -95,7 +104,10 @@ pub fn split_sizes(a: &Args) -> Result<[usize; 3], SpinflipError> {
                 .map(|s| s.trim().parse::<f64>())
                 .collect::<Result<_, _>>()
                 .map_err(|_| {
-                    SpinflipError::config("--split", format!("'{}' is not three numbers like 0.9,0.05,0.05", a.split))
+                    SpinflipError::config(
+                        "--split",
+                        format!("'{}' is not three numbers like 0.9,0.05,0.05", a.split),
+                    )
                 })?;
             if f.len() != 3 || f.iter().any(|x| !x.is_finite() || *x < 0.0) {
                 return Err(SpinflipError::config(
@@ -136,8 +148,10 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
 
     let pb = ProgressBar::new(n as u64);
     pb.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} signals [{elapsed_precise} < {eta_precise}]")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} signals [{elapsed_precise} < {eta_precise}]",
+        )
+        .expect("valid template"),
     );
     let rows: Vec<Result<([f64; 7], Vec<f64>), SpinflipError>> = design
         .par_iter()

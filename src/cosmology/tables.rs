@@ -63,7 +63,11 @@ impl CosmologyTables {
 
     /// Collapsed fraction above the mass of circular velocity `v_c` (km/s) at z.
     pub fn f_coll_vc(&self, kind: MassFunction, z: f64, v_c: f64) -> f64 {
-        self.f_coll(kind, z, mass_from_circular_velocity(&self.cosmology, v_c, z))
+        self.f_coll(
+            kind,
+            z,
+            mass_from_circular_velocity(&self.cosmology, v_c, z),
+        )
     }
 
     /// d f_coll / dz above the V_c threshold (M_min moves with z), analytic:
@@ -78,8 +82,7 @@ impl CosmologyTables {
         let dlnm_dz = (mass_from_circular_velocity(c, v_c, z + h).ln()
             - mass_from_circular_velocity(c, v_c, z - h).ln())
             / (2.0 * h);
-        let dnu_dz =
-            nu * (-self.sigma.dln_sigma_dln_m(ln_m) * dlnm_dz - dln_growth_dz(c, z));
+        let dnu_dz = nu * (-self.sigma.dln_sigma_dln_m(ln_m) * dlnm_dz - dln_growth_dz(c, z));
         -kind.multiplicity(nu) * dnu_dz
     }
 

@@ -100,10 +100,7 @@ mod tests {
     #[test]
     fn baryons_suppress_small_scale_power() {
         let c = Cosmology::planck18();
-        let no_b = Cosmology {
-            omega_b: 1e-9,
-            ..c
-        };
+        let no_b = Cosmology { omega_b: 1e-9, ..c };
         let (t, t0) = (EisensteinHu::new(&c), EisensteinHu::new(&no_b));
         assert!(t.transfer(1.0) < t0.transfer(1.0));
         assert!((t.transfer(1e-4) - t0.transfer(1e-4)).abs() < 1e-3);

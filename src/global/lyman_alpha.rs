@@ -159,7 +159,9 @@ mod tests {
         let c = Cosmology::planck18();
         let (n, dz) = (600, 0.1);
         let t = LymanAlphaTables::new(&c, n, dz);
-        let f: Vec<f64> = (0..=n).map(|i| (-(i as f64 * dz) / 3.0).exp() / 10.0).collect();
+        let f: Vec<f64> = (0..=n)
+            .map(|i| (-(i as f64 * dz) / 3.0).exp() / 10.0)
+            .collect();
         let mut g = vec![0.0; n + 1];
         t.cumulative(&f, &mut g);
         let z = 15.0;
@@ -181,7 +183,8 @@ mod tests {
                 s += f_rec(nl) * dfdz * (1.0 + zz) * eps * h;
             }
         }
-        let direct = C_CM_S * c.rho_b0() / (4.0 * std::f64::consts::PI * M_P) * 0.1 * (1.0 + z).powi(2) * s;
+        let direct =
+            C_CM_S * c.rho_b0() / (4.0 * std::f64::consts::PI * M_P) * 0.1 * (1.0 + z).powi(2) * s;
         assert!((j / direct - 1.0).abs() < 2e-3, "{j} {direct}");
     }
 

@@ -6,7 +6,8 @@ use crate::cosmology::Cosmology;
 /// (1 - T_cmb/T_S) (Furlanetto, Oh & Briggs 2006 eq. 2 with delta = 0 for the global signal).
 pub fn brightness_temperature(c: &Cosmology, z: f64, x_hi: f64, t_s: f64) -> f64 {
     let h2 = c.h * c.h;
-    27.0 * x_hi * (c.omega_b * h2 / 0.023)
+    27.0 * x_hi
+        * (c.omega_b * h2 / 0.023)
         * (0.15 / (c.omega_m * h2) * (1.0 + z) / 10.0).sqrt()
         * (1.0 - c.t_cmb(z) / t_s)
 }

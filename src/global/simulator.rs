@@ -34,7 +34,9 @@ const I_OUT_MAX: usize = 500;
 
 /// The 451 output redshifts, ascending.
 pub fn output_redshifts() -> Vec<f64> {
-    (0..N_OUT).map(|k| ((Z_OUT_MIN + k as f64 * DZ) * 10.0).round() / 10.0).collect()
+    (0..N_OUT)
+        .map(|k| ((Z_OUT_MIN + k as f64 * DZ) * 10.0).round() / 10.0)
+        .collect()
 }
 
 /// Everything the simulator precomputes for one cosmology (built once, shared).
@@ -67,7 +69,10 @@ impl GlobalTables {
             lya: LymanAlphaTables::new(&c, N_FULL, DZ),
             xray: XrayKernel::new(&c),
             rates: CollisionalRates::default(),
-            ln_m_unit: z.iter().map(|&zz| mass_from_circular_velocity(&c, 1.0, zz).ln()).collect(),
+            ln_m_unit: z
+                .iter()
+                .map(|&zz| mass_from_circular_velocity(&c, 1.0, zz).ln())
+                .collect(),
             growth: z.iter().map(|&zz| growth_factor(&c, zz)).collect(),
             cosmology: ct,
         }
@@ -206,7 +211,11 @@ impl GlobalSimulator {
             })
             .collect();
         let mut absorbed = vec![0.0; nc];
-        xk.deposit(&emitted, &xk.spectral_weights(p.alpha_x, p.nu_min), &mut absorbed);
+        xk.deposit(
+            &emitted,
+            &xk.spectral_weights(p.alpha_x, p.nu_min),
+            &mut absorbed,
+        );
         let rate: Vec<f64> = absorbed.iter().map(|a| a / XrayKernel::DZ).collect();
         let deposit_rate = |z: f64| {
             let x = (z - XrayKernel::Z_MIN) / XrayKernel::DZ - 0.5;
@@ -224,7 +233,8 @@ impl GlobalSimulator {
         let mut g = vec![0.0; N_FULL + 1];
         t.lya.cumulative(&f_coll, &mut g);
         // X-ray excitation: J_X = c f_Lya eps (1+z) n_b / (4 pi h nu_a^2) per unit-z deposit eps.
-        let j_x_pref = C_CM_S * c.n_b0() / (4.0 * std::f64::consts::PI * H_PLANCK * NU_ALPHA * NU_ALPHA);
+        let j_x_pref =
+            C_CM_S * c.n_b0() / (4.0 * std::f64::consts::PI * H_PLANCK * NU_ALPHA * NU_ALPHA);
 
         // 5. March the neutral IGM from z = 50 down.
         let mut h = GlobalHistories {

@@ -44,7 +44,8 @@ pub fn sigma_hei(e_ev: f64) -> f64 {
     let (e0, s0, ya, p, yw, y0, y1) = (13.61, 949.2e-18, 1.469, 3.188, 2.039, 0.4434, 2.136);
     let x = e_ev / e0 - y0;
     let y = (x * x + y1 * y1).sqrt();
-    let f = ((x - 1.0).powi(2) + yw * yw) * y.powf(0.5 * p - 5.5) * (1.0 + (y / ya).sqrt()).powf(-p);
+    let f =
+        ((x - 1.0).powi(2) + yw * yw) * y.powf(0.5 * p - 5.5) * (1.0 + (y / ya).sqrt()).powf(-p);
     s0 * f
 }
 
@@ -84,11 +85,16 @@ impl XrayKernel {
         let edges: Vec<f64> = (0..=n).map(|i| Self::Z_MIN + i as f64 * Self::DZ).collect();
         let ne = Self::N_E;
         let ratio = (Self::E_MAX_KEV / Self::E_MIN_KEV).powf(1.0 / ne as f64);
-        let energy_edges: Vec<f64> = (0..=ne).map(|k| Self::E_MIN_KEV * ratio.powi(k as i32)).collect();
+        let energy_edges: Vec<f64> = (0..=ne)
+            .map(|k| Self::E_MIN_KEV * ratio.powi(k as i32))
+            .collect();
         let (nh, nhe) = (c.n_h0(), c.n_he0());
         // d tau / dz'' per unit cross section at z'': c |dt/dz| n(z'').
         let opacity = |zz: f64, e_ev: f64| {
-            C_CM_S * c.dt_dz(zz) * (1.0 + zz).powi(3) * (nh * sigma_hi(e_ev) + nhe * sigma_hei(e_ev))
+            C_CM_S
+                * c.dt_dz(zz)
+                * (1.0 + zz).powi(3)
+                * (nh * sigma_hi(e_ev) + nhe * sigma_hei(e_ev))
         };
         let mut kernel = vec![0.0; n * (n + 1) / 2 * ne];
         for j in 0..n {
@@ -98,7 +104,11 @@ impl XrayKernel {
                 let mut tau: f64 = 0.0;
                 // Walk down from the source (cell centre) through the cells below.
                 for i in (0..=j).rev() {
-                    let (top, bottom) = if i == j { (zj, edges[j]) } else { (edges[i + 1], edges[i]) };
+                    let (top, bottom) = if i == j {
+                        (zj, edges[j])
+                    } else {
+                        (edges[i + 1], edges[i])
+                    };
                     let sub = if i == j { Self::SUB / 2 } else { Self::SUB };
                     let h = (top - bottom) / sub as f64;
                     let before = (-tau).exp();
@@ -179,7 +189,11 @@ mod tests {
         let r = sigma_hi(500.0) / sigma_hi(1000.0);
         assert!(r > 8.0 && r < 11.5, "{r}");
         // He I at threshold: 7.4 Mb (Verner et al. 1996; Samson et al. 1994 measure 7.4 Mb).
-        assert!((sigma_hei(24.6) / 7.4e-18 - 1.0).abs() < 0.05, "{}", sigma_hei(24.6));
+        assert!(
+            (sigma_hei(24.6) / 7.4e-18 - 1.0).abs() < 0.05,
+            "{}",
+            sigma_hei(24.6)
+        );
         // Above ~0.3 keV helium dominates the IGM opacity per H atom (Y = 0.24).
         assert!(0.079 * sigma_hei(1000.0) > sigma_hi(1000.0));
     }
@@ -191,7 +205,9 @@ mod tests {
         let ne = XrayKernel::N_E;
         let j = 30;
         for e in 0..ne {
-            let total: f64 = (0..=j).map(|i| k.kernel[(j * (j + 1) / 2 + i) * ne + e]).sum();
+            let total: f64 = (0..=j)
+                .map(|i| k.kernel[(j * (j + 1) / 2 + i) * ne + e])
+                .sum();
             // Absorbed energy fraction (with redshift losses) can never exceed 1.
             assert!(total <= 1.0 + 1e-12 && total >= 0.0);
             if e == 0 {
@@ -201,7 +217,9 @@ mod tests {
             }
         }
         // Hard photons (~25 keV) mostly escape.
-        let hard: f64 = (0..=j).map(|i| k.kernel[(j * (j + 1) / 2 + i) * ne + ne - 1]).sum();
+        let hard: f64 = (0..=j)
+            .map(|i| k.kernel[(j * (j + 1) / 2 + i) * ne + ne - 1])
+            .sum();
         assert!(hard < 0.2, "{hard}");
         assert_eq!(n, 110);
     }
@@ -212,7 +230,8 @@ mod tests {
         // nu_min above 0.2 keV: everything below 30 keV of the 0.2-95 band.
         let w = k.spectral_weights(1.3, 0.5);
         let s: f64 = w.iter().sum();
-        let expected = (30f64.powf(-0.3) - 0.5f64.powf(-0.3)) / (95f64.powf(-0.3) - 0.5f64.powf(-0.3));
+        let expected =
+            (30f64.powf(-0.3) - 0.5f64.powf(-0.3)) / (95f64.powf(-0.3) - 0.5f64.powf(-0.3));
         assert!((s / expected - 1.0).abs() < 1e-9);
         assert!(w[0] == 0.0);
         let w1 = k.spectral_weights(1.0, 0.1);

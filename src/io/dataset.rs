@@ -23,7 +23,11 @@ pub enum DataFormat {
 impl DataFormat {
     /// The format a path's extension names.
     pub fn from_path(path: &Path) -> Result<Self, SpinflipError> {
-        match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()) {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+        {
             Some(e) if e == "npz" => Ok(Self::Npz),
             Some(e) if e == "h5" || e == "hdf5" => Ok(Self::Hdf5),
             _ => Err(SpinflipError::config(
@@ -122,7 +126,10 @@ impl GlobalSignalSet {
         }
         for (s, (p, sig)) in SPLITS.iter().zip(self.splits()) {
             if p.shape.len() != 2 || p.shape[1] != N_PAR {
-                return Err(format!("par_{s} has shape {:?}, expected (n, {N_PAR})", p.shape));
+                return Err(format!(
+                    "par_{s} has shape {:?}, expected (n, {N_PAR})",
+                    p.shape
+                ));
             }
             if sig.shape.len() != 2 || sig.shape[1] != n_z {
                 return Err(format!(

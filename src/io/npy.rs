@@ -66,8 +66,7 @@ impl NpyArray {
                     .join(", ")
             ),
         };
-        let mut header =
-            format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+        let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
         // Pad so that magic + version + length + header is a multiple of 64, ending in '\n'.
         let total = MAGIC.len() + 2 + 2 + header.len() + 1;
         header.push_str(&" ".repeat((64 - total % 64) % 64));
@@ -94,7 +93,10 @@ impl NpyArray {
         }
         let (major, off) = (bytes[6], 8usize);
         let (hlen, start) = match major {
-            1 => (u16::from_le_bytes([bytes[off], bytes[off + 1]]) as usize, off + 2),
+            1 => (
+                u16::from_le_bytes([bytes[off], bytes[off + 1]]) as usize,
+                off + 2,
+            ),
             2 | 3 => {
                 if bytes.len() < 12 {
                     return Err(bad("truncated .npy header".into()));
@@ -182,7 +184,10 @@ fn parse_descr(d: &str) -> Option<(char, char, usize)> {
     };
     let kind = rest.chars().next()?;
     let size: usize = rest[1..].parse().ok()?;
-    let ok = matches!((kind, size), ('f', 4 | 8) | ('i' | 'u', 1 | 2 | 4 | 8) | ('b', 1));
+    let ok = matches!(
+        (kind, size),
+        ('f', 4 | 8) | ('i' | 'u', 1 | 2 | 4 | 8) | ('b', 1)
+    );
     ok.then_some((order, kind, size))
 }
 
@@ -245,7 +250,10 @@ mod tests {
     #[test]
     fn reads_f32_int_big_endian_and_fortran() {
         let make = |descr: &str, fortran: bool, shape: &str, body: Vec<u8>| {
-            let mut h = format!("{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}", if fortran { "True" } else { "False" });
+            let mut h = format!(
+                "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+                if fortran { "True" } else { "False" }
+            );
             while (10 + h.len() + 1) % 64 != 0 {
                 h.push(' ');
             }
@@ -257,21 +265,29 @@ mod tests {
             b.extend(body);
             b
         };
-        let f32s: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let f32s: Vec<u8> = [1.5f32, -2.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         let a = NpyArray::from_npy_bytes(&make("<f4", false, "(2,)", f32s), "t").unwrap();
         assert_eq!(a.data, vec![1.5, -2.0]);
         let i64s: Vec<u8> = [7i64, -3].iter().flat_map(|x| x.to_be_bytes()).collect();
         let a = NpyArray::from_npy_bytes(&make(">i8", false, "(2,)", i64s), "t").unwrap();
         assert_eq!(a.data, vec![7.0, -3.0]);
         // Fortran 2x3 [[1,2,3],[4,5,6]] is stored column by column.
-        let col: Vec<u8> = [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let col: Vec<u8> = [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         let a = NpyArray::from_npy_bytes(&make("<f8", true, "(2, 3)", col), "t").unwrap();
         assert_eq!(a.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     }
 
     #[test]
     fn corrupt_input_is_a_data_error() {
-        let a = NpyArray::from_rows(2, 2, vec![1.0; 4]).unwrap().to_npy_bytes();
+        let a = NpyArray::from_rows(2, 2, vec![1.0; 4])
+            .unwrap()
+            .to_npy_bytes();
         for bytes in [&a[..a.len() - 3], &a[..20], b"hello".as_slice()] {
             assert!(matches!(
                 NpyArray::from_npy_bytes(bytes, "x.npy"),

@@ -30,9 +30,12 @@ pub fn write_npz(path: &Path, arrays: &[(&str, &NpyArray)]) -> Result<(), Spinfl
             .large_file(bytes.len() as u64 >= u32::MAX as u64);
         zip.start_file(format!("{name}.npy"), opts)
             .map_err(|e| data_err(&tmp, format!("zip: {e}")))?;
-        zip.write_all(&bytes).map_err(|e| SpinflipError::io(&tmp, e))?;
+        zip.write_all(&bytes)
+            .map_err(|e| SpinflipError::io(&tmp, e))?;
     }
-    let mut w = zip.finish().map_err(|e| data_err(&tmp, format!("zip: {e}")))?;
+    let mut w = zip
+        .finish()
+        .map_err(|e| data_err(&tmp, format!("zip: {e}")))?;
     w.flush().map_err(|e| SpinflipError::io(&tmp, e))?;
     drop(w);
     std::fs::rename(&tmp, path).map_err(|e| SpinflipError::io(path, e))
@@ -45,9 +48,14 @@ pub fn read_npz(path: &Path) -> Result<BTreeMap<String, NpyArray>, SpinflipError
         .map_err(|e| data_err(path, format!("not a readable .npz (zip) archive: {e}")))?;
     let mut out = BTreeMap::new();
     for i in 0..zip.len() {
-        let mut member = zip
-            .by_index(i)
-            .map_err(|e| data_err(path, format!("member {i}: {e} (compressed .npz files are not supported: save with np.savez)")))?;
+        let mut member = zip.by_index(i).map_err(|e| {
+            data_err(
+                path,
+                format!(
+                    "member {i}: {e} (compressed .npz files are not supported: save with np.savez)"
+                ),
+            )
+        })?;
         let name = member
             .name()
             .map_err(|e| data_err(path, format!("member {i} name: {e}")))?
@@ -57,11 +65,14 @@ pub fn read_npz(path: &Path) -> Result<BTreeMap<String, NpyArray>, SpinflipError
             .read_to_end(&mut bytes)
             .map_err(|e| data_err(path, format!("member '{name}': {e}")))?;
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-        let arr = NpyArray::from_npy_bytes(&bytes, &format!("{}:{name}", path.display()))
-            .map_err(|e| match e {
-                SpinflipError::Data { reason, .. } => data_err(path, format!("member '{name}': {reason}")),
+        let arr = NpyArray::from_npy_bytes(&bytes, &format!("{}:{name}", path.display())).map_err(
+            |e| match e {
+                SpinflipError::Data { reason, .. } => {
+                    data_err(path, format!("member '{name}': {reason}"))
+                }
                 other => other,
-            })?;
+            },
+        )?;
         out.insert(key, arr);
     }
     Ok(out)
