@@ -17,6 +17,9 @@ pub struct Ellipsoid {
     chol: Vec<f64>,
     #[serde(with = "exact_f64::scalar")]
     log_volume: f64,
+    /// Log-volume of the tight fit, before enlargement and the volume floor.
+    #[serde(with = "exact_f64::scalar")]
+    log_volume_tight: f64,
 }
 
 impl Ellipsoid {
@@ -45,9 +48,11 @@ impl Ellipsoid {
             let s = r2max.sqrt();
             chol.iter_mut().for_each(|v| *v *= s);
         }
+        let tight = log_volume_of(&chol, d);
         let mut e = Ellipsoid {
             d,
-            log_volume: log_volume_of(&chol, d),
+            log_volume: tight,
+            log_volume_tight: tight,
             center,
             chol,
         };
@@ -130,6 +135,10 @@ const SPLIT_VOLUME_FRACTION: f64 = 0.5;
 /// this is what separates modes laid out on a grid, which 2-means halves without any
 /// immediate volume gain.
 const OVERSIZE_FACTOR: f64 = 2.0;
+/// ... times this per dimension: a covariance-shaped fit to a single convex mode overshoots
+/// the mode's volume by a factor growing with dimension, and such a mode must not be split
+/// (its pieces would cut it).
+const OVERSIZE_PER_DIM: f64 = 1.5;
 
 impl MultiEllipsoid {
     /// Fits ellipsoids to all `points` (row-major, `d` columns): one bounding ellipsoid, split
@@ -254,7 +263,8 @@ impl FitContext<'_> {
         let children = super::linalg::logaddexp(ea.log_volume, eb.log_volume);
         let expected = self.log_x + (idx.len() as f64 / self.n_total as f64).ln();
         let keep = children < parent.log_volume + SPLIT_VOLUME_FRACTION.ln()
-            || parent.log_volume > expected + OVERSIZE_FACTOR.ln();
+            || parent.log_volume_tight
+                > expected + OVERSIZE_FACTOR.ln() + self.d as f64 * OVERSIZE_PER_DIM.ln();
         if keep {
             self.split(&a, ea, out);
             self.split(&b, eb, out);
