@@ -61,6 +61,42 @@ impl Ellipsoid {
         e
     }
 
+    /// An ellipsoid for a cluster too small to have a covariance: the shape and at least
+    /// the volume of `like` (a sibling cluster's ellipsoid), moved to the points' mean and
+    /// grown until it holds them, and to at least `exp(log_volume_min)`.
+    pub fn fit_like(
+        like: &Ellipsoid,
+        points: &[f64],
+        idx: &[usize],
+        log_volume_min: f64,
+    ) -> Ellipsoid {
+        let d = like.d;
+        let (center, _) = mean_cov(points, d, idx);
+        let mut e = Ellipsoid {
+            d,
+            center,
+            chol: like.chol.clone(),
+            log_volume: like.log_volume,
+            log_volume_tight: like.log_volume_tight,
+        };
+        let mut y = vec![0.0; d];
+        let mut r2max: f64 = 0.0;
+        for &i in idx {
+            for (k, v) in y.iter_mut().enumerate() {
+                *v = points[i * d + k] - e.center[k];
+            }
+            solve_lower(&e.chol, d, &mut y);
+            r2max = r2max.max(y.iter().map(|v| v * v).sum());
+        }
+        if r2max > 1.0 {
+            e.scale_log_volume(0.5 * d as f64 * r2max.ln());
+        }
+        if e.log_volume < log_volume_min {
+            e.scale_log_volume(log_volume_min - e.log_volume);
+        }
+        e
+    }
+
     /// Multiplies the volume by `exp(dlog)` keeping the shape.
     fn scale_log_volume(&mut self, dlog: f64) {
         let s = (dlog / self.d as f64).exp();
@@ -239,9 +275,14 @@ struct FitContext<'a> {
 }
 
 impl FitContext<'_> {
+    /// The cluster's share of the prior volume: no ellipsoid is let below it.
+    fn log_min(&self, idx: &[usize]) -> f64 {
+        self.log_x + (idx.len() as f64 / self.n_total as f64).ln()
+    }
+
     fn fit(&self, idx: &[usize]) -> Ellipsoid {
         let k = idx.len() as f64;
-        let log_min = self.log_x + (k / self.n_total as f64).ln();
+        let log_min = self.log_min(idx);
         // A covariance from few points misjudges the shape: enlarge the axes by
         // 1 + sqrt(2 / k) more, so small clusters do not cut off their mode.
         let small = self.d as f64 * (2.0 / k).sqrt().ln_1p();
@@ -255,19 +296,35 @@ impl FitContext<'_> {
             return;
         }
         let (a, b) = two_means(self.points, self.d, idx);
-        if a.len() < min_points || b.len() < min_points {
+        if a.len() < min_points && b.len() < min_points {
             out.push(parent);
             return;
         }
-        let (ea, eb) = (self.fit(&a), self.fit(&b));
+        // A handful of points left in a mode (too few for a covariance) borrows the shape
+        // of its sibling; lumping it with the sibling would give an ellipsoid spanning both
+        // modes and the empty space between.
+        let (ea, eb) = if a.len() < min_points {
+            let eb = self.fit(&b);
+            (Ellipsoid::fit_like(&eb, self.points, &a, self.log_min(&a)), eb)
+        } else if b.len() < min_points {
+            let ea = self.fit(&a);
+            (ea.clone(), Ellipsoid::fit_like(&ea, self.points, &b, self.log_min(&b)))
+        } else {
+            (self.fit(&a), self.fit(&b))
+        };
         let children = super::linalg::logaddexp(ea.log_volume, eb.log_volume);
         let expected = self.log_x + (idx.len() as f64 / self.n_total as f64).ln();
         let keep = children < parent.log_volume + SPLIT_VOLUME_FRACTION.ln()
             || parent.log_volume_tight
                 > expected + OVERSIZE_FACTOR.ln() + self.d as f64 * OVERSIZE_PER_DIM.ln();
         if keep {
-            self.split(&a, ea, out);
-            self.split(&b, eb, out);
+            for (c, e) in [(a, ea), (b, eb)] {
+                if c.len() < min_points {
+                    out.push(e);
+                } else {
+                    self.split(&c, e, out);
+                }
+            }
         } else {
             out.push(parent);
         }
