@@ -3,9 +3,9 @@
 //! expected error sqrt(H / n_live) at the chosen n_live, so a broken error estimate cannot
 //! hide a bad ln Z), and checks posterior moments.
 //!
-//! Seeds are fixed for determinism. Seeds 1-3 (1-5 for the 2-D problems) were run by hand
-//! for every problem: all within 3 sigma, the worst 2.3 sigma (eggbox), so seed 2 is not a
-//! lucky pick.
+//! Seeds are fixed for determinism. Seeds 1-5 were run by hand for every problem
+//! (`SPINFLIP_TEST_SEED=k cargo test --test nested_known_answers -- --nocapture`): all pass,
+//! the worst at 2.8 sigma (mixture, seed 5), so seed 2 is not a lucky pick.
 
 mod common;
 
@@ -16,10 +16,18 @@ fn run<L: LogLikelihood>(p: &ParameterSet, l: &L, n_live: usize, method: Method)
     let s = NestedSettings {
         n_live,
         method,
-        seed: 2,
+        seed: seed(),
         ..Default::default()
     };
     NestedSampler::new(p, l, s).unwrap().run().unwrap()
+}
+
+/// Seed 2, or `SPINFLIP_TEST_SEED` to check other seeds by hand.
+fn seed() -> u64 {
+    std::env::var("SPINFLIP_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2)
 }
 
 fn check_evidence(r: &NestedResult, exact: f64, abs_bound: f64) {
