@@ -9,7 +9,9 @@ use std::f64::consts::PI;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let root = args.next().ok_or("usage: gaussian_shells OUTPUT_ROOT [SEED]")?;
+    let root = args
+        .next()
+        .ok_or("usage: gaussian_shells OUTPUT_ROOT [SEED]")?;
     let seed = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1);
     let params = ParameterSet::iid(2, Prior::uniform(-6.0, 6.0)?)?;
     let (r0, w) = (2.0, 0.1);

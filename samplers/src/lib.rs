@@ -21,8 +21,8 @@ pub mod progress;
 pub mod samples;
 
 pub use error::{LikelihoodError, SamplerError};
-pub use nested::{CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings};
 pub use likelihood::{FnLikelihood, GradLogLikelihood, LogLikelihood, Parallel};
+pub use nested::{CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings};
 pub use parameters::{Parameter, ParameterSet};
 pub use prior::Prior;
 pub use samples::{PosteriorSummary, WeightedSamples};

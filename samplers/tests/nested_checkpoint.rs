@@ -3,7 +3,9 @@
 
 mod common;
 
-use spinflip_samplers::nested::{CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings};
+use spinflip_samplers::nested::{
+    CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings,
+};
 use spinflip_samplers::{LikelihoodError, LogLikelihood, SamplerError};
 use std::cell::Cell;
 use std::path::PathBuf;
@@ -111,8 +113,14 @@ fn resume_after_a_fatal_error_midway() {
         .unwrap()
         .run()
         .unwrap_err();
-    assert!(matches!(err, SamplerError::Likelihood(LikelihoodError::Fatal(_))));
-    assert!(path.exists(), "periodic checkpoint written before the crash");
+    assert!(matches!(
+        err,
+        SamplerError::Likelihood(LikelihoodError::Fatal(_))
+    ));
+    assert!(
+        path.exists(),
+        "periodic checkpoint written before the crash"
+    );
     let resumed = NestedSampler::new(&p, &l, settings(Method::Rejection, &path))
         .unwrap()
         .resume()
@@ -139,14 +147,20 @@ fn mismatched_checkpoint_is_refused_with_a_reason() {
         n_live: 70,
         ..settings(Method::Rejection, &path)
     };
-    let e = NestedSampler::new(&p, &l, other).unwrap().resume().unwrap_err();
+    let e = NestedSampler::new(&p, &l, other)
+        .unwrap()
+        .resume()
+        .unwrap_err();
     assert!(matches!(e, SamplerError::Checkpoint { .. }));
     assert!(e.to_string().contains("n_live"), "{e}");
     let other_seed = NestedSettings {
         seed: 12,
         ..settings(Method::Rejection, &path)
     };
-    let e = NestedSampler::new(&p, &l, other_seed).unwrap().resume().unwrap_err();
+    let e = NestedSampler::new(&p, &l, other_seed)
+        .unwrap()
+        .resume()
+        .unwrap_err();
     assert!(e.to_string().contains("seed"), "{e}");
     // Another problem (3 parameters) cannot resume it either.
     let (p3, l3, _) = common::gaussian(3);

@@ -20,7 +20,10 @@ fn nan_and_plus_inf_stop_the_run() {
     let p = ParameterSet::iid(2, Prior::uniform(0.0, 1.0).unwrap()).unwrap();
     for bad in [f64::NAN, f64::INFINITY] {
         let l = FnLikelihood::new(2, move |t: &[f64]| if t[0] > 0.9 { bad } else { -t[1] });
-        let e = NestedSampler::new(&p, &l, quick(1)).unwrap().run().unwrap_err();
+        let e = NestedSampler::new(&p, &l, quick(1))
+            .unwrap()
+            .run()
+            .unwrap_err();
         match e {
             SamplerError::NonFiniteLikelihood { theta, .. } => assert!(theta[0] > 0.9),
             other => panic!("{other}"),
@@ -42,7 +45,9 @@ fn minus_inf_and_recoverable_errors_are_rejected_points() {
                 // a little slope so that the contours are ordered
                 Ok(-1e-3 * t[1])
             } else if self.0 {
-                Err(LikelihoodError::Recoverable("outside the emulator range".into()))
+                Err(LikelihoodError::Recoverable(
+                    "outside the emulator range".into(),
+                ))
             } else {
                 Ok(f64::NEG_INFINITY)
             }
@@ -78,7 +83,11 @@ fn invalid_settings_and_dimensions_are_errors() {
         method: Method::Rejection,
         ..quick(1)
     };
-    assert!(NestedSampler::new(&p, &l, rej).err().unwrap().to_string().contains("2 d"));
+    assert!(NestedSampler::new(&p, &l, rej)
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("2 d"));
     let neg = NestedSettings {
         dlogz: -0.1,
         ..quick(1)
@@ -89,7 +98,10 @@ fn invalid_settings_and_dimensions_are_errors() {
     let e = NestedSampler::new(&p, &l3, quick(1)).err().unwrap();
     assert!(matches!(e, SamplerError::Dimension { .. }), "{e}");
     // resume without a checkpoint path
-    let e = NestedSampler::new(&p, &l, quick(1)).unwrap().resume().unwrap_err();
+    let e = NestedSampler::new(&p, &l, quick(1))
+        .unwrap()
+        .resume()
+        .unwrap_err();
     assert!(e.to_string().contains("checkpoint"));
 }
 

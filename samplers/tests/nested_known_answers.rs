@@ -47,7 +47,11 @@ fn gaussian_case(d: usize, n_live: usize, abs_bound: f64, method: Method) -> Nes
     check_evidence(&r, exact, abs_bound);
     // H = KL(N(0, I) || U[-10, 10]^d) = d (ln 20 - ln(2 pi e) / 2)
     let h = d as f64 * (20f64.ln() - 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E).ln());
-    assert!((r.information - h).abs() < 0.1 * h, "H {} vs {h}", r.information);
+    assert!(
+        (r.information - h).abs() < 0.1 * h,
+        "H {} vs {h}",
+        r.information
+    );
     let post = r.posterior();
     let (mean, cov) = (post.mean(), post.covariance());
     for j in 0..d {

@@ -66,7 +66,18 @@ impl Fingerprint {
                 }
             )*};
         }
-        cmp!(names, n_free, n_live, method, seed, dlogz, enlarge, update_interval, batch_size, n_repeats);
+        cmp!(
+            names,
+            n_free,
+            n_live,
+            method,
+            seed,
+            dlogz,
+            enlarge,
+            update_interval,
+            batch_size,
+            n_repeats
+        );
         None
     }
 }
@@ -112,7 +123,11 @@ pub fn load(path: &Path, fingerprint: &Fingerprint) -> Result<State, SamplerErro
     if let Some(diff) = c.fingerprint.difference(fingerprint) {
         return Err(fail(diff));
     }
-    let (n, d, p) = (c.fingerprint.n_live, c.fingerprint.n_free, c.fingerprint.names.len());
+    let (n, d, p) = (
+        c.fingerprint.n_live,
+        c.fingerprint.n_free,
+        c.fingerprint.names.len(),
+    );
     let s = &c.state;
     let consistent = s.live.len() == n
         && s.live.u.len() == n * d
@@ -123,7 +138,9 @@ pub fn load(path: &Path, fingerprint: &Fingerprint) -> Result<State, SamplerErro
         && s.dead.birth.len() == s.iteration
         && s.dead.log_dx.len() == s.iteration;
     if !consistent {
-        return Err(fail("array lengths are inconsistent (file corrupted?)".into()));
+        return Err(fail(
+            "array lengths are inconsistent (file corrupted?)".into(),
+        ));
     }
     Ok(c.state)
 }

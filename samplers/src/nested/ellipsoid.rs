@@ -305,10 +305,16 @@ impl FitContext<'_> {
         // modes and the empty space between.
         let (ea, eb) = if a.len() < min_points {
             let eb = self.fit(&b);
-            (Ellipsoid::fit_like(&eb, self.points, &a, self.log_min(&a)), eb)
+            (
+                Ellipsoid::fit_like(&eb, self.points, &a, self.log_min(&a)),
+                eb,
+            )
         } else if b.len() < min_points {
             let ea = self.fit(&a);
-            (ea.clone(), Ellipsoid::fit_like(&ea, self.points, &b, self.log_min(&b)))
+            (
+                ea.clone(),
+                Ellipsoid::fit_like(&ea, self.points, &b, self.log_min(&b)),
+            )
         } else {
             (self.fit(&a), self.fit(&b))
         };
@@ -331,11 +337,19 @@ impl FitContext<'_> {
     }
 }
 
+/// Lloyd iterations of 2-means; a partition good enough to judge a split is reached long
+/// before exact convergence on unimodal clouds, where Lloyd's algorithm crawls.
+const MAX_LLOYD_ITERATIONS: usize = 25;
+
 /// Deterministic 2-means (Lloyd's iterations) started from a far-apart pair of points.
 fn two_means(points: &[f64], d: usize, idx: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let row = |i: usize| &points[i * d..(i + 1) * d];
     let dist2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
-    let (mean, _) = mean_cov(points, d, idx);
+    let mut mean = vec![0.0; d];
+    for &i in idx {
+        mean.iter_mut().zip(row(i)).for_each(|(m, x)| *m += x);
+    }
+    mean.iter_mut().for_each(|m| *m /= idx.len() as f64);
     let far = |from: &[f64]| {
         *idx.iter()
             .max_by(|&&i, &&j| dist2(row(i), from).total_cmp(&dist2(row(j), from)))
@@ -345,25 +359,31 @@ fn two_means(points: &[f64], d: usize, idx: &[usize]) -> (Vec<usize>, Vec<usize>
     let q = far(row(p));
     let mut centers = [row(p).to_vec(), row(q).to_vec()];
     let mut label = vec![0u8; idx.len()];
-    for iter in 0..100 {
+    let mut sums = [vec![0.0; d], vec![0.0; d]];
+    for iter in 0..MAX_LLOYD_ITERATIONS {
         let mut changed = false;
+        let mut counts = [0usize; 2];
+        sums.iter_mut()
+            .for_each(|s| s.iter_mut().for_each(|v| *v = 0.0));
         for (l, &i) in label.iter_mut().zip(idx) {
-            let new = u8::from(dist2(row(i), &centers[1]) < dist2(row(i), &centers[0]));
+            let x = row(i);
+            let new = u8::from(dist2(x, &centers[1]) < dist2(x, &centers[0]));
             changed |= new != *l;
             *l = new;
+            counts[new as usize] += 1;
+            sums[new as usize]
+                .iter_mut()
+                .zip(x)
+                .for_each(|(s, v)| *s += v);
         }
         if !changed && iter > 0 {
             break;
         }
-        for (c, center) in centers.iter_mut().enumerate() {
-            let members: Vec<usize> = idx
-                .iter()
-                .zip(&label)
-                .filter(|(_, &l)| l as usize == c)
-                .map(|(&i, _)| i)
-                .collect();
-            if !members.is_empty() {
-                *center = mean_cov(points, d, &members).0;
+        for c in 0..2 {
+            if counts[c] > 0 {
+                for (m, s) in centers[c].iter_mut().zip(&sums[c]) {
+                    *m = s / counts[c] as f64;
+                }
             }
         }
     }
@@ -398,7 +418,9 @@ mod tests {
         let idx: Vec<usize> = (0..2000).collect();
         let e = Ellipsoid::fit(&pts, 2, &idx, 0.0, f64::NEG_INFINITY);
         let mut s = [0.0; 2];
-        assert!(idx.iter().all(|&i| e.contains(&pts[2 * i..2 * i + 2], &mut s)));
+        assert!(idx
+            .iter()
+            .all(|&i| e.contains(&pts[2 * i..2 * i + 2], &mut s)));
         let exact = (std::f64::consts::PI * 0.04f64).ln();
         assert!((e.log_volume() - exact).abs() < 0.05, "{}", e.log_volume());
     }

@@ -36,7 +36,11 @@ impl<'a, L: LogLikelihood + ?Sized> Evaluator<'a, L> {
     /// Evaluates the cube points `u` (row-major): returns (theta row-major, log L).
     /// Every point counts as a call in `n_calls`. NaN or `+inf` stop the run; recoverable
     /// errors are already `-inf` through [`LogLikelihood::log_likelihood_batch`].
-    pub fn evaluate(&mut self, u: &[f64], n_calls: &mut u64) -> Result<(&[f64], &[f64]), SamplerError> {
+    pub fn evaluate(
+        &mut self,
+        u: &[f64],
+        n_calls: &mut u64,
+    ) -> Result<(&[f64], &[f64]), SamplerError> {
         let (d, p) = (self.n_free(), self.n_params());
         let n = u.len() / d;
         self.theta.resize(n * p, 0.0);

@@ -61,7 +61,10 @@ pub fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
 /// Cholesky factor of a covariance, adding diagonal jitter when it is (nearly) singular,
 /// as happens for clusters with few points or points on a lower-dimensional manifold.
 pub fn cholesky_jitter(cov: &[f64], d: usize) -> Vec<f64> {
-    let scale = (0..d).map(|i| cov[i * d + i]).fold(0.0, f64::max).max(1e-300);
+    let scale = (0..d)
+        .map(|i| cov[i * d + i])
+        .fold(0.0, f64::max)
+        .max(1e-300);
     let mut a = cov.to_vec();
     let mut jitter = 1e-10 * scale;
     loop {

@@ -80,7 +80,9 @@ pub fn evidence(points: &[&Points], n_live: usize) -> (f64, f64, f64) {
             .flat_map(|p| p.log_l.iter().zip(&p.log_dx))
             .filter(|(l, _)| l.is_finite())
     };
-    let m = terms().map(|(l, dx)| l + dx).fold(f64::NEG_INFINITY, f64::max);
+    let m = terms()
+        .map(|(l, dx)| l + dx)
+        .fold(f64::NEG_INFINITY, f64::max);
     if m == f64::NEG_INFINITY {
         return (f64::NEG_INFINITY, 0.0, 0.0);
     }

@@ -165,7 +165,10 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             {
                 break false;
             }
-            if state.last_update.is_none_or(|u| state.iteration - u >= interval) {
+            if state
+                .last_update
+                .is_none_or(|u| state.iteration - u >= interval)
+            {
                 self.update_bound(&mut state, method, d);
             }
 
@@ -272,7 +275,12 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             method,
             settings: self.settings.clone(),
             names: self.params.names(),
-            latex: self.params.params().iter().map(|q| q.latex.clone()).collect(),
+            latex: self
+                .params
+                .params()
+                .iter()
+                .map(|q| q.latex.clone())
+                .collect(),
             dead: state.dead,
             live,
         }

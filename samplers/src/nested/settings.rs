@@ -58,7 +58,7 @@ pub struct NestedSettings {
     pub seed: u64,
     /// Volume enlargement factor of the bounding ellipsoids (rejection), >= 1.
     pub enlarge: f64,
-    /// Refit the bounding ellipsoids every this many iterations; `None` gives `n_live / 25`.
+    /// Refit the bounding ellipsoids every this many iterations; `None` gives `n_live / 10`.
     pub update_interval: Option<usize>,
     /// Candidates proposed and evaluated per batch in rejection sampling. 1 spends the
     /// fewest likelihood calls; larger batches suit emulators and [`Parallel`](crate::Parallel).
@@ -163,7 +163,7 @@ impl NestedSettings {
 
     /// Bound refit interval in iterations.
     pub fn update_interval(&self) -> usize {
-        self.update_interval.unwrap_or((self.n_live / 25).max(1))
+        self.update_interval.unwrap_or((self.n_live / 10).max(1))
     }
 
     /// Slice steps per new point in `d` dimensions.
