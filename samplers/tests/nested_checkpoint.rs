@@ -8,7 +8,7 @@ use spinflip_samplers::nested::{
 };
 use spinflip_samplers::{LikelihoodError, LogLikelihood, SamplerError};
 use std::cell::Cell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("spinflip-ckpt-{}", std::process::id()));
@@ -16,13 +16,13 @@ fn tmp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-fn settings(method: Method, path: &PathBuf) -> NestedSettings {
+fn settings(method: Method, path: &Path) -> NestedSettings {
     NestedSettings {
         n_live: 60,
         method,
         seed: 11,
         checkpoint: Some(CheckpointSettings {
-            path: path.clone(),
+            path: path.to_path_buf(),
             every: 50,
         }),
         ..Default::default()

@@ -206,12 +206,12 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             state.iteration += 1;
 
             if let Some(c) = &s.checkpoint {
-                if state.iteration % c.every == 0 {
+                if state.iteration.is_multiple_of(c.every) {
                     state.elapsed = base_elapsed + session_start.elapsed().as_secs_f64();
                     checkpoint::save(&c.path, &fingerprint, &state)?;
                 }
             }
-            if progress.is_visible() && state.iteration % 100 == 0 {
+            if progress.is_visible() && state.iteration.is_multiple_of(100) {
                 progress.set_message(format!(
                     "iter {}  ln Z {:.3}  dlogz {:.3} (stop < {})  calls {}  eff {:.1}%",
                     state.iteration,

@@ -31,6 +31,11 @@ impl Points {
     pub fn len(&self) -> usize {
         self.log_l.len()
     }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.log_l.is_empty()
+    }
 }
 
 /// The state of a run between two iterations.
