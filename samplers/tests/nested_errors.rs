@@ -33,7 +33,10 @@ fn nan_and_plus_inf_stop_the_run() {
 
 #[test]
 fn minus_inf_and_recoverable_errors_are_rejected_points() {
-    // L = 1 on the half x < 0.5 (via -inf elsewhere or a recoverable error): Z = 1/2.
+    // A narrow Gaussian (sigma 0.1, peak 1) at (0.25, 0.5) inside the half x < 0.5; the other
+    // half gives -inf or a recoverable error. Z = 2 pi sigma^2, ln Z = -2.767. About half the
+    // initial points sit on the -inf plateau: treating their deaths as ordinary shrinkage
+    // (X -> X e^{-1/n} each) overestimates ln Z by ~0.2; the plateau rule gets it right.
     let p = ParameterSet::iid(2, Prior::uniform(0.0, 1.0).unwrap()).unwrap();
     struct Half(bool);
     impl LogLikelihood for Half {
@@ -42,8 +45,7 @@ fn minus_inf_and_recoverable_errors_are_rejected_points() {
         }
         fn log_likelihood(&self, t: &[f64]) -> Result<f64, LikelihoodError> {
             if t[0] < 0.5 {
-                // a little slope so that the contours are ordered
-                Ok(-1e-3 * t[1])
+                Ok(-0.5 * ((t[0] - 0.25).powi(2) + (t[1] - 0.5).powi(2)) / 0.01)
             } else if self.0 {
                 Err(LikelihoodError::Recoverable(
                     "outside the emulator range".into(),
@@ -53,19 +55,36 @@ fn minus_inf_and_recoverable_errors_are_rejected_points() {
             }
         }
     }
-    for recoverable in [false, true] {
-        let r = NestedSampler::new(&p, &Half(recoverable), quick(3))
+    let exact = (2.0 * std::f64::consts::PI * 0.01f64).ln();
+    for (recoverable, seed) in [(false, 3), (true, 4)] {
+        let s = NestedSettings {
+            n_live: 200,
+            seed,
+            ..Default::default()
+        };
+        let r = NestedSampler::new(&p, &Half(recoverable), s)
             .unwrap()
             .run()
             .unwrap();
-        let exact = 0.5f64.ln() - 0.5e-3; // ln of integral of exp(-1e-3 y) over [0,1] ~ -5e-4
+        let dev = (r.log_evidence - exact).abs();
         assert!(
-            (r.log_evidence - exact).abs() < 3.0 * r.log_evidence_err + 0.05,
+            dev < 3.0 * r.log_evidence_err && dev < 0.3,
             "{} vs {exact}",
             r.log_evidence
         );
+        // The k initial points on the plateau die together with k/n of the prior volume.
+        let k = r
+            .dead
+            .log_l
+            .iter()
+            .filter(|l| **l == f64::NEG_INFINITY)
+            .count();
+        assert!(k > 70 && k < 130, "{k}");
+        let mass: f64 = r.dead.log_dx[..k].iter().map(|x| x.exp()).sum();
+        assert!((mass - k as f64 / 200.0).abs() < 1e-12, "{mass}");
         let post = r.posterior();
         assert!((0..post.len()).all(|i| post.weights[i] == 0.0 || post.row(i)[0] < 0.5));
+        assert!((post.mean()[0] - 0.25).abs() < 0.02);
     }
 }
 

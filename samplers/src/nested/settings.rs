@@ -63,7 +63,9 @@ pub struct NestedSettings {
     /// Candidates proposed and evaluated per batch in rejection sampling. 1 spends the
     /// fewest likelihood calls; larger batches suit emulators and [`Parallel`](crate::Parallel).
     pub batch_size: usize,
-    /// Slice-sampling steps per new point; `None` gives `3 * d` (PolyChord's `num_repeats`).
+    /// Slice-sampling steps per new point (PolyChord's `num_repeats`); `None` gives `5 * d`,
+    /// PolyChord's default: with `3 * d` the spread of ln Z over seeds was 1.5x the reported
+    /// error on a 20-D Gaussian (10 seeds), with `5 * d` 1.2x.
     pub n_repeats: Option<usize>,
     /// Stop after this many iterations in total (not converged); `None` for no limit.
     pub max_iterations: Option<usize>,
@@ -168,7 +170,7 @@ impl NestedSettings {
 
     /// Slice steps per new point in `d` dimensions.
     pub fn n_repeats(&self, d: usize) -> usize {
-        self.n_repeats.unwrap_or(3 * d)
+        self.n_repeats.unwrap_or(5 * d)
     }
 }
 
