@@ -1,7 +1,8 @@
 //! Checkpoint and resume: a run stopped midway and resumed ends bit-identical to an
 //! uninterrupted run with the same seed and settings.
 
-mod common;
+mod nested_problems;
+use nested_problems as common;
 
 use spinflip_samplers::nested::{
     CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings,

@@ -1,6 +1,7 @@
 //! Bad input gives clear errors; rejected points and seeds behave as documented.
 
-mod common;
+mod nested_problems;
+use nested_problems as common;
 
 use spinflip_samplers::nested::{Method, NestedSampler, NestedSettings};
 use spinflip_samplers::{
@@ -167,4 +168,40 @@ fn fixed_parameters_reach_the_likelihood() {
     let r = NestedSampler::new(&p, &l, quick(2)).unwrap().run().unwrap();
     assert!((r.log_evidence + 20f64.ln()).abs() < 3.0 * r.log_evidence_err);
     assert_eq!(r.posterior().row(0)[1], 3.0);
+}
+
+#[test]
+fn parallel_batches_give_the_same_run_as_serial_batches() {
+    use spinflip_samplers::Parallel;
+    let (p, l, _) = common::gaussian(3);
+    let s = NestedSettings {
+        n_live: 60,
+        batch_size: 8,
+        seed: 9,
+        ..Default::default()
+    };
+    let serial = NestedSampler::new(&p, &l, s.clone())
+        .unwrap()
+        .run()
+        .unwrap();
+    let par = Parallel(&l);
+    let parallel = NestedSampler::new(&p, &par, s).unwrap().run().unwrap();
+    assert_eq!(
+        serial.log_evidence.to_bits(),
+        parallel.log_evidence.to_bits()
+    );
+    assert_eq!(serial.n_calls, parallel.n_calls);
+    assert_eq!(serial.dead, parallel.dead);
+}
+
+#[test]
+fn call_limit_stops_the_run_unconverged() {
+    let (p, l, _) = common::gaussian(2);
+    let s = NestedSettings {
+        max_calls: Some(500),
+        ..quick(1)
+    };
+    let r = NestedSampler::new(&p, &l, s).unwrap().run().unwrap();
+    assert!(!r.converged);
+    assert!(r.n_calls >= 500 && r.n_calls < 520, "{}", r.n_calls);
 }

@@ -3,7 +3,8 @@
 //! Runs when `SPINFLIP_PYTHON` names a python with anesthetic and getdist; skips otherwise.
 //! The files' layout is checked here in Rust either way.
 
-mod common;
+mod nested_problems;
+use nested_problems as common;
 
 use spinflip_samplers::nested::{NestedSampler, NestedSettings};
 use std::path::PathBuf;
