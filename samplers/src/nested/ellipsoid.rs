@@ -296,7 +296,7 @@ impl FitContext<'_> {
             return;
         }
         let (a, b) = two_means(self.points, self.d, idx);
-        if a.len() < min_points && b.len() < min_points {
+        if a.is_empty() || b.is_empty() || (a.len() < min_points && b.len() < min_points) {
             out.push(parent);
             return;
         }
@@ -423,6 +423,19 @@ mod tests {
             .all(|&i| e.contains(&pts[2 * i..2 * i + 2], &mut s)));
         let exact = (std::f64::consts::PI * 0.04f64).ln();
         assert!((e.log_volume() - exact).abs() < 0.05, "{}", e.log_volume());
+    }
+
+    #[test]
+    fn identical_points_give_a_finite_bound() {
+        let pts = vec![0.3; 2 * 50];
+        let m = MultiEllipsoid::fit(&pts, 2, -5.0, 0.0, true);
+        assert_eq!(m.ellipsoids().len(), 1);
+        // the volume floor keeps it at its share of X
+        assert!((m.log_volume() + 5.0).abs() < 1e-9, "{}", m.log_volume());
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let (mut x, mut s) = ([0.0; 2], [0.0; 2]);
+        m.sample(&mut rng, &mut x, &mut s);
+        assert!(x.iter().all(|v| v.is_finite() && (0.0..1.0).contains(v)));
     }
 
     #[test]
