@@ -25,7 +25,7 @@ pub mod samples;
 pub use error::{LikelihoodError, SamplerError};
 pub use likelihood::{FnLikelihood, GradLogLikelihood, LogLikelihood, Parallel};
 pub use mcmc::{EnsembleResult, EnsembleSampler, EnsembleSettings, Stop};
-pub use nested::{CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings};
+pub use nested::{NestedResult, NestedSampler, NestedSettings};
 pub use parameters::{Parameter, ParameterSet};
 pub use prior::Prior;
 pub use samples::{PosteriorSummary, WeightedSamples};

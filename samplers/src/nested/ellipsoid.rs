@@ -17,6 +17,9 @@ pub struct Ellipsoid {
     chol: Vec<f64>,
     #[serde(with = "exact_f64::scalar")]
     log_volume: f64,
+    /// Log-volume of the tight fit, before enlargement and the volume floor.
+    #[serde(with = "exact_f64::scalar")]
+    log_volume_tight: f64,
 }
 
 impl Ellipsoid {
@@ -45,14 +48,52 @@ impl Ellipsoid {
             let s = r2max.sqrt();
             chol.iter_mut().for_each(|v| *v *= s);
         }
+        let tight = log_volume_of(&chol, d);
         let mut e = Ellipsoid {
             d,
-            log_volume: log_volume_of(&chol, d),
+            log_volume: tight,
+            log_volume_tight: tight,
             center,
             chol,
         };
         let target = (e.log_volume + log_enlarge).max(log_volume_min);
         e.scale_log_volume(target - e.log_volume);
+        e
+    }
+
+    /// An ellipsoid for a cluster too small to have a covariance: the shape and at least
+    /// the volume of `like` (a sibling cluster's ellipsoid), moved to the points' mean and
+    /// grown until it holds them, and to at least `exp(log_volume_min)`.
+    pub fn fit_like(
+        like: &Ellipsoid,
+        points: &[f64],
+        idx: &[usize],
+        log_volume_min: f64,
+    ) -> Ellipsoid {
+        let d = like.d;
+        let (center, _) = mean_cov(points, d, idx);
+        let mut e = Ellipsoid {
+            d,
+            center,
+            chol: like.chol.clone(),
+            log_volume: like.log_volume,
+            log_volume_tight: like.log_volume_tight,
+        };
+        let mut y = vec![0.0; d];
+        let mut r2max: f64 = 0.0;
+        for &i in idx {
+            for (k, v) in y.iter_mut().enumerate() {
+                *v = points[i * d + k] - e.center[k];
+            }
+            solve_lower(&e.chol, d, &mut y);
+            r2max = r2max.max(y.iter().map(|v| v * v).sum());
+        }
+        if r2max > 1.0 {
+            e.scale_log_volume(0.5 * d as f64 * r2max.ln());
+        }
+        if e.log_volume < log_volume_min {
+            e.scale_log_volume(log_volume_min - e.log_volume);
+        }
         e
     }
 
@@ -130,6 +171,10 @@ const SPLIT_VOLUME_FRACTION: f64 = 0.5;
 /// this is what separates modes laid out on a grid, which 2-means halves without any
 /// immediate volume gain.
 const OVERSIZE_FACTOR: f64 = 2.0;
+/// ... times this per dimension: a covariance-shaped fit to a single convex mode overshoots
+/// the mode's volume by a factor growing with dimension, and such a mode must not be split
+/// (its pieces would cut it).
+const OVERSIZE_PER_DIM: f64 = 1.5;
 
 impl MultiEllipsoid {
     /// Fits ellipsoids to all `points` (row-major, `d` columns): one bounding ellipsoid, split
@@ -230,9 +275,14 @@ struct FitContext<'a> {
 }
 
 impl FitContext<'_> {
+    /// The cluster's share of the prior volume: no ellipsoid is let below it.
+    fn log_min(&self, idx: &[usize]) -> f64 {
+        self.log_x + (idx.len() as f64 / self.n_total as f64).ln()
+    }
+
     fn fit(&self, idx: &[usize]) -> Ellipsoid {
         let k = idx.len() as f64;
-        let log_min = self.log_x + (k / self.n_total as f64).ln();
+        let log_min = self.log_min(idx);
         // A covariance from few points misjudges the shape: enlarge the axes by
         // 1 + sqrt(2 / k) more, so small clusters do not cut off their mode.
         let small = self.d as f64 * (2.0 / k).sqrt().ln_1p();
@@ -246,29 +296,60 @@ impl FitContext<'_> {
             return;
         }
         let (a, b) = two_means(self.points, self.d, idx);
-        if a.len() < min_points || b.len() < min_points {
+        if a.is_empty() || b.is_empty() || (a.len() < min_points && b.len() < min_points) {
             out.push(parent);
             return;
         }
-        let (ea, eb) = (self.fit(&a), self.fit(&b));
+        // A handful of points left in a mode (too few for a covariance) borrows the shape
+        // of its sibling; lumping it with the sibling would give an ellipsoid spanning both
+        // modes and the empty space between.
+        let (ea, eb) = if a.len() < min_points {
+            let eb = self.fit(&b);
+            (
+                Ellipsoid::fit_like(&eb, self.points, &a, self.log_min(&a)),
+                eb,
+            )
+        } else if b.len() < min_points {
+            let ea = self.fit(&a);
+            (
+                ea.clone(),
+                Ellipsoid::fit_like(&ea, self.points, &b, self.log_min(&b)),
+            )
+        } else {
+            (self.fit(&a), self.fit(&b))
+        };
         let children = super::linalg::logaddexp(ea.log_volume, eb.log_volume);
         let expected = self.log_x + (idx.len() as f64 / self.n_total as f64).ln();
         let keep = children < parent.log_volume + SPLIT_VOLUME_FRACTION.ln()
-            || parent.log_volume > expected + OVERSIZE_FACTOR.ln();
+            || parent.log_volume_tight
+                > expected + OVERSIZE_FACTOR.ln() + self.d as f64 * OVERSIZE_PER_DIM.ln();
         if keep {
-            self.split(&a, ea, out);
-            self.split(&b, eb, out);
+            for (c, e) in [(a, ea), (b, eb)] {
+                if c.len() < min_points {
+                    out.push(e);
+                } else {
+                    self.split(&c, e, out);
+                }
+            }
         } else {
             out.push(parent);
         }
     }
 }
 
+/// Lloyd iterations of 2-means; a partition good enough to judge a split is reached long
+/// before exact convergence on unimodal clouds, where Lloyd's algorithm crawls.
+const MAX_LLOYD_ITERATIONS: usize = 25;
+
 /// Deterministic 2-means (Lloyd's iterations) started from a far-apart pair of points.
 fn two_means(points: &[f64], d: usize, idx: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let row = |i: usize| &points[i * d..(i + 1) * d];
     let dist2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
-    let (mean, _) = mean_cov(points, d, idx);
+    let mut mean = vec![0.0; d];
+    for &i in idx {
+        mean.iter_mut().zip(row(i)).for_each(|(m, x)| *m += x);
+    }
+    mean.iter_mut().for_each(|m| *m /= idx.len() as f64);
     let far = |from: &[f64]| {
         *idx.iter()
             .max_by(|&&i, &&j| dist2(row(i), from).total_cmp(&dist2(row(j), from)))
@@ -278,25 +359,31 @@ fn two_means(points: &[f64], d: usize, idx: &[usize]) -> (Vec<usize>, Vec<usize>
     let q = far(row(p));
     let mut centers = [row(p).to_vec(), row(q).to_vec()];
     let mut label = vec![0u8; idx.len()];
-    for iter in 0..100 {
+    let mut sums = [vec![0.0; d], vec![0.0; d]];
+    for iter in 0..MAX_LLOYD_ITERATIONS {
         let mut changed = false;
+        let mut counts = [0usize; 2];
+        sums.iter_mut()
+            .for_each(|s| s.iter_mut().for_each(|v| *v = 0.0));
         for (l, &i) in label.iter_mut().zip(idx) {
-            let new = u8::from(dist2(row(i), &centers[1]) < dist2(row(i), &centers[0]));
+            let x = row(i);
+            let new = u8::from(dist2(x, &centers[1]) < dist2(x, &centers[0]));
             changed |= new != *l;
             *l = new;
+            counts[new as usize] += 1;
+            sums[new as usize]
+                .iter_mut()
+                .zip(x)
+                .for_each(|(s, v)| *s += v);
         }
         if !changed && iter > 0 {
             break;
         }
-        for (c, center) in centers.iter_mut().enumerate() {
-            let members: Vec<usize> = idx
-                .iter()
-                .zip(&label)
-                .filter(|(_, &l)| l as usize == c)
-                .map(|(&i, _)| i)
-                .collect();
-            if !members.is_empty() {
-                *center = mean_cov(points, d, &members).0;
+        for c in 0..2 {
+            if counts[c] > 0 {
+                for (m, s) in centers[c].iter_mut().zip(&sums[c]) {
+                    *m = s / counts[c] as f64;
+                }
             }
         }
     }
@@ -336,6 +423,19 @@ mod tests {
             .all(|&i| e.contains(&pts[2 * i..2 * i + 2], &mut s)));
         let exact = (std::f64::consts::PI * 0.04f64).ln();
         assert!((e.log_volume() - exact).abs() < 0.05, "{}", e.log_volume());
+    }
+
+    #[test]
+    fn identical_points_give_a_finite_bound() {
+        let pts = vec![0.3; 2 * 50];
+        let m = MultiEllipsoid::fit(&pts, 2, -5.0, 0.0, true);
+        assert_eq!(m.ellipsoids().len(), 1);
+        // the volume floor keeps it at its share of X
+        assert!((m.log_volume() + 5.0).abs() < 1e-9, "{}", m.log_volume());
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let (mut x, mut s) = ([0.0; 2], [0.0; 2]);
+        m.sample(&mut rng, &mut x, &mut s);
+        assert!(x.iter().all(|v| v.is_finite() && (0.0..1.0).contains(v)));
     }
 
     #[test]

@@ -174,44 +174,67 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
 
             let worst = argmin(&state.live.log_l);
             let log_l_min = state.live.log_l[worst];
-            let log_dx = state.log_x + log_shrink;
-            state
-                .dead
-                .theta
-                .extend_from_slice(&state.live.theta[worst * p..(worst + 1) * p]);
-            state.dead.log_l.push(log_l_min);
-            state.dead.birth.push(state.live.birth[worst]);
-            state.dead.log_dx.push(log_dx);
-            state.log_z = logaddexp(state.log_z, log_l_min + log_dx);
-            state.log_x -= 1.0 / n as f64;
-
-            match method {
-                Method::Slice => slice::replace(
-                    &mut state,
-                    eval,
-                    worst,
-                    log_l_min,
-                    n_repeats,
-                    s.max_rejections,
-                )?,
-                _ => rejection::replace(
-                    &mut state,
-                    eval,
-                    worst,
-                    log_l_min,
-                    s.batch_size,
-                    s.max_rejections,
-                )?,
+            // Live points tied at the minimum (a likelihood plateau, typically -inf where
+            // the model cannot be evaluated) die together: k of n tied points hold k/n of
+            // the volume, not 1 - exp(-k/n) (Fowlie, Handley & Su 2021, MNRAS 503, 1199).
+            let mut dying: Vec<usize> = (0..n)
+                .filter(|&i| state.live.log_l[i] == log_l_min)
+                .collect();
+            if dying.len() == n {
+                dying = vec![worst]; // a plateau everywhere: no volume information in ties
             }
-            state.iteration += 1;
+            let k = dying.len();
+            let (log_dx, log_x_next) = if k == 1 {
+                (state.log_x + log_shrink, state.log_x - 1.0 / n as f64)
+            } else {
+                (
+                    state.log_x - (n as f64).ln(),
+                    state.log_x + ((n - k) as f64 / n as f64).ln(),
+                )
+            };
+            for &i in &dying {
+                state
+                    .dead
+                    .theta
+                    .extend_from_slice(&state.live.theta[i * p..(i + 1) * p]);
+                state.dead.log_l.push(log_l_min);
+                state.dead.birth.push(state.live.birth[i]);
+                state.dead.log_dx.push(log_dx);
+                state.log_z = logaddexp(state.log_z, log_l_min + log_dx);
+            }
+            state.log_x = log_x_next;
+
+            for &slot in &dying {
+                match method {
+                    Method::Slice => slice::replace(
+                        &mut state,
+                        eval,
+                        slot,
+                        log_l_min,
+                        n_repeats,
+                        s.max_rejections,
+                    )?,
+                    _ => rejection::replace(
+                        &mut state,
+                        eval,
+                        slot,
+                        log_l_min,
+                        s.batch_size,
+                        s.max_rejections,
+                    )?,
+                }
+            }
+            let before = state.iteration;
+            state.iteration += k;
+            let crossed = |every: usize| state.iteration / every != before / every;
 
             if let Some(c) = &s.checkpoint {
-                if state.iteration % c.every == 0 {
+                if crossed(c.every) {
                     state.elapsed = base_elapsed + session_start.elapsed().as_secs_f64();
                     checkpoint::save(&c.path, &fingerprint, &state)?;
                 }
             }
-            if progress.is_visible() && state.iteration % 100 == 0 {
+            if progress.is_visible() && crossed(100) {
                 progress.set_message(format!(
                     "iter {}  ln Z {:.3}  dlogz {:.3} (stop < {})  calls {}  eff {:.1}%",
                     state.iteration,

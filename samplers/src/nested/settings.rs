@@ -58,12 +58,14 @@ pub struct NestedSettings {
     pub seed: u64,
     /// Volume enlargement factor of the bounding ellipsoids (rejection), >= 1.
     pub enlarge: f64,
-    /// Refit the bounding ellipsoids every this many iterations; `None` gives `n_live / 25`.
+    /// Refit the bounding ellipsoids every this many iterations; `None` gives `n_live / 10`.
     pub update_interval: Option<usize>,
     /// Candidates proposed and evaluated per batch in rejection sampling. 1 spends the
     /// fewest likelihood calls; larger batches suit emulators and [`Parallel`](crate::Parallel).
     pub batch_size: usize,
-    /// Slice-sampling steps per new point; `None` gives `3 * d` (PolyChord's `num_repeats`).
+    /// Slice-sampling steps per new point (PolyChord's `num_repeats`); `None` gives `5 * d`,
+    /// PolyChord's default: with `3 * d` the spread of ln Z over seeds was 1.5x the reported
+    /// error on a 20-D Gaussian (10 seeds), with `5 * d` 1.2x.
     pub n_repeats: Option<usize>,
     /// Stop after this many iterations in total (not converged); `None` for no limit.
     pub max_iterations: Option<usize>,
@@ -163,12 +165,12 @@ impl NestedSettings {
 
     /// Bound refit interval in iterations.
     pub fn update_interval(&self) -> usize {
-        self.update_interval.unwrap_or((self.n_live / 25).max(1))
+        self.update_interval.unwrap_or((self.n_live / 10).max(1))
     }
 
     /// Slice steps per new point in `d` dimensions.
     pub fn n_repeats(&self, d: usize) -> usize {
-        self.n_repeats.unwrap_or(3 * d)
+        self.n_repeats.unwrap_or(5 * d)
     }
 }
 

@@ -26,10 +26,18 @@ pub fn replace<L: LogLikelihood + ?Sized>(
 ) -> Result<(), SamplerError> {
     let (d, p) = (eval.n_free(), eval.n_params());
     let n = state.live.len();
-    // Any live point except the one being replaced lies above the bound.
-    let mut start = state.rng.random_range(0..n - 1);
-    if start >= slot {
-        start += 1;
+    // Start from a random live point above the bound (not the one being replaced, nor
+    // another point of a plateau at the bound).
+    let mut start = state.rng.random_range(0..n);
+    let mut tries = 0u64;
+    while start == slot || state.live.log_l[start] <= log_l_min {
+        start = state.rng.random_range(0..n);
+        tries += 1;
+        if tries >= max_rejections {
+            return Err(SamplerError::Stalled(format!(
+                "no live point above ln L = {log_l_min} to start slice sampling from"
+            )));
+        }
     }
     let mut x = state.live.u[start * d..(start + 1) * d].to_vec();
     let mut theta = state.live.theta[start * p..(start + 1) * p].to_vec();

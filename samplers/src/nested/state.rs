@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Points with their log-likelihoods and birth contours, row-major.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Points {
-    /// Unit-cube coordinates, `n_free` per point (empty for dead points).
+    /// Unit-cube coordinates, `n_free` per point (live points during a run; empty in results).
     #[serde(with = "exact_f64::vec")]
     pub u: Vec<f64>,
     /// Physical parameters, `n_params` per point (fixed ones included).
@@ -30,6 +30,11 @@ impl Points {
     /// Number of points.
     pub fn len(&self) -> usize {
         self.log_l.len()
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.log_l.is_empty()
     }
 }
 
