@@ -1,1 +1,21 @@
-//! PNG plots: line plots, bands, corner plots.
+//! PNG plots with plotters (bitmap backend, the DejaVu Sans font shipped in `assets/`).
+//!
+//! [`lines::LinePlot`] draws one panel of line or point series; [`lines::save_grid`] puts
+//! several panels in one PNG.
+
+pub mod lines;
+
+use std::sync::Once;
+
+/// The font every plot uses, compiled in so plotting needs no system fonts.
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// Register the shipped font as "sans-serif" (once per process).
+pub(crate) fn ensure_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in and known to be valid; a failure would only leave
+        // plots without text, so it is not fatal.
+        let _ = plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, FONT);
+    });
+}
