@@ -22,8 +22,8 @@ fn cfg(epochs: usize) -> TrainConfig {
         hidden: 12,
         layers: 2,
         epochs,
-        batch_size: 32,
-        lr: 1e-2,
+        batch_size: 8,
+        lr: 3e-3,
         seed: 7,
         patience: 50,
         ..TrainConfig::default()
@@ -35,11 +35,25 @@ fn training_learns_and_writes_a_usable_model() {
     let data = common::data(256, 64, 1.0, 1);
     let out = tmp("learn");
     let opts = TrainOptions { plot: true, ..TrainOptions::default() };
-    let o = train(&data, &cfg(25), &out, &opts).unwrap();
-    let first = o.history[0].val_loss;
+    let o = train(&data, &cfg(30), &out, &opts).unwrap();
+    // Baseline: predict the mean training signal everywhere (normalised units).
+    let norm0 = &o.model.sidecar.normalisation;
+    let m0 = data.redshifts.len();
+    let n_tr = data.train_params.len() / 7;
+    let mean: Vec<f64> = (0..m0)
+        .map(|j| (0..n_tr).map(|i| data.train_signals[i * m0 + j]).sum::<f64>() / n_tr as f64)
+        .collect();
+    let s0 = norm0.signal_max - norm0.signal_min;
+    let baseline = data
+        .val_signals
+        .chunks_exact(m0)
+        .flat_map(|v| v.iter().zip(&mean).map(|(a, b)| ((a - b) / s0).powi(2)))
+        .sum::<f64>()
+        / data.val_signals.len() as f64;
     let best = o.history.iter().map(|r| r.val_loss).fold(f64::INFINITY, f64::min);
-    // A learnable target: validation MSE falls by more than 10x within 25 epochs.
-    assert!(best < 0.1 * first, "val loss {first} -> {best}");
+    eprintln!("baseline {baseline:.3e}, history {:?}", o.history.iter().map(|r| (r.train_loss, r.val_loss)).collect::<Vec<_>>());
+    // The network must beat the mean-signal predictor by a wide margin.
+    assert!(best < 0.4 * baseline, "best val loss {best} vs mean-signal baseline {baseline}");
     assert!(loss_curve_path(&out).exists());
 
     // The saved model reproduces the validation loss it was selected on (fast path).

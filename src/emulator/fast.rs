@@ -344,19 +344,24 @@ impl FastLstm {
                 matvec_acc::<L, JB, FMA>(&self.w_t[l], &s.xh[l], &mut s.g, g4);
                 sigmoid_slice(flat(&mut s.g[..3 * h]));
                 tanh_slice(flat(&mut s.g[3 * h..]));
-                // Cell update; gate rows are [i, f, o, g].
-                let cs = &mut s.c[l];
-                for u in 0..h {
-                    for lane in 0..L {
-                        let (i, f, gg) = (s.g[u][lane], s.g[h + u][lane], s.g[3 * h + u][lane]);
-                        cs[u][lane] = madd::<FMA>(f, cs[u][lane], i * gg);
-                        s.tc[u][lane] = tanh(cs[u][lane]);
-                    }
-                }
+                // Cell update; gate rows are [i, f, o, g]. Flat slices of equal length
+                // so the loops vectorise without bounds checks.
+                let hl = h * L;
                 let off = if l == 0 { 0 } else { h };
-                for u in 0..h {
-                    for lane in 0..L {
-                        s.xh[l][off + u][lane] = s.g[2 * h + u][lane] * s.tc[u][lane];
+                {
+                    let g = s.g.as_flattened();
+                    let (gi, rest) = g.split_at(hl);
+                    let (gf, rest) = rest.split_at(hl);
+                    let (go, gg) = rest.split_at(hl);
+                    let cs = s.c[l].as_flattened_mut();
+                    let tc = s.tc.as_flattened_mut();
+                    for ((((cv, t), i), f), g) in cs.iter_mut().zip(tc.iter_mut()).zip(gi).zip(gf).zip(gg) {
+                        *cv = madd::<FMA>(*f, *cv, *i * *g);
+                        *t = tanh(*cv);
+                    }
+                    let hout = &mut s.xh[l].as_flattened_mut()[off * L..(off + h) * L];
+                    for ((hv, o), t) in hout.iter_mut().zip(go).zip(tc.iter()) {
+                        *hv = *o * *t;
                     }
                 }
                 if l + 1 < c.layers {
