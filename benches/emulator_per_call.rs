@@ -13,7 +13,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("emulator_per_call");
     g.sample_size(20);
     for n in [1usize, 16, 256, 4096] {
-        let params: Vec<f32> = (0..n * 7).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
+        let params: Vec<f32> = (0..n * 7)
+            .map(|i| ((i * 37) % 101) as f32 / 100.0)
+            .collect();
         let mut out = vec![0f32; n * cfg.n_steps];
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {

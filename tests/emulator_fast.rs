@@ -23,13 +23,21 @@ fn candle_forward(w: &LstmWeights, p: &[f32], f: &[f32]) -> Vec<f32> {
     let n = p.len() / c.n_params;
     let pt = Tensor::from_slice(p, (n, c.n_params), &Device::Cpu).unwrap();
     let ft = Tensor::from_slice(f, c.n_steps, &Device::Cpu).unwrap();
-    net.forward(&pt, &ft).unwrap().flatten_all().unwrap().to_vec1().unwrap()
+    net.forward(&pt, &ft)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
 }
 
 /// max |a - b| / max |b|.
 fn rel_diff(a: &[f32], b: &[f32]) -> f64 {
     let scale = b.iter().fold(0f64, |m, x| m.max(f64::from(x.abs())));
-    let d = a.iter().zip(b).fold(0f64, |m, (x, y)| m.max(f64::from((x - y).abs())));
+    let d = a
+        .iter()
+        .zip(b)
+        .fold(0f64, |m, (x, y)| m.max(f64::from((x - y).abs())));
     d / scale
 }
 
@@ -37,7 +45,10 @@ fn rel_diff(a: &[f32], b: &[f32]) -> f64 {
 fn weights(c: LstmConfig, seed: u64, scale: f32) -> LstmWeights {
     let mut w = LstmWeights::random(c, seed);
     for l in &mut w.layers {
-        l.w_ih.iter_mut().chain(l.w_hh.iter_mut()).for_each(|x| *x *= scale);
+        l.w_ih
+            .iter_mut()
+            .chain(l.w_hh.iter_mut())
+            .for_each(|x| *x *= scale);
     }
     w
 }
@@ -45,7 +56,12 @@ fn weights(c: LstmConfig, seed: u64, scale: f32) -> LstmWeights {
 #[test]
 fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
     for (hidden, layers) in [(32, 2), (8, 1), (13, 3)] {
-        let c = LstmConfig { n_params: 7, hidden, layers, n_steps: 60 };
+        let c = LstmConfig {
+            n_params: 7,
+            hidden,
+            layers,
+            n_steps: 60,
+        };
         let w = weights(c, hidden as u64, 2.0);
         // 37 = two groups of 16, a group of 8 padded lanes... exercises every lane path.
         let (p, f) = random_inputs(37, 7, c.n_steps, 5);
@@ -58,7 +74,10 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
             let mut batch = vec![0f32; reference.len()];
             fast.forward_batch(&p, &mut batch);
             let r = rel_diff(&batch, &reference);
-            assert!(r < 1e-5, "{hidden}x{layers} {isa:?} batch: relative difference {r}");
+            assert!(
+                r < 1e-5,
+                "{hidden}x{layers} {isa:?} batch: relative difference {r}"
+            );
             let mut single = vec![0f32; c.n_steps];
             for i in [0, 20, 36] {
                 fast.forward(&p[i * 7..(i + 1) * 7], &mut single);
@@ -72,13 +91,22 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
 #[test]
 fn one_unit_lstm_matches_hand_computation() {
     // 1 parameter, 1 unit, 1 layer, 2 steps. Gate rows [i, f, o, g]; inputs (p, nu).
-    let c = LstmConfig { n_params: 1, hidden: 1, layers: 1, n_steps: 2 };
+    let c = LstmConfig {
+        n_params: 1,
+        hidden: 1,
+        layers: 1,
+        n_steps: 2,
+    };
     let w_ih = [0.5f32, -0.3, 0.2, 0.7, -0.4, 0.1, 0.9, 0.6];
     let w_hh = [0.3f32, -0.2, 0.5, 0.8];
     let bias = [0.1f32, 1.0, -0.1, 0.05];
     let w = LstmWeights {
         config: c,
-        layers: vec![LayerWeights { w_ih: w_ih.to_vec(), w_hh: w_hh.to_vec(), bias: bias.to_vec() }],
+        layers: vec![LayerWeights {
+            w_ih: w_ih.to_vec(),
+            w_hh: w_hh.to_vec(),
+            bias: bias.to_vec(),
+        }],
         head_w: vec![1.5],
         head_b: -0.25,
     };
@@ -89,7 +117,8 @@ fn one_unit_lstm_matches_hand_computation() {
     let mut expected = Vec::new();
     for nu in nus {
         let pre = |r: usize| {
-            f64::from(w_ih[2 * r]) * p + f64::from(w_ih[2 * r + 1]) * nu
+            f64::from(w_ih[2 * r]) * p
+                + f64::from(w_ih[2 * r + 1]) * nu
                 + f64::from(w_hh[r]) * h
                 + f64::from(bias[r])
         };
@@ -104,12 +133,20 @@ fn one_unit_lstm_matches_hand_computation() {
     fast.forward(&[p as f32], &mut out);
     assert!(rel_diff(&out, &expected) < 1e-6, "{out:?} vs {expected:?}");
     let cand = candle_forward(&w, &[p as f32], &freqs);
-    assert!(rel_diff(&cand, &expected) < 1e-6, "{cand:?} vs {expected:?}");
+    assert!(
+        rel_diff(&cand, &expected) < 1e-6,
+        "{cand:?} vs {expected:?}"
+    );
 }
 
 #[test]
 fn counts_match_the_architecture() {
-    let c = LstmConfig { n_params: 7, hidden: 32, layers: 2, n_steps: 451 };
+    let c = LstmConfig {
+        n_params: 7,
+        hidden: 32,
+        layers: 2,
+        n_steps: 451,
+    };
     // Per step: layer 0 4h(1 + h) (frequency column + recurrent), layer 1 4h(2h), head h.
     let per_step = 4 * 32 * 33 + 4 * 32 * 64 + 32;
     assert_eq!(c.macs_per_signal(), per_step * 451 + 4 * 32 * 7);

@@ -15,9 +15,19 @@ use spinflip::SpinflipError;
 fn model(hidden: usize) -> EmulatorModel {
     let data = common::data(20, 5, 1.0, 3);
     let n = data.redshifts.len();
-    let norm = Normalisation::fit(&data.param_names, &data.train_params, &data.train_signals, &data.redshifts)
-        .unwrap();
-    let arch = LstmConfig { n_params: 7, hidden, layers: 2, n_steps: n };
+    let norm = Normalisation::fit(
+        &data.param_names,
+        &data.train_params,
+        &data.train_signals,
+        &data.redshifts,
+    )
+    .unwrap();
+    let arch = LstmConfig {
+        n_params: 7,
+        hidden,
+        layers: 2,
+        n_steps: n,
+    };
     let (mut lo, mut hi) = (vec![f64::INFINITY; 7], vec![f64::NEG_INFINITY; 7]);
     for r in data.train_params.chunks_exact(7) {
         for i in 0..7 {
@@ -60,7 +70,8 @@ fn reason(r: Result<EmulatorModel, SpinflipError>) -> String {
 
 fn edit_sidecar(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
     let (_, sp) = model_paths(path);
-    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sp).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sp).unwrap()).unwrap();
     f(&mut v);
     std::fs::write(&sp, serde_json::to_string(&v).unwrap()).unwrap();
 }
@@ -73,10 +84,17 @@ fn round_trip_is_exact() {
     let back = load_model(&p).unwrap();
     assert_eq!(back.weights, m.weights);
     // serde_json (without its float_roundtrip feature) may change the last bit of an f64.
-    let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-15 * y.abs());
+    let close = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-15 * y.abs())
+    };
     let (a, b) = (&back.sidecar.normalisation, &m.sidecar.normalisation);
     assert!(close(&a.feature_min, &b.feature_min) && close(&a.feature_max, &b.feature_max));
-    assert!(close(&[a.signal_min, a.signal_max, a.nu_min, a.nu_max], &[b.signal_min, b.signal_max, b.nu_min, b.nu_max]));
+    assert!(close(
+        &[a.signal_min, a.signal_max, a.nu_min, a.nu_max],
+        &[b.signal_min, b.signal_max, b.nu_min, b.nu_max]
+    ));
     assert_eq!(a.log10, b.log10);
     assert!(close(&back.sidecar.redshifts, &m.sidecar.redshifts));
     // Either file name works.
@@ -173,14 +191,19 @@ fn emulator_range_checks_and_extrapolation_flag() {
     let mut outside = mid.clone();
     outside[3] = hi[3] * 1.5;
     let e = emu.predict(&outside, &mut out).unwrap_err();
-    assert!(matches!(e, ModelError::OutOfRange { ref name, .. } if name == "tau"), "{e}");
+    assert!(
+        matches!(e, ModelError::OutOfRange { ref name, .. } if name == "tau"),
+        "{e}"
+    );
     assert!(e.is_recoverable());
     let mut nan = mid.clone();
     nan[0] = f64::NAN;
     let e = emu.predict(&nan, &mut out).unwrap_err();
     assert!(matches!(e, ModelError::NonFinite { .. }) && e.is_recoverable());
 
-    let free = GlobalEmulator::from_model(m).unwrap().allow_extrapolation(true);
+    let free = GlobalEmulator::from_model(m)
+        .unwrap()
+        .allow_extrapolation(true);
     free.predict(&outside, &mut out).unwrap();
     assert!(free.predict(&nan, &mut out).is_err());
 

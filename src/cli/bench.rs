@@ -84,7 +84,9 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
                 n_steps: 451,
             };
             c.validate()?;
-            let freqs = (0..c.n_steps).map(|i| i as f32 / (c.n_steps - 1) as f32).collect();
+            let freqs = (0..c.n_steps)
+                .map(|i| i as f32 / (c.n_steps - 1) as f32)
+                .collect();
             FastLstm::new(&LstmWeights::random(c, 1), freqs)?
         }
     };
@@ -93,7 +95,12 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         "generic" => Isa::Generic,
         "avx2" => Isa::Avx2,
         "avx512" => Isa::Avx512,
-        o => return Err(SpinflipError::config("isa", format!("'{o}': use auto, generic, avx2 or avx512"))),
+        o => {
+            return Err(SpinflipError::config(
+                "isa",
+                format!("'{o}': use auto, generic, avx2 or avx512"),
+            ))
+        }
     };
     fast.set_isa(isa)?;
     let c = *fast.config();
@@ -104,7 +111,11 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     let bound = macs / peak + trans / sig_rate;
     println!(
         "architecture: {} x LSTM({}), {} steps, {} weights; instruction set {:?}; one thread",
-        c.layers, c.hidden, c.n_steps, c.n_weights(), isa
+        c.layers,
+        c.hidden,
+        c.n_steps,
+        c.n_weights(),
+        isa
     );
     println!(
         "per signal: {:.2} M multiply-adds, {:.3} M sigmoid/tanh",
@@ -117,17 +128,26 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         sig_rate / 1e9,
         bound * 1e6
     );
-    println!("{:>7} {:>14} {:>14} {:>10}", "batch", "us per call", "us per signal", "x bound");
+    println!(
+        "{:>7} {:>14} {:>14} {:>10}",
+        "batch", "us per call", "us per signal", "x bound"
+    );
     for &n in &a.batch {
         if n == 0 {
             continue;
         }
-        let params: Vec<f32> = (0..n * c.n_params).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
+        let params: Vec<f32> = (0..n * c.n_params)
+            .map(|i| ((i * 37) % 101) as f32 / 100.0)
+            .collect();
         let mut out = vec![0f32; n * c.n_steps];
         let t = if n == 1 {
-            time_per_call(a.seconds, || fast.forward(black_box(&params), black_box(&mut out)))
+            time_per_call(a.seconds, || {
+                fast.forward(black_box(&params), black_box(&mut out))
+            })
         } else {
-            time_per_call(a.seconds, || fast.forward_batch(black_box(&params), black_box(&mut out)))
+            time_per_call(a.seconds, || {
+                fast.forward_batch(black_box(&params), black_box(&mut out))
+            })
         };
         println!(
             "{:>7} {:>14.1} {:>14.2} {:>10.2}",

@@ -121,7 +121,8 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         "relative_error_percent": report.relative_error_percent,
         "rms_mk": report.rms_mk,
     });
-    let text = serde_json::to_string_pretty(&json).map_err(|e| SpinflipError::config("report", e.to_string()))?;
+    let text = serde_json::to_string_pretty(&json)
+        .map_err(|e| SpinflipError::config("report", e.to_string()))?;
     crate::samplers::output::ensure_parent(&json_path)?;
     std::fs::write(&json_path, text).map_err(|e| SpinflipError::io(&json_path, e))?;
     let png = json_path.with_extension("png");
@@ -152,12 +153,15 @@ pub fn plot_examples(
     let plots: Vec<LinePlot> = picks
         .iter()
         .map(|(what, i)| {
-            LinePlot::new(format!("{what}: error {:.3}%", report.per_signal_percent[*i]))
-                .size(600, 420)
-                .x_label("z")
-                .y_label("T21 [mK]")
-                .series(Series::line("truth", z, &truth[i * m..(i + 1) * m]).width(3))
-                .series(Series::line("emulator", z, &emulated[i * m..(i + 1) * m]))
+            LinePlot::new(format!(
+                "{what}: error {:.3}%",
+                report.per_signal_percent[*i]
+            ))
+            .size(600, 420)
+            .x_label("z")
+            .y_label("T21 [mK]")
+            .series(Series::line("truth", z, &truth[i * m..(i + 1) * m]).width(3))
+            .series(Series::line("emulator", z, &emulated[i * m..(i + 1) * m]))
         })
         .collect();
     save_grid(path, &plots, 3)

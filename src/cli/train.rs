@@ -148,7 +148,11 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     println!(
         "best epoch {} ({}); wrote {}",
         o.best_epoch + 1,
-        if o.stopped_early { "stopped early" } else { "epoch budget reached" },
+        if o.stopped_early {
+            "stopped early"
+        } else {
+            "epoch budget reached"
+        },
         o.files
             .iter()
             .map(|p| p.display().to_string())

@@ -95,13 +95,24 @@ impl Adam {
     }
 
     /// Restore moments (same shapes and order as the variables) and the step count.
-    pub fn restore(&mut self, m: Vec<Tensor>, v: Vec<Tensor>, step: u64) -> Result<(), SpinflipError> {
+    pub fn restore(
+        &mut self,
+        m: Vec<Tensor>,
+        v: Vec<Tensor>,
+        step: u64,
+    ) -> Result<(), SpinflipError> {
         if m.len() != self.vars.len() || v.len() != self.vars.len() {
-            return Err(SpinflipError::config("checkpoint", "optimiser state has the wrong number of tensors"));
+            return Err(SpinflipError::config(
+                "checkpoint",
+                "optimiser state has the wrong number of tensors",
+            ));
         }
         for ((var, a), b) in self.vars.iter().zip(&m).zip(&v) {
             if a.dims() != var.dims() || b.dims() != var.dims() {
-                return Err(SpinflipError::config("checkpoint", "optimiser state shapes differ from the network's"));
+                return Err(SpinflipError::config(
+                    "checkpoint",
+                    "optimiser state shapes differ from the network's",
+                ));
             }
         }
         self.m = m;

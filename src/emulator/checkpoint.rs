@@ -66,6 +66,9 @@ pub fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf) {
     (with(".ckpt.safetensors"), with(".ckpt.json"))
 }
 
+/// Arrays by name, with their shapes.
+pub type ArrayMap = HashMap<String, (Vec<usize>, Vec<f32>)>;
+
 /// Named `f32` arrays with shapes.
 pub type NamedArrays = Vec<(String, Vec<usize>, Vec<f32>)>;
 
@@ -99,9 +102,7 @@ pub fn save_checkpoint(
 }
 
 /// Read a checkpoint: arrays by name (with shapes) and the state.
-pub fn load_checkpoint(
-    out: &Path,
-) -> Result<(HashMap<String, (Vec<usize>, Vec<f32>)>, CheckpointState), SpinflipError> {
+pub fn load_checkpoint(out: &Path) -> Result<(ArrayMap, CheckpointState), SpinflipError> {
     let (tp, sp) = checkpoint_paths(out);
     let err = |p: &Path, r: String| SpinflipError::ModelFile {
         path: p.display().to_string(),
@@ -112,8 +113,12 @@ pub fn load_checkpoint(
     let state: CheckpointState =
         serde_json::from_str(&text).map_err(|e| err(&sp, format!("bad checkpoint state: {e}")))?;
     let bytes = std::fs::read(&tp).map_err(|e| err(&tp, format!("cannot read checkpoint: {e}")))?;
-    let st = SafeTensors::deserialize(&bytes)
-        .map_err(|e| err(&tp, format!("checkpoint is truncated or not safetensors ({e})")))?;
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| {
+        err(
+            &tp,
+            format!("checkpoint is truncated or not safetensors ({e})"),
+        )
+    })?;
     let mut map = HashMap::new();
     for (name, t) in st.tensors() {
         if t.dtype() != Dtype::F32 {

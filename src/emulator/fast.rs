@@ -74,17 +74,17 @@ const LANES: usize = 16;
 pub struct FastLstm {
     config: LstmConfig,
     /// Layer 0 parameter weights, transposed: `n_params` rows of `4h`.
-    w0_par_t: Vec<f32>,
+    pub(super) w0_par_t: Vec<f32>,
     /// Layer 0 frequency column (`4h`).
-    w0_nu: Vec<f32>,
+    pub(super) w0_nu: Vec<f32>,
     /// Per layer, fused transposed weights: rows `[input (layers > 0); recurrent]` of `4h`.
-    w_t: Vec<Vec<f32>>,
+    pub(super) w_t: Vec<Vec<f32>>,
     /// Per layer gate biases (`4h`).
-    bias: Vec<Vec<f32>>,
-    head_w: Vec<f32>,
-    head_b: f32,
+    pub(super) bias: Vec<Vec<f32>>,
+    pub(super) head_w: Vec<f32>,
+    pub(super) head_b: f32,
     /// Normalised frequency of each step, in sequence order.
-    freqs: Vec<f32>,
+    pub(super) freqs: Vec<f32>,
     isa: Isa,
 }
 
@@ -222,6 +222,12 @@ impl FastLstm {
     pub fn forward(&self, params: &[f32], out: &mut [f32]) {
         assert_eq!(params.len(), self.config.n_params, "parameter count");
         assert_eq!(out.len(), self.config.n_steps, "output length");
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx512 && self.config.hidden.is_multiple_of(16) {
+            // SAFETY: `isa` is only set to instruction sets the CPU supports.
+            unsafe { super::fast_avx512::run1(self, params, out) };
+            return;
+        }
         let par: Vec<[f32; 1]> = params.iter().map(|&x| [x]).collect();
         let mut o = vec![[0.0f32; 1]; self.config.n_steps];
         self.dispatch::<1, 32>(&par, &mut o);
@@ -241,7 +247,7 @@ impl FastLstm {
             let m = (n - i).min(LANES);
             if m == 1 {
                 self.forward(&params[i * p..(i + 1) * p], &mut out[i * t..(i + 1) * t]);
-            } else if m <= 8 {
+            } else if m <= 8 && self.isa != Isa::Avx512 {
                 self.group::<8, 8>(&params[i * p..(i + m) * p], &mut out[i * t..(i + m) * t]);
             } else {
                 self.group::<LANES, 8>(&params[i * p..(i + m) * p], &mut out[i * t..(i + m) * t]);
@@ -262,6 +268,20 @@ impl FastLstm {
             }
         }
         let mut o = vec![[0.0f32; L]; t];
+        #[cfg(target_arch = "x86_64")]
+        if L == 16 && self.isa == Isa::Avx512 {
+            // SAFETY: as above; L == 16 so the casts are to the same type.
+            let (p16, o16) = unsafe {
+                (
+                    std::slice::from_raw_parts(par.as_ptr().cast::<[f32; 16]>(), par.len()),
+                    std::slice::from_raw_parts_mut(o.as_mut_ptr().cast::<[f32; 16]>(), o.len()),
+                )
+            };
+            unsafe { super::fast_avx512::run16(self, p16, o16) };
+        } else {
+            self.dispatch::<L, JB>(&par, &mut o);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
         self.dispatch::<L, JB>(&par, &mut o);
         for s in 0..m {
             for step in 0..t {
@@ -355,7 +375,9 @@ impl FastLstm {
                     let (go, gg) = rest.split_at(hl);
                     let cs = s.c[l].as_flattened_mut();
                     let tc = s.tc.as_flattened_mut();
-                    for ((((cv, t), i), f), g) in cs.iter_mut().zip(tc.iter_mut()).zip(gi).zip(gf).zip(gg) {
+                    for ((((cv, t), i), f), g) in
+                        cs.iter_mut().zip(tc.iter_mut()).zip(gi).zip(gf).zip(gg)
+                    {
                         *cv = madd::<FMA>(*f, *cv, *i * *g);
                         *t = tanh(*cv);
                     }

@@ -19,7 +19,13 @@ pub mod config;
 pub mod data_standin;
 #[allow(clippy::module_inception)]
 pub mod emulator;
+// Index loops are the vectorisation layout in the kernels.
+#[allow(clippy::needless_range_loop)]
 pub mod fast;
+#[allow(clippy::needless_range_loop, clippy::excessive_precision)]
+mod fast_avx512;
+// Polynomial coefficients are kept as published (Cephes), digits beyond f32 included.
+#[allow(clippy::excessive_precision)]
 pub mod fast_math;
 pub mod hash;
 pub mod metrics;

@@ -214,9 +214,14 @@ pub fn load_model(path: &Path) -> Result<EmulatorModel, SpinflipError> {
         path: p.display().to_string(),
         reason,
     };
-    let text = std::fs::read_to_string(&sp).map_err(|e| err(&sp, format!("cannot read sidecar: {e}")))?;
-    let sidecar: ModelSidecar = serde_json::from_str(&text)
-        .map_err(|e| err(&sp, format!("sidecar is not a valid model description: {e}")))?;
+    let text =
+        std::fs::read_to_string(&sp).map_err(|e| err(&sp, format!("cannot read sidecar: {e}")))?;
+    let sidecar: ModelSidecar = serde_json::from_str(&text).map_err(|e| {
+        err(
+            &sp,
+            format!("sidecar is not a valid model description: {e}"),
+        )
+    })?;
     sidecar.validate().map_err(|r| err(&sp, r))?;
     let bytes = std::fs::read(&wp).map_err(|e| err(&wp, format!("cannot read weights: {e}")))?;
     let weights = weights_from_bytes(sidecar.architecture, &bytes).map_err(|r| err(&wp, r))?;

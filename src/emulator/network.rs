@@ -143,7 +143,9 @@ impl LstmNetwork {
         let l0 = &self.layers[0];
         let w_par = l0.w_ih.narrow(1, 0, p)?; // (4h, p)
         let w_nu = l0.w_ih.narrow(1, p, 1)?.squeeze(1)?; // (4h)
-        let from_par = params.matmul(&w_par.t()?)?.broadcast_add(l0.bias.as_tensor())?; // (b, 4h)
+        let from_par = params
+            .matmul(&w_par.t()?)?
+            .broadcast_add(l0.bias.as_tensor())?; // (b, 4h)
         let from_nu = freqs.unsqueeze(1)?.broadcast_mul(&w_nu.unsqueeze(0)?)?; // (t, 4h)
         let mut xproj = from_nu
             .unsqueeze(1)?

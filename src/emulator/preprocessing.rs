@@ -17,7 +17,7 @@ pub const LOG_PARAMS: [&str; 3] = ["f_star", "V_c", "f_X"];
 pub const LOG_FLOOR: f64 = 1e-6;
 
 /// 21-cm rest frequency in MHz.
-pub const NU_21CM_MHZ: f64 = 1420.405_751_768;
+pub const NU_21CM_MHZ: f64 = 1_420.405_751_768;
 
 /// Normalisation of inputs and outputs, fitted on a training set and stored with the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,7 +57,7 @@ impl Normalisation {
                 "need at least one parameter and two redshifts",
             ));
         }
-        if params.is_empty() || params.len() % d != 0 {
+        if params.is_empty() || !params.len().is_multiple_of(d) {
             return Err(SpinflipError::config(
                 "training parameters",
                 format!("{} values is not a positive multiple of {d}", params.len()),
@@ -76,7 +76,10 @@ impl Normalisation {
                 "must be strictly ascending and > -1",
             ));
         }
-        let log10: Vec<bool> = names.iter().map(|s| LOG_PARAMS.contains(&s.as_str())).collect();
+        let log10: Vec<bool> = names
+            .iter()
+            .map(|s| LOG_PARAMS.contains(&s.as_str()))
+            .collect();
         let mut feature_min = vec![f64::INFINITY; d];
         let mut feature_max = vec![f64::NEG_INFINITY; d];
         for row in params.chunks_exact(d) {
@@ -161,7 +164,8 @@ impl Normalisation {
     pub fn normalise_params(&self, theta: &[f64], out: &mut [f32]) {
         for i in 0..self.n_params() {
             let f = feature(theta[i], self.log10[i]);
-            out[i] = ((f - self.feature_min[i]) / (self.feature_max[i] - self.feature_min[i])) as f32;
+            out[i] =
+                ((f - self.feature_min[i]) / (self.feature_max[i] - self.feature_min[i])) as f32;
         }
     }
 

@@ -47,12 +47,18 @@ impl TrainData {
     pub fn validate(&self) -> Result<(), SpinflipError> {
         let (d, m) = (self.param_names.len(), self.redshifts.len());
         let chk = |what: &str, p: &[f64], s: &[f64]| -> Result<usize, SpinflipError> {
-            if d == 0 || p.len() % d != 0 {
-                return Err(SpinflipError::config(what, format!("{} parameter values is not a multiple of {d}", p.len())));
+            if d == 0 || !p.len().is_multiple_of(d) {
+                return Err(SpinflipError::config(
+                    what,
+                    format!("{} parameter values is not a multiple of {d}", p.len()),
+                ));
             }
             let n = p.len() / d;
             if s.len() != n * m {
-                return Err(SpinflipError::config(what, format!("expected {n} x {m} signal values, got {}", s.len())));
+                return Err(SpinflipError::config(
+                    what,
+                    format!("expected {n} x {m} signal values, got {}", s.len()),
+                ));
             }
             if p.iter().chain(s).any(|x| !x.is_finite()) {
                 return Err(SpinflipError::config(what, "non-finite values"));
@@ -131,10 +137,16 @@ impl Default for TrainConfig {
 impl TrainConfig {
     fn validate(&self) -> Result<(), SpinflipError> {
         if self.epochs == 0 || self.batch_size == 0 || self.patience == 0 || self.lr_patience == 0 {
-            return Err(SpinflipError::config("training settings", "epochs, batch, patience and lr-patience must be at least 1"));
+            return Err(SpinflipError::config(
+                "training settings",
+                "epochs, batch, patience and lr-patience must be at least 1",
+            ));
         }
-        if !(self.lr > 0.0 && self.lr.is_finite()) || !(self.lr_factor > 0.0 && self.lr_factor < 1.0) {
-            return Err(SpinflipError::config("learning rate", "lr must be > 0 and lr-factor in (0, 1)"));
+        if !(self.lr > 0.0 && self.lr.is_finite() && self.lr_factor > 0.0 && self.lr_factor < 1.0) {
+            return Err(SpinflipError::config(
+                "learning rate",
+                "lr must be > 0 and lr-factor in (0, 1)",
+            ));
         }
         Ok(())
     }
@@ -234,7 +246,9 @@ fn unnamed(
         }
     }
     Ok(LstmWeights::from_named(config, |n| {
-        map.remove(&format!("{prefix}{n}")).map(|x| x.1).unwrap_or_default()
+        map.remove(&format!("{prefix}{n}"))
+            .map(|x| x.1)
+            .unwrap_or_default()
     }))
 }
 
@@ -266,7 +280,8 @@ pub fn train(
     let val_set = prepare(&norm, d, m, &data.val_params, &data.val_signals);
     let freqs = norm.frequency_inputs(&data.redshifts);
     let data_hash = data.hash();
-    let settings = serde_json::to_value(cfg).map_err(|e| SpinflipError::config("settings", e.to_string()))?;
+    let settings =
+        serde_json::to_value(cfg).map_err(|e| SpinflipError::config("settings", e.to_string()))?;
 
     let dev = &opts.device;
     let net = LstmNetwork::from_weights(&LstmWeights::random(arch, cfg.seed), dev)?;
@@ -323,10 +338,16 @@ pub fn train(
         for (name, shape) in LstmWeights::expected_shapes(&arch) {
             for (prefix, dst) in [("m.", &mut ms), ("v.", &mut vs)] {
                 let (s, v) = map.remove(&format!("{prefix}{name}")).ok_or_else(|| {
-                    SpinflipError::config("checkpoint", format!("missing optimiser tensor '{prefix}{name}'"))
+                    SpinflipError::config(
+                        "checkpoint",
+                        format!("missing optimiser tensor '{prefix}{name}'"),
+                    )
                 })?;
                 if s != shape {
-                    return Err(SpinflipError::config("checkpoint", format!("optimiser tensor '{prefix}{name}' has the wrong shape")));
+                    return Err(SpinflipError::config(
+                        "checkpoint",
+                        format!("optimiser tensor '{prefix}{name}' has the wrong shape"),
+                    ));
                 }
                 dst.push(Tensor::from_vec(v, s, dev)?);
             }
@@ -342,8 +363,10 @@ pub fn train(
     let bar = if opts.progress && !state.stopped {
         let b = ProgressBar::new((remaining * n_batches) as u64);
         b.set_style(
-            ProgressStyle::with_template("{bar:30} epoch {prefix} {msg} [{elapsed_precise}<{eta_precise}]")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{bar:30} epoch {prefix} {msg} [{elapsed_precise}<{eta_precise}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         b
     } else {
@@ -425,12 +448,26 @@ pub fn train(
         let mut arrays = named("w.", &weights);
         arrays.extend(named("best.", &best));
         let (ms, vs) = adam.moments();
-        for ((name, shape), (mt, vt)) in LstmWeights::expected_shapes(&arch).into_iter().zip(ms.iter().zip(vs)) {
-            arrays.push((format!("m.{name}"), shape.clone(), mt.flatten_all()?.to_vec1::<f32>()?));
-            arrays.push((format!("v.{name}"), shape, vt.flatten_all()?.to_vec1::<f32>()?));
+        for ((name, shape), (mt, vt)) in LstmWeights::expected_shapes(&arch)
+            .into_iter()
+            .zip(ms.iter().zip(vs))
+        {
+            arrays.push((
+                format!("m.{name}"),
+                shape.clone(),
+                mt.flatten_all()?.to_vec1::<f32>()?,
+            ));
+            arrays.push((
+                format!("v.{name}"),
+                shape,
+                vt.flatten_all()?.to_vec1::<f32>()?,
+            ));
         }
         save_checkpoint(out, &arrays, &state)?;
-        bar.set_message(format!("train {train_loss:.3e} val {val:.3e} lr {:.1e}", adam.params.lr));
+        bar.set_message(format!(
+            "train {train_loss:.3e} val {val:.3e} lr {:.1e}",
+            adam.params.lr
+        ));
     }
     bar.finish_and_clear();
 

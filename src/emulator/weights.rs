@@ -80,7 +80,11 @@ impl LstmWeights {
         let mut v = Vec::new();
         for (l, w) in self.layers.iter().enumerate() {
             let [a, b, c] = layer_names(l);
-            v.push((a, vec![4 * h, self.config.layer_inputs(l)], w.w_ih.as_slice()));
+            v.push((
+                a,
+                vec![4 * h, self.config.layer_inputs(l)],
+                w.w_ih.as_slice(),
+            ));
             v.push((b, vec![4 * h, h], w.w_hh.as_slice()));
             v.push((c, vec![4 * h], w.bias.as_slice()));
         }
@@ -105,10 +109,7 @@ impl LstmWeights {
     }
 
     /// Build from named arrays (shapes already checked against [`Self::expected_shapes`]).
-    pub fn from_named(
-        config: LstmConfig,
-        mut get: impl FnMut(&str) -> Vec<f32>,
-    ) -> Self {
+    pub fn from_named(config: LstmConfig, mut get: impl FnMut(&str) -> Vec<f32>) -> Self {
         let layers = (0..config.layers)
             .map(|l| {
                 let [a, b, c] = layer_names(l);

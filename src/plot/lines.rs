@@ -155,7 +155,12 @@ impl LinePlot {
         super::ensure_font();
         let pts: Vec<Vec<(f64, f64)>> = self.series.iter().map(|s| self.points(s)).collect();
         let all = pts.iter().flatten();
-        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        let (mut x0, mut x1, mut y0, mut y1) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
         for (x, y) in all {
             x0 = x0.min(*x);
             x1 = x1.max(*x);
@@ -201,12 +206,16 @@ impl LinePlot {
                     .draw_series(LineSeries::new(p, style))
                     .map_err(|e| e.to_string())?,
                 Mark::Points => chart
-                    .draw_series(p.into_iter().map(|(x, y)| Circle::new((x, y), s.width, color.filled())))
+                    .draw_series(
+                        p.into_iter()
+                            .map(|(x, y)| Circle::new((x, y), s.width, color.filled())),
+                    )
                     .map_err(|e| e.to_string())?,
             };
             if !s.label.is_empty() {
-                anno.label(s.label.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                anno.label(s.label.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
             }
         }
         if self.series.iter().any(|s| !s.label.is_empty()) {

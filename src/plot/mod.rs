@@ -16,6 +16,7 @@ pub(crate) fn ensure_font() {
     ONCE.call_once(|| {
         // The font is compiled in and known to be valid; a failure would only leave
         // plots without text, so it is not fatal.
-        let _ = plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, FONT);
+        let _ =
+            plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, FONT);
     });
 }
