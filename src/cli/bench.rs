@@ -1,15 +1,161 @@
 //! `spinflip bench`.
 
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::emulator::fast::{FastLstm, Isa};
+use crate::emulator::peak::{peak_macs_per_second, sigmoid_per_second};
+use crate::emulator::{GlobalEmulator, LstmConfig, LstmWeights};
 use crate::SpinflipError;
 
 /// Arguments of `spinflip bench`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum What {
+    /// Time the LSTM emulator's fast CPU path per call and per signal.
+    Emulator(EmulatorArgs),
+}
+
+/// Arguments of `spinflip bench emulator`.
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Trained model (default: random weights of the given architecture; speed does not
+    /// depend on the weights).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Hidden units (without --model).
+    #[arg(long, default_value_t = LstmConfig::DEFAULT_HIDDEN)]
+    pub hidden: usize,
+    /// Layers (without --model).
+    #[arg(long, default_value_t = LstmConfig::DEFAULT_LAYERS)]
+    pub layers: usize,
+    /// Batch sizes to time.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,256,4096")]
+    pub batch: Vec<usize>,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 1.0)]
+    pub seconds: f64,
+    /// Instruction set: auto, generic, avx2, avx512.
+    #[arg(long, default_value = "auto")]
+    pub isa: String,
+}
 
 /// Run `spinflip bench`.
-pub fn run(_args: Args) -> Result<(), SpinflipError> {
-    Err(SpinflipError::config(
-        "command",
-        "'bench' is not implemented yet",
-    ))
+pub fn run(args: Args) -> Result<(), SpinflipError> {
+    match args.what {
+        What::Emulator(a) => run_emulator(a),
+    }
+}
+
+/// Median seconds per call of `f`, timed in rounds for about `budget` seconds.
+pub fn time_per_call(budget: f64, mut f: impl FnMut()) -> f64 {
+    f();
+    let t = Instant::now();
+    f();
+    let once = t.elapsed().as_secs_f64().max(1e-9);
+    let per_round = ((budget / 15.0) / once).ceil().max(1.0) as usize;
+    let mut rounds = Vec::new();
+    let start = Instant::now();
+    while rounds.len() < 15 && (rounds.len() < 3 || start.elapsed().as_secs_f64() < budget) {
+        let t = Instant::now();
+        for _ in 0..per_round {
+            f();
+        }
+        rounds.push(t.elapsed().as_secs_f64() / per_round as f64);
+    }
+    rounds.sort_by(f64::total_cmp);
+    rounds[rounds.len() / 2]
+}
+
+fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
+    let mut fast = match &a.model {
+        Some(p) => GlobalEmulator::load(p)?.fast().clone(),
+        None => {
+            let c = LstmConfig {
+                n_params: 7,
+                hidden: a.hidden,
+                layers: a.layers,
+                n_steps: 451,
+            };
+            c.validate()?;
+            let freqs = (0..c.n_steps)
+                .map(|i| i as f32 / (c.n_steps - 1) as f32)
+                .collect();
+            FastLstm::new(&LstmWeights::random(c, 1), freqs)?
+        }
+    };
+    let isa = match a.isa.as_str() {
+        "auto" => Isa::detect(),
+        "generic" => Isa::Generic,
+        "avx2" => Isa::Avx2,
+        "avx512" => Isa::Avx512,
+        o => {
+            return Err(SpinflipError::config(
+                "isa",
+                format!("'{o}': use auto, generic, avx2 or avx512"),
+            ))
+        }
+    };
+    fast.set_isa(isa)?;
+    let c = *fast.config();
+    let macs = c.macs_per_signal() as f64;
+    let trans = c.transcendentals_per_signal() as f64;
+    let peak = peak_macs_per_second(isa);
+    let sig_rate = sigmoid_per_second(isa);
+    let bound = macs / peak + trans / sig_rate;
+    println!(
+        "architecture: {} x LSTM({}), {} steps, {} weights; instruction set {:?}; one thread",
+        c.layers,
+        c.hidden,
+        c.n_steps,
+        c.n_weights(),
+        isa
+    );
+    println!(
+        "per signal: {:.2} M multiply-adds, {:.3} M sigmoid/tanh",
+        macs / 1e6,
+        trans / 1e6
+    );
+    println!(
+        "measured peaks (one core): FMA loop {:.1} G multiply-adds/s, sigmoid {:.2} G/s -> lower bound {:.1} us per signal",
+        peak / 1e9,
+        sig_rate / 1e9,
+        bound * 1e6
+    );
+    println!(
+        "{:>7} {:>14} {:>14} {:>10}",
+        "batch", "us per call", "us per signal", "x bound"
+    );
+    for &n in &a.batch {
+        if n == 0 {
+            continue;
+        }
+        let params: Vec<f32> = (0..n * c.n_params)
+            .map(|i| ((i * 37) % 101) as f32 / 100.0)
+            .collect();
+        let mut out = vec![0f32; n * c.n_steps];
+        let t = if n == 1 {
+            time_per_call(a.seconds, || {
+                fast.forward(black_box(&params), black_box(&mut out))
+            })
+        } else {
+            time_per_call(a.seconds, || {
+                fast.forward_batch(black_box(&params), black_box(&mut out))
+            })
+        };
+        println!(
+            "{:>7} {:>14.1} {:>14.2} {:>10.2}",
+            n,
+            t * 1e6,
+            t * 1e6 / n as f64,
+            t / n as f64 / bound
+        );
+    }
+    Ok(())
 }

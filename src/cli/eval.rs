@@ -1,15 +1,168 @@
 //! `spinflip eval`.
 
+use std::path::{Path, PathBuf};
+
+use spinflip_likelihoods::ForwardModel;
+
+use super::train::{rows, PARAM_NAMES};
+use crate::emulator::data_standin::GlobalSignalSet;
+use crate::emulator::metrics::ErrorReport;
+use crate::emulator::model_file::model_paths;
+use crate::emulator::GlobalEmulator;
+use crate::plot::lines::{save_grid, LinePlot, Series};
 use crate::SpinflipError;
 
 /// Arguments of `spinflip eval`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum What {
+    /// Error of the LSTM emulator on a data split (DJ+24 eq. 3).
+    Emulator(EmulatorArgs),
+}
+
+/// Arguments of `spinflip eval emulator`.
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Model path (without extension, or the .json / .safetensors file).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Data set (`.npz` or 21cmGEM `.h5`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Split to evaluate: test, val or train.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// JSON report path (default MODEL_eval_SPLIT.json; the PNG goes next to it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
 
 /// Run `spinflip eval`.
-pub fn run(_args: Args) -> Result<(), SpinflipError> {
-    Err(SpinflipError::config(
-        "command",
-        "'eval' is not implemented yet",
-    ))
+pub fn run(args: Args) -> Result<(), SpinflipError> {
+    match args.what {
+        What::Emulator(a) => run_emulator(a),
+    }
+}
+
+/// Emulate every signal of a split and compare with the truth.
+pub fn evaluate(
+    emu: &GlobalEmulator,
+    params: &[f64],
+    truth: &[f64],
+) -> Result<(ErrorReport, Vec<f64>, usize), SpinflipError> {
+    let (d, m) = (emu.n_params(), emu.n_outputs());
+    let n = params.len() / d;
+    let s = emu.sidecar();
+    let outside = params
+        .chunks_exact(d)
+        .filter(|p| (0..d).any(|i| p[i] < s.param_min[i] || p[i] > s.param_max[i]))
+        .count();
+    let mut out = vec![0.0; n * m];
+    let mut ok = vec![false; n];
+    emu.predict_batch(params, &mut out, &mut ok)?;
+    if let Some(i) = ok.iter().position(|o| !o) {
+        return Err(SpinflipError::config(
+            "data",
+            format!("signal {i} could not be emulated (non-finite or invalid parameters)"),
+        ));
+    }
+    Ok((ErrorReport::new(&out, truth, m), out, outside))
+}
+
+fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
+    // Evaluation reports the error wherever the data lie; points outside the training
+    // range are counted and reported rather than refused.
+    let emu = GlobalEmulator::load(&a.model)?.allow_extrapolation(true);
+    let set = GlobalSignalSet::load(&a.data)?;
+    if set.redshifts != emu.sidecar().redshifts {
+        return Err(SpinflipError::Data {
+            path: a.data.display().to_string(),
+            reason: "redshift grid differs from the model's".into(),
+        });
+    }
+    let (p, s) = match a.split.as_str() {
+        "test" => (&set.par_test, &set.signal_test),
+        "val" => (&set.par_val, &set.signal_val),
+        "train" => (&set.par_train, &set.signal_train),
+        other => {
+            return Err(SpinflipError::config(
+                "split",
+                format!("'{other}': use test, val or train"),
+            ))
+        }
+    };
+    let m = set.redshifts.len();
+    let params = rows(p, PARAM_NAMES.len(), "parameters")?;
+    let truth = rows(s, m, "signals")?;
+    let (report, emulated, outside) = evaluate(&emu, &params, &truth)?;
+    let r = &report.relative_error_percent;
+    println!(
+        "{} signals ({} outside the training range)\nrelative rms error (DJ+24 eq. 3): mean {:.4}%  median {:.4}%  95th pct {:.4}%  max {:.4}%\nrms error: mean {:.4} mK  median {:.4} mK  95th pct {:.4} mK  max {:.4} mK",
+        report.n_signals, outside, r.mean, r.median, r.p95, r.max,
+        report.rms_mk.mean, report.rms_mk.median, report.rms_mk.p95, report.rms_mk.max
+    );
+    let json_path = a.out.clone().unwrap_or_else(|| {
+        let (w, _) = model_paths(&a.model);
+        let mut s = w.with_extension("").into_os_string();
+        s.push(format!("_eval_{}.json", a.split));
+        PathBuf::from(s)
+    });
+    let json = serde_json::json!({
+        "model": a.model.display().to_string(),
+        "data": a.data.display().to_string(),
+        "split": a.split,
+        "n_signals": report.n_signals,
+        "n_outside_training_range": outside,
+        "relative_error_percent": report.relative_error_percent,
+        "rms_mk": report.rms_mk,
+    });
+    let text = serde_json::to_string_pretty(&json)
+        .map_err(|e| SpinflipError::config("report", e.to_string()))?;
+    crate::samplers::output::ensure_parent(&json_path)?;
+    std::fs::write(&json_path, text).map_err(|e| SpinflipError::io(&json_path, e))?;
+    let png = json_path.with_extension("png");
+    plot_examples(&png, &set.redshifts, &report, &emulated, &truth)?;
+    println!("wrote {} and {}", json_path.display(), png.display());
+    Ok(())
+}
+
+/// Best, median and worst signals against truth, one panel each.
+pub fn plot_examples(
+    path: &Path,
+    z: &[f64],
+    report: &ErrorReport,
+    emulated: &[f64],
+    truth: &[f64],
+) -> Result<(), SpinflipError> {
+    let m = z.len();
+    let mut order: Vec<usize> = (0..report.n_signals).collect();
+    order.sort_by(|&i, &j| report.per_signal_percent[i].total_cmp(&report.per_signal_percent[j]));
+    if order.is_empty() {
+        return Ok(());
+    }
+    let picks = [
+        ("best", order[0]),
+        ("median", order[order.len() / 2]),
+        ("worst", order[order.len() - 1]),
+    ];
+    let plots: Vec<LinePlot> = picks
+        .iter()
+        .map(|(what, i)| {
+            LinePlot::new(format!(
+                "{what}: error {:.3}%",
+                report.per_signal_percent[*i]
+            ))
+            .size(600, 420)
+            .x_label("z")
+            .y_label("T21 [mK]")
+            .series(Series::line("truth", z, &truth[i * m..(i + 1) * m]).width(3))
+            .series(Series::line("emulator", z, &emulated[i * m..(i + 1) * m]))
+        })
+        .collect();
+    save_grid(path, &plots, 3)
 }

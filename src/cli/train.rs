@@ -1,15 +1,163 @@
 //! `spinflip train`.
 
+use std::path::PathBuf;
+
+use crate::emulator::data_standin::{GlobalSignalSet, NpyArray};
+use crate::emulator::train::{train, TrainConfig, TrainData, TrainOptions};
 use crate::SpinflipError;
+
+/// The 21cmGEM parameters, in the column order of the data sets.
+pub const PARAM_NAMES: [&str; 7] = ["f_star", "V_c", "f_X", "tau", "alpha_X", "nu_min", "R_mfp"];
 
 /// Arguments of `spinflip train`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum What {
+    /// Train the LSTM emulator of the global signal.
+    Emulator(EmulatorArgs),
+}
+
+/// Arguments of `spinflip train emulator`.
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Data set (`.npz` from `spinflip simulate global`, or 21cmGEM `.h5`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output model path without extension: writes OUT.safetensors, OUT.json, OUT_loss.png
+    /// and the checkpoint OUT.ckpt.*.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Hidden units per LSTM layer.
+    #[arg(long, default_value_t = TrainConfig::default().hidden)]
+    pub hidden: usize,
+    /// Number of LSTM layers.
+    #[arg(long, default_value_t = TrainConfig::default().layers)]
+    pub layers: usize,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    pub epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    pub batch: usize,
+    /// Initial learning rate (halved after --lr-patience epochs without improvement).
+    #[arg(long, default_value_t = TrainConfig::default().lr)]
+    pub lr: f64,
+    /// Epochs without improvement before the learning rate is halved.
+    #[arg(long, default_value_t = TrainConfig::default().lr_patience)]
+    pub lr_patience: usize,
+    /// Seed of the initial weights and of the batch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Early stopping: epochs without a better validation loss.
+    #[arg(long, default_value_t = TrainConfig::default().patience)]
+    pub patience: usize,
+    /// Continue from the checkpoint of OUT.
+    #[arg(long)]
+    pub resume: bool,
+    /// Device: `cpu` or `cuda` (needs the `cuda` feature).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+/// Rows of a 2-D array as row-major data with a column-count check.
+pub fn rows(a: &NpyArray, cols: usize, what: &str) -> Result<Vec<f64>, SpinflipError> {
+    if a.shape.len() != 2 || a.shape[1] != cols {
+        return Err(SpinflipError::config(
+            what,
+            format!("expected shape (n, {cols}), got {:?}", a.shape),
+        ));
+    }
+    Ok(a.data.clone())
+}
+
+/// Training and validation splits of a data set.
+pub fn train_data(set: &GlobalSignalSet) -> Result<TrainData, SpinflipError> {
+    let (d, m) = (PARAM_NAMES.len(), set.redshifts.len());
+    Ok(TrainData {
+        param_names: PARAM_NAMES.iter().map(|s| s.to_string()).collect(),
+        redshifts: set.redshifts.clone(),
+        train_params: rows(&set.par_train, d, "par_train")?,
+        train_signals: rows(&set.signal_train, m, "signal_train")?,
+        val_params: rows(&set.par_val, d, "par_val")?,
+        val_signals: rows(&set.signal_val, m, "signal_val")?,
+    })
+}
+
+/// The candle device named `name`.
+pub fn device(name: &str) -> Result<candle_core::Device, SpinflipError> {
+    match name {
+        "cpu" => Ok(candle_core::Device::Cpu),
+        "cuda" => Ok(candle_core::Device::new_cuda(0)?),
+        other => Err(SpinflipError::config(
+            "device",
+            format!("'{other}': use cpu or cuda"),
+        )),
+    }
+}
 
 /// Run `spinflip train`.
-pub fn run(_args: Args) -> Result<(), SpinflipError> {
-    Err(SpinflipError::config(
-        "command",
-        "'train' is not implemented yet",
-    ))
+pub fn run(args: Args) -> Result<(), SpinflipError> {
+    match args.what {
+        What::Emulator(a) => run_emulator(a),
+    }
+}
+
+fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
+    let set = GlobalSignalSet::load(&a.data)?;
+    let data = train_data(&set)?;
+    let cfg = TrainConfig {
+        hidden: a.hidden,
+        layers: a.layers,
+        epochs: a.epochs,
+        batch_size: a.batch,
+        lr: a.lr,
+        lr_patience: a.lr_patience,
+        seed: a.seed,
+        patience: a.patience,
+        ..TrainConfig::default()
+    };
+    let opts = TrainOptions {
+        resume: a.resume,
+        progress: true,
+        device: device(&a.device)?,
+        plot: true,
+    };
+    eprintln!(
+        "training {} x LSTM({}) on {} signals ({} validation)",
+        cfg.layers,
+        cfg.hidden,
+        data.train_params.len() / PARAM_NAMES.len(),
+        data.val_params.len() / PARAM_NAMES.len()
+    );
+    let o = train(&data, &cfg, &a.out, &opts)?;
+    for r in &o.history {
+        println!(
+            "epoch {:4}  train {:.4e}  val {:.4e}  lr {:.1e}  {:.1} s",
+            r.epoch + 1,
+            r.train_loss,
+            r.val_loss,
+            r.lr,
+            r.seconds
+        );
+    }
+    println!(
+        "best epoch {} ({}); wrote {}",
+        o.best_epoch + 1,
+        if o.stopped_early {
+            "stopped early"
+        } else {
+            "epoch budget reached"
+        },
+        o.files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
 }

@@ -1,0 +1,160 @@
+//! [`GlobalEmulator`]: a trained model behind the [`ForwardModel`] interface, evaluated with
+//! the fast CPU path.
+
+use std::path::Path;
+
+use spinflip_likelihoods::{ForwardModel, ModelError};
+
+use super::fast::FastLstm;
+use super::model_file::{load_model, EmulatorModel, ModelSidecar};
+use crate::SpinflipError;
+
+/// The global 21-cm signal (mK on the model's ascending redshift grid) from parameters.
+///
+/// Points outside the training range give [`ModelError::OutOfRange`] (recoverable: a sampler
+/// rejects them) unless extrapolation is allowed with [`GlobalEmulator::allow_extrapolation`];
+/// NaN or infinite parameters always give [`ModelError::NonFinite`].
+#[derive(Debug, Clone)]
+pub struct GlobalEmulator {
+    sidecar: ModelSidecar,
+    fast: FastLstm,
+    extrapolate: bool,
+}
+
+impl GlobalEmulator {
+    /// Load and validate a model (`models/NAME`, see [`super::model_file::model_paths`]).
+    pub fn load(path: &Path) -> Result<Self, SpinflipError> {
+        Self::from_model(load_model(path)?)
+    }
+
+    /// Wrap an in-memory model.
+    pub fn from_model(model: EmulatorModel) -> Result<Self, SpinflipError> {
+        model
+            .sidecar
+            .validate()
+            .map_err(|r| SpinflipError::config("model", r))?;
+        let freqs = model
+            .sidecar
+            .normalisation
+            .frequency_inputs(&model.sidecar.redshifts);
+        let fast = FastLstm::new(&model.weights, freqs)?;
+        Ok(GlobalEmulator {
+            sidecar: model.sidecar,
+            fast,
+            extrapolate: false,
+        })
+    }
+
+    /// Allow parameters outside the training range (the network extrapolates; accuracy is
+    /// unknown there). Off by default.
+    pub fn allow_extrapolation(mut self, allow: bool) -> Self {
+        self.extrapolate = allow;
+        self
+    }
+
+    /// The model's sidecar (architecture, ranges, metrics).
+    pub fn sidecar(&self) -> &ModelSidecar {
+        &self.sidecar
+    }
+
+    /// The fast network (for benchmarks).
+    pub fn fast(&self) -> &FastLstm {
+        &self.fast
+    }
+
+    /// Mutable fast network (to pick an instruction set in benchmarks).
+    pub fn fast_mut(&mut self) -> &mut FastLstm {
+        &mut self.fast
+    }
+
+    /// Check one point and write its normalised features.
+    fn prepare(&self, theta: &[f64], out: &mut [f32]) -> Result<(), ModelError> {
+        let s = &self.sidecar;
+        for (i, &x) in theta.iter().enumerate() {
+            if !x.is_finite() {
+                return Err(ModelError::NonFinite {
+                    name: s.param_names[i].clone(),
+                    value: x,
+                });
+            }
+            let (lo, hi) = (s.param_min[i], s.param_max[i]);
+            let log_bad = s.normalisation.log10[i] && x < 0.0;
+            if (!self.extrapolate && (x < lo || x > hi)) || log_bad {
+                return Err(ModelError::OutOfRange {
+                    name: s.param_names[i].clone(),
+                    value: x,
+                    min: lo,
+                    max: hi,
+                });
+            }
+        }
+        s.normalisation.normalise_params(theta, out);
+        Ok(())
+    }
+}
+
+impl ForwardModel for GlobalEmulator {
+    fn param_names(&self) -> Vec<String> {
+        self.sidecar.param_names.clone()
+    }
+
+    fn n_params(&self) -> usize {
+        self.sidecar.param_names.len()
+    }
+
+    fn grid(&self) -> &[f64] {
+        &self.sidecar.redshifts
+    }
+
+    fn predict(&self, theta: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
+        self.check_shapes(theta.len(), out.len())?;
+        let mut x = vec![0f32; theta.len()];
+        self.prepare(theta, &mut x)?;
+        let mut seq = vec![0f32; out.len()];
+        self.fast.forward(&x, &mut seq);
+        self.sidecar.normalisation.denormalise_signal(&seq, out);
+        Ok(())
+    }
+
+    fn predict_batch(
+        &self,
+        thetas: &[f64],
+        out: &mut [f64],
+        ok: &mut [bool],
+    ) -> Result<(), ModelError> {
+        let (d, m, n) = (self.n_params(), self.n_outputs(), ok.len());
+        if thetas.len() != n * d {
+            return Err(ModelError::Dimension {
+                what: "batched parameters".into(),
+                expected: n * d,
+                got: thetas.len(),
+            });
+        }
+        if out.len() != n * m {
+            return Err(ModelError::Dimension {
+                what: "batched output".into(),
+                expected: n * m,
+                got: out.len(),
+            });
+        }
+        // Valid points are packed together and run as one batch.
+        let mut x = Vec::with_capacity(n * d);
+        let mut idx = Vec::with_capacity(n);
+        let mut buf = vec![0f32; d];
+        for i in 0..n {
+            ok[i] = self.prepare(&thetas[i * d..(i + 1) * d], &mut buf).is_ok();
+            if ok[i] {
+                x.extend_from_slice(&buf);
+                idx.push(i);
+            }
+        }
+        let mut seq = vec![0f32; idx.len() * m];
+        self.fast.forward_batch(&x, &mut seq);
+        for (k, &i) in idx.iter().enumerate() {
+            self.sidecar
+                .normalisation
+                .denormalise_signal(&seq[k * m..(k + 1) * m], &mut out[i * m..(i + 1) * m]);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,442 @@
+//! Hand-written `f32` CPU forward pass of the trained LSTM.
+//!
+//! - The four gates of a layer are one fused matrix-vector product per step, over the
+//!   concatenated input `[h_below; h_own]` (layer 0: only `h_own`).
+//! - Layer 0's input is the parameters (constant along the sequence) and the frequency:
+//!   `W_par p + b` is computed once per signal, and each step adds `w_nu * nu_t`.
+//! - Signals are processed in groups of `L` lanes laid out `[row][lane]`, so the inner loops
+//!   run across the batch (`L = 16`), or, for a single signal (`L = 1`), across gate rows.
+//!   Gate rows are accumulated in register blocks of `JB` rows.
+//! - exp/tanh are the polynomial versions of [`super::fast_math`], vectorised with the rest.
+//! - The hot loop is compiled three times (baseline, AVX2+FMA, AVX-512) and the best one the
+//!   CPU supports is picked at run time.
+
+use super::config::LstmConfig;
+use super::fast_math::{sigmoid_slice, tanh, tanh_slice};
+use super::weights::LstmWeights;
+use crate::SpinflipError;
+
+/// Instruction set used by the hot loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    /// Portable code (SSE2 on x86-64), no fused multiply-add.
+    Generic,
+    /// AVX2 with FMA.
+    Avx2,
+    /// AVX-512F with FMA.
+    Avx512,
+}
+
+impl Isa {
+    /// The best instruction set this CPU supports.
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Generic
+    }
+
+    /// Whether this CPU can run `self`.
+    pub fn supported(self) -> bool {
+        match self {
+            Isa::Generic => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+}
+
+/// Lanes per group in batched calls.
+const LANES: usize = 16;
+
+/// The network, re-laid out for the CPU.
+#[derive(Debug, Clone)]
+pub struct FastLstm {
+    config: LstmConfig,
+    /// Layer 0 parameter weights, transposed: `n_params` rows of `4h`.
+    pub(super) w0_par_t: Vec<f32>,
+    /// Layer 0 frequency column (`4h`).
+    pub(super) w0_nu: Vec<f32>,
+    /// Per layer, fused transposed weights: rows `[input (layers > 0); recurrent]` of `4h`.
+    pub(super) w_t: Vec<Vec<f32>>,
+    /// Per layer gate biases (`4h`).
+    pub(super) bias: Vec<Vec<f32>>,
+    pub(super) head_w: Vec<f32>,
+    pub(super) head_b: f32,
+    /// Normalised frequency of each step, in sequence order.
+    pub(super) freqs: Vec<f32>,
+    isa: Isa,
+}
+
+/// Per-call working memory for `L` lanes.
+struct Scratch<const L: usize> {
+    /// Per layer: `[h_below (layers > 0); h_own]` rows.
+    xh: Vec<Vec<[f32; L]>>,
+    /// Per layer: cell state rows.
+    c: Vec<Vec<[f32; L]>>,
+    /// Layer 0 constant gate part `W_par p + b`.
+    c0: Vec<[f32; L]>,
+    /// Gate pre-activations (`4h` rows).
+    g: Vec<[f32; L]>,
+    /// tanh of the cell state.
+    tc: Vec<[f32; L]>,
+}
+
+impl<const L: usize> Scratch<L> {
+    fn new(c: &LstmConfig) -> Self {
+        let h = c.hidden;
+        let xh = (0..c.layers)
+            .map(|l| vec![[0.0; L]; if l == 0 { h } else { 2 * h }])
+            .collect();
+        Scratch {
+            xh,
+            c: vec![vec![[0.0; L]; h]; c.layers],
+            c0: vec![[0.0; L]; 4 * h],
+            g: vec![[0.0; L]; 4 * h],
+            tc: vec![[0.0; L]; h],
+        }
+    }
+}
+
+#[inline(always)]
+fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+fn flat<const L: usize>(v: &mut [[f32; L]]) -> &mut [f32] {
+    v.as_flattened_mut()
+}
+
+impl FastLstm {
+    /// Re-lay out `weights`; `freqs` are the normalised frequencies in sequence order
+    /// (`n_steps` values, see [`super::Normalisation::frequency_inputs`]).
+    pub fn new(weights: &LstmWeights, freqs: Vec<f32>) -> Result<Self, SpinflipError> {
+        let c = weights.config;
+        c.validate()?;
+        let (h, p) = (c.hidden, c.n_params);
+        if freqs.len() != c.n_steps {
+            return Err(SpinflipError::config(
+                "frequencies",
+                format!("expected {} steps, got {}", c.n_steps, freqs.len()),
+            ));
+        }
+        let bad = weights.layers.len() != c.layers
+            || weights.head_w.len() != h
+            || weights.layers.iter().enumerate().any(|(l, w)| {
+                w.w_ih.len() != 4 * h * c.layer_inputs(l)
+                    || w.w_hh.len() != 4 * h * h
+                    || w.bias.len() != 4 * h
+            });
+        if bad {
+            return Err(SpinflipError::config(
+                "weights",
+                "array sizes do not match the architecture",
+            ));
+        }
+        let g = 4 * h;
+        let l0 = &weights.layers[0];
+        let mut w0_par_t = vec![0.0; p * g];
+        let mut w0_nu = vec![0.0; g];
+        for j in 0..g {
+            for k in 0..p {
+                w0_par_t[k * g + j] = l0.w_ih[j * (p + 1) + k];
+            }
+            w0_nu[j] = l0.w_ih[j * (p + 1) + p];
+        }
+        let mut w_t = Vec::new();
+        for (l, w) in weights.layers.iter().enumerate() {
+            let n_in = if l == 0 { 0 } else { h };
+            let rows = n_in + h;
+            let mut m = vec![0.0; rows * g];
+            for j in 0..g {
+                for k in 0..n_in {
+                    m[k * g + j] = w.w_ih[j * h + k];
+                }
+                for k in 0..h {
+                    m[(n_in + k) * g + j] = w.w_hh[j * h + k];
+                }
+            }
+            w_t.push(m);
+        }
+        Ok(FastLstm {
+            config: c,
+            w0_par_t,
+            w0_nu,
+            w_t,
+            bias: weights.layers.iter().map(|w| w.bias.clone()).collect(),
+            head_w: weights.head_w.clone(),
+            head_b: weights.head_b,
+            freqs,
+            isa: Isa::detect(),
+        })
+    }
+
+    /// Architecture.
+    pub fn config(&self) -> &LstmConfig {
+        &self.config
+    }
+
+    /// Instruction set in use.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// Use another instruction set (for benchmarks); refused if the CPU lacks it.
+    pub fn set_isa(&mut self, isa: Isa) -> Result<(), SpinflipError> {
+        if !isa.supported() {
+            return Err(SpinflipError::config(
+                "isa",
+                format!("{isa:?} is not supported by this CPU"),
+            ));
+        }
+        self.isa = isa;
+        Ok(())
+    }
+
+    /// One signal: normalised parameters (`n_params`) to the normalised sequence
+    /// (`n_steps`, high z first).
+    pub fn forward(&self, params: &[f32], out: &mut [f32]) {
+        assert_eq!(params.len(), self.config.n_params, "parameter count");
+        assert_eq!(out.len(), self.config.n_steps, "output length");
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx512 && self.config.hidden.is_multiple_of(16) {
+            // SAFETY: `isa` is only set to instruction sets the CPU supports.
+            unsafe { super::fast_avx512::run1(self, params, out) };
+            return;
+        }
+        let par: Vec<[f32; 1]> = params.iter().map(|&x| [x]).collect();
+        let mut o = vec![[0.0f32; 1]; self.config.n_steps];
+        self.dispatch::<1, 32>(&par, &mut o);
+        for (a, b) in out.iter_mut().zip(&o) {
+            *a = b[0];
+        }
+    }
+
+    /// `n` signals: `params` row-major (`n * n_params`), `out` row-major (`n * n_steps`).
+    pub fn forward_batch(&self, params: &[f32], out: &mut [f32]) {
+        let (p, t) = (self.config.n_params, self.config.n_steps);
+        assert_eq!(params.len() % p, 0, "parameter count");
+        let n = params.len() / p;
+        assert_eq!(out.len(), n * t, "output length");
+        let mut i = 0;
+        while i < n {
+            let m = (n - i).min(LANES);
+            if m == 1 {
+                self.forward(&params[i * p..(i + 1) * p], &mut out[i * t..(i + 1) * t]);
+            } else if m <= 8 && self.isa != Isa::Avx512 {
+                self.group::<8, 8>(&params[i * p..(i + m) * p], &mut out[i * t..(i + m) * t]);
+            } else {
+                self.group::<LANES, 8>(&params[i * p..(i + m) * p], &mut out[i * t..(i + m) * t]);
+            }
+            i += m;
+        }
+    }
+
+    /// Up to `L` signals (missing lanes repeat the last one).
+    fn group<const L: usize, const JB: usize>(&self, params: &[f32], out: &mut [f32]) {
+        let (p, t) = (self.config.n_params, self.config.n_steps);
+        let m = params.len() / p;
+        let mut par = vec![[0.0f32; L]; p];
+        for lane in 0..L {
+            let s = lane.min(m - 1);
+            for k in 0..p {
+                par[k][lane] = params[s * p + k];
+            }
+        }
+        let mut o = vec![[0.0f32; L]; t];
+        #[cfg(target_arch = "x86_64")]
+        if L == 16 && self.isa == Isa::Avx512 {
+            // SAFETY: as above; L == 16 so the casts are to the same type.
+            let (p16, o16) = unsafe {
+                (
+                    std::slice::from_raw_parts(par.as_ptr().cast::<[f32; 16]>(), par.len()),
+                    std::slice::from_raw_parts_mut(o.as_mut_ptr().cast::<[f32; 16]>(), o.len()),
+                )
+            };
+            unsafe { super::fast_avx512::run16(self, p16, o16) };
+        } else {
+            self.dispatch::<L, JB>(&par, &mut o);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        self.dispatch::<L, JB>(&par, &mut o);
+        for s in 0..m {
+            for step in 0..t {
+                out[s * t + step] = o[step][s];
+            }
+        }
+    }
+
+    fn dispatch<const L: usize, const JB: usize>(&self, par: &[[f32; L]], out: &mut [[f32; L]]) {
+        match self.isa {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `isa` is only ever set to an instruction set the CPU supports.
+            Isa::Avx512 => unsafe { self.run_avx512::<L, JB>(par, out) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Isa::Avx2 => unsafe { self.run_avx2::<L, JB>(par, out) },
+            _ => self.run::<L, JB, false>(par, out),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn run_avx512<const L: usize, const JB: usize>(
+        &self,
+        par: &[[f32; L]],
+        out: &mut [[f32; L]],
+    ) {
+        self.run::<L, JB, true>(par, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2<const L: usize, const JB: usize>(
+        &self,
+        par: &[[f32; L]],
+        out: &mut [[f32; L]],
+    ) {
+        self.run::<L, JB, true>(par, out)
+    }
+
+    /// The forward pass of `L` lanes; `par`: `n_params` rows, `out`: `n_steps` rows.
+    #[inline(always)]
+    fn run<const L: usize, const JB: usize, const FMA: bool>(
+        &self,
+        par: &[[f32; L]],
+        out: &mut [[f32; L]],
+    ) {
+        let c = &self.config;
+        let h = c.hidden;
+        let g4 = 4 * h;
+        let mut s = Scratch::<L>::new(c);
+        // Layer 0's constant gate part, once per signal.
+        for j in 0..g4 {
+            s.c0[j] = [self.bias[0][j]; L];
+        }
+        for (k, pk) in par.iter().enumerate() {
+            let w = &self.w0_par_t[k * g4..(k + 1) * g4];
+            for j in 0..g4 {
+                for lane in 0..L {
+                    s.c0[j][lane] = madd::<FMA>(w[j], pk[lane], s.c0[j][lane]);
+                }
+            }
+        }
+        for (step, o) in out.iter_mut().enumerate() {
+            let nu = self.freqs[step];
+            for l in 0..c.layers {
+                // Gate pre-activations start from the input-independent part.
+                if l == 0 {
+                    for j in 0..g4 {
+                        let base = self.w0_nu[j] * nu;
+                        for lane in 0..L {
+                            s.g[j][lane] = s.c0[j][lane] + base;
+                        }
+                    }
+                } else {
+                    for j in 0..g4 {
+                        s.g[j] = [self.bias[l][j]; L];
+                    }
+                }
+                matvec_acc::<L, JB, FMA>(&self.w_t[l], &s.xh[l], &mut s.g, g4);
+                sigmoid_slice(flat(&mut s.g[..3 * h]));
+                tanh_slice(flat(&mut s.g[3 * h..]));
+                // Cell update; gate rows are [i, f, o, g]. Flat slices of equal length
+                // so the loops vectorise without bounds checks.
+                let hl = h * L;
+                let off = if l == 0 { 0 } else { h };
+                {
+                    let g = s.g.as_flattened();
+                    let (gi, rest) = g.split_at(hl);
+                    let (gf, rest) = rest.split_at(hl);
+                    let (go, gg) = rest.split_at(hl);
+                    let cs = s.c[l].as_flattened_mut();
+                    let tc = s.tc.as_flattened_mut();
+                    for ((((cv, t), i), f), g) in
+                        cs.iter_mut().zip(tc.iter_mut()).zip(gi).zip(gf).zip(gg)
+                    {
+                        *cv = madd::<FMA>(*f, *cv, *i * *g);
+                        *t = tanh(*cv);
+                    }
+                    let hout = &mut s.xh[l].as_flattened_mut()[off * L..(off + h) * L];
+                    for ((hv, o), t) in hout.iter_mut().zip(go).zip(tc.iter()) {
+                        *hv = *o * *t;
+                    }
+                }
+                if l + 1 < c.layers {
+                    let (lo, hi) = s.xh.split_at_mut(l + 1);
+                    hi[0][..h].copy_from_slice(&lo[l][off..off + h]);
+                }
+            }
+            let top = &s.xh[c.layers - 1];
+            let off = if c.layers == 1 { 0 } else { h };
+            let mut acc = [self.head_b; L];
+            for u in 0..h {
+                for lane in 0..L {
+                    acc[lane] = madd::<FMA>(self.head_w[u], top[off + u][lane], acc[lane]);
+                }
+            }
+            *o = acc;
+        }
+    }
+}
+
+/// `g[j] += sum_k w_t[k][j] x[k]` for `rows` gate rows, `JB` rows at a time held in
+/// registers; `w_t` has `x.len()` rows of `rows` values.
+#[inline(always)]
+fn matvec_acc<const L: usize, const JB: usize, const FMA: bool>(
+    w_t: &[f32],
+    x: &[[f32; L]],
+    g: &mut [[f32; L]],
+    rows: usize,
+) {
+    let full = rows / JB * JB;
+    let mut jb = 0;
+    while jb < full {
+        let mut acc = [[0.0f32; L]; JB];
+        acc.copy_from_slice(&g[jb..jb + JB]);
+        for (k, xk) in x.iter().enumerate() {
+            let w: &[f32; JB] = w_t[k * rows + jb..k * rows + jb + JB].try_into().unwrap();
+            for jj in 0..JB {
+                for lane in 0..L {
+                    acc[jj][lane] = madd::<FMA>(w[jj], xk[lane], acc[jj][lane]);
+                }
+            }
+        }
+        g[jb..jb + JB].copy_from_slice(&acc);
+        jb += JB;
+    }
+    for j in full..rows {
+        let mut acc = g[j];
+        for (k, xk) in x.iter().enumerate() {
+            let w = w_t[k * rows + j];
+            for lane in 0..L {
+                acc[lane] = madd::<FMA>(w, xk[lane], acc[lane]);
+            }
+        }
+        g[j] = acc;
+    }
+}

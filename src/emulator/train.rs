@@ -1,0 +1,554 @@
+//! Training of the LSTM emulator: AdamW on the MSE of the normalised signal, shuffled
+//! mini-batches, learning rate halved on validation plateaus, early stopping that keeps the
+//! best weights, and a checkpoint every epoch from which a run resumes exactly.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use super::adam::{Adam, AdamParams};
+use super::checkpoint::{
+    checkpoint_paths, load_checkpoint, save_checkpoint, CheckpointState, EpochRecord, NamedArrays,
+};
+use super::config::LstmConfig;
+use super::fast::FastLstm;
+use super::hash::Fnv1a;
+use super::model_file::{save_model, EmulatorModel, ModelSidecar, FORMAT, VERSION};
+use super::network::LstmNetwork;
+use super::preprocessing::Normalisation;
+use super::weights::LstmWeights;
+use crate::SpinflipError;
+
+/// Training and validation signals with their parameters (row-major `f64`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainData {
+    /// Parameter names, in column order.
+    pub param_names: Vec<String>,
+    /// Redshift grid, ascending.
+    pub redshifts: Vec<f64>,
+    /// Training parameters, `n_train * n_params`.
+    pub train_params: Vec<f64>,
+    /// Training signals (mK), `n_train * n_z`.
+    pub train_signals: Vec<f64>,
+    /// Validation parameters.
+    pub val_params: Vec<f64>,
+    /// Validation signals (mK).
+    pub val_signals: Vec<f64>,
+}
+
+impl TrainData {
+    /// Check lengths and finiteness.
+    pub fn validate(&self) -> Result<(), SpinflipError> {
+        let (d, m) = (self.param_names.len(), self.redshifts.len());
+        let chk = |what: &str, p: &[f64], s: &[f64]| -> Result<usize, SpinflipError> {
+            if d == 0 || !p.len().is_multiple_of(d) {
+                return Err(SpinflipError::config(
+                    what,
+                    format!("{} parameter values is not a multiple of {d}", p.len()),
+                ));
+            }
+            let n = p.len() / d;
+            if s.len() != n * m {
+                return Err(SpinflipError::config(
+                    what,
+                    format!("expected {n} x {m} signal values, got {}", s.len()),
+                ));
+            }
+            if p.iter().chain(s).any(|x| !x.is_finite()) {
+                return Err(SpinflipError::config(what, "non-finite values"));
+            }
+            Ok(n)
+        };
+        if chk("training set", &self.train_params, &self.train_signals)? == 0 {
+            return Err(SpinflipError::config("training set", "is empty"));
+        }
+        if chk("validation set", &self.val_params, &self.val_signals)? == 0 {
+            return Err(SpinflipError::config("validation set", "is empty"));
+        }
+        Ok(())
+    }
+
+    /// FNV-1a fingerprint of everything the model is trained on.
+    pub fn hash(&self) -> String {
+        let mut h = Fnv1a::default();
+        for n in &self.param_names {
+            h.bytes(n.as_bytes()).bytes(&[0]);
+        }
+        h.f64s(&self.redshifts)
+            .f64s(&self.train_params)
+            .f64s(&self.train_signals)
+            .f64s(&self.val_params)
+            .f64s(&self.val_signals)
+            .hex()
+    }
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Hidden units per layer.
+    pub hidden: usize,
+    /// LSTM layers.
+    pub layers: usize,
+    /// Maximum number of epochs.
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Seed of the initial weights and of the shuffling.
+    pub seed: u64,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: usize,
+    /// Multiply the learning rate by `lr_factor` after this many epochs without improvement.
+    pub lr_patience: usize,
+    /// Learning-rate reduction factor on a plateau.
+    pub lr_factor: f64,
+    /// Smallest learning rate.
+    pub min_lr: f64,
+    /// Decoupled weight decay.
+    pub weight_decay: f64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            hidden: LstmConfig::DEFAULT_HIDDEN,
+            layers: LstmConfig::DEFAULT_LAYERS,
+            epochs: 200,
+            batch_size: 128,
+            lr: 1e-3,
+            seed: 0,
+            patience: 20,
+            lr_patience: 6,
+            lr_factor: 0.5,
+            min_lr: 1e-6,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl TrainConfig {
+    fn validate(&self) -> Result<(), SpinflipError> {
+        if self.epochs == 0 || self.batch_size == 0 || self.patience == 0 || self.lr_patience == 0 {
+            return Err(SpinflipError::config(
+                "training settings",
+                "epochs, batch, patience and lr-patience must be at least 1",
+            ));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite() && self.lr_factor > 0.0 && self.lr_factor < 1.0) {
+            return Err(SpinflipError::config(
+                "learning rate",
+                "lr must be > 0 and lr-factor in (0, 1)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How to run training.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Continue from the checkpoint next to `out`.
+    pub resume: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Device for the candle network.
+    pub device: Device,
+    /// Write the loss-curve PNG next to the model.
+    pub plot: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            resume: false,
+            progress: false,
+            device: Device::Cpu,
+            plot: false,
+        }
+    }
+}
+
+/// The result of a training run.
+#[derive(Debug, Clone)]
+pub struct TrainOutcome {
+    /// The best model (also written to disk).
+    pub model: EmulatorModel,
+    /// Per-epoch history.
+    pub history: Vec<EpochRecord>,
+    /// Epoch with the best validation loss.
+    pub best_epoch: usize,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+    /// Paths written: weights, sidecar, and loss-curve PNG if any.
+    pub files: Vec<PathBuf>,
+}
+
+/// Normalised copies of a split: parameters `(n, d)` and sequences `(n, t)` as `f32`.
+struct Prepared {
+    params: Vec<f32>,
+    seqs: Vec<f32>,
+    n: usize,
+}
+
+fn prepare(norm: &Normalisation, d: usize, m: usize, p: &[f64], s: &[f64]) -> Prepared {
+    let n = p.len() / d;
+    let mut params = vec![0f32; n * d];
+    let mut seqs = vec![0f32; n * m];
+    for i in 0..n {
+        norm.normalise_params(&p[i * d..(i + 1) * d], &mut params[i * d..(i + 1) * d]);
+        norm.normalise_signal(&s[i * m..(i + 1) * m], &mut seqs[i * m..(i + 1) * m]);
+    }
+    Prepared { params, seqs, n }
+}
+
+/// Validation MSE with the fast CPU path (same numbers as candle to ~1e-6).
+fn val_loss(weights: &LstmWeights, freqs: &[f32], val: &Prepared) -> Result<f64, SpinflipError> {
+    let fast = FastLstm::new(weights, freqs.to_vec())?;
+    let mut out = vec![0f32; val.seqs.len()];
+    fast.forward_batch(&val.params, &mut out);
+    let se: f64 = out
+        .iter()
+        .zip(&val.seqs)
+        .map(|(a, b)| f64::from(a - b).powi(2))
+        .sum();
+    Ok(se / out.len() as f64)
+}
+
+fn named(prefix: &str, w: &LstmWeights) -> NamedArrays {
+    w.tensors()
+        .into_iter()
+        .map(|(n, s, v)| (format!("{prefix}{n}"), s, v.to_vec()))
+        .collect()
+}
+
+fn unnamed(
+    prefix: &str,
+    config: LstmConfig,
+    map: &mut std::collections::HashMap<String, (Vec<usize>, Vec<f32>)>,
+) -> Result<LstmWeights, SpinflipError> {
+    for (name, shape) in LstmWeights::expected_shapes(&config) {
+        match map.get(&format!("{prefix}{name}")) {
+            Some((s, _)) if *s == shape => {}
+            _ => {
+                return Err(SpinflipError::config(
+                    "checkpoint",
+                    format!("tensor '{prefix}{name}' missing or of the wrong shape"),
+                ))
+            }
+        }
+    }
+    Ok(LstmWeights::from_named(config, |n| {
+        map.remove(&format!("{prefix}{n}"))
+            .map(|x| x.1)
+            .unwrap_or_default()
+    }))
+}
+
+/// Train on `data` and write the best model to `out` (`out.safetensors` + `out.json`), with
+/// a checkpoint (`out.ckpt.*`) after every epoch.
+pub fn train(
+    data: &TrainData,
+    cfg: &TrainConfig,
+    out: &Path,
+    opts: &TrainOptions,
+) -> Result<TrainOutcome, SpinflipError> {
+    data.validate()?;
+    cfg.validate()?;
+    let (d, m) = (data.param_names.len(), data.redshifts.len());
+    let arch = LstmConfig {
+        n_params: d,
+        hidden: cfg.hidden,
+        layers: cfg.layers,
+        n_steps: m,
+    };
+    arch.validate()?;
+    let norm = Normalisation::fit(
+        &data.param_names,
+        &data.train_params,
+        &data.train_signals,
+        &data.redshifts,
+    )?;
+    let train_set = prepare(&norm, d, m, &data.train_params, &data.train_signals);
+    let val_set = prepare(&norm, d, m, &data.val_params, &data.val_signals);
+    let freqs = norm.frequency_inputs(&data.redshifts);
+    let data_hash = data.hash();
+    let settings =
+        serde_json::to_value(cfg).map_err(|e| SpinflipError::config("settings", e.to_string()))?;
+
+    let dev = &opts.device;
+    let net = LstmNetwork::from_weights(&LstmWeights::random(arch, cfg.seed), dev)?;
+    let mut adam = Adam::new(
+        net.vars(),
+        AdamParams {
+            lr: cfg.lr,
+            weight_decay: cfg.weight_decay,
+            ..AdamParams::default()
+        },
+    )?;
+    let mut best = net.weights()?;
+    let mut state = CheckpointState {
+        epochs_done: 0,
+        lr: cfg.lr,
+        adam_step: 0,
+        best_val: f64::INFINITY,
+        best_epoch: 0,
+        bad_epochs: 0,
+        plateau_epochs: 0,
+        stopped: false,
+        settings: settings.clone(),
+        data_hash: data_hash.clone(),
+        history: Vec::new(),
+    };
+    if opts.resume {
+        let (mut map, st) = load_checkpoint(out)?;
+        // The epoch budget may grow on resume; everything else must match.
+        let mut old = st.settings.clone();
+        let mut new = settings.clone();
+        for v in [&mut old, &mut new] {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("epochs");
+                o.remove("patience");
+            }
+        }
+        if old != new {
+            return Err(SpinflipError::config(
+                "resume",
+                format!("settings differ from the checkpoint's ({})", st.settings),
+            ));
+        }
+        if st.data_hash != data_hash {
+            return Err(SpinflipError::config(
+                "resume",
+                "the training data differ from the checkpoint's (hash mismatch)",
+            ));
+        }
+        let cur = unnamed("w.", arch, &mut map)?;
+        best = unnamed("best.", arch, &mut map)?;
+        net.set_weights(&cur)?;
+        let mut ms = Vec::new();
+        let mut vs = Vec::new();
+        for (name, shape) in LstmWeights::expected_shapes(&arch) {
+            for (prefix, dst) in [("m.", &mut ms), ("v.", &mut vs)] {
+                let (s, v) = map.remove(&format!("{prefix}{name}")).ok_or_else(|| {
+                    SpinflipError::config(
+                        "checkpoint",
+                        format!("missing optimiser tensor '{prefix}{name}'"),
+                    )
+                })?;
+                if s != shape {
+                    return Err(SpinflipError::config(
+                        "checkpoint",
+                        format!("optimiser tensor '{prefix}{name}' has the wrong shape"),
+                    ));
+                }
+                dst.push(Tensor::from_vec(v, s, dev)?);
+            }
+        }
+        adam.restore(ms, vs, st.adam_step)?;
+        state = st;
+        state.settings = settings.clone();
+    }
+    adam.params.lr = state.lr;
+
+    let n_batches = train_set.n.div_ceil(cfg.batch_size);
+    let remaining = cfg.epochs.saturating_sub(state.epochs_done);
+    let bar = if opts.progress && !state.stopped {
+        let b = ProgressBar::new((remaining * n_batches) as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} epoch {prefix} {msg} [{elapsed_precise}<{eta_precise}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let freq_t = Tensor::from_slice(&freqs, m, dev)?;
+    while state.epochs_done < cfg.epochs && !state.stopped {
+        let epoch = state.epochs_done;
+        let t0 = Instant::now();
+        bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
+        // Shuffle from (seed, epoch) so a resumed run draws the same batches.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+            cfg.seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        let mut order: Vec<usize> = (0..train_set.n).collect();
+        order.shuffle(&mut rng);
+        let mut sum = 0.0;
+        for (bi, idx) in order.chunks(cfg.batch_size).enumerate() {
+            let b = idx.len();
+            let mut p = Vec::with_capacity(b * d);
+            let mut y = Vec::with_capacity(b * m);
+            for &i in idx {
+                p.extend_from_slice(&train_set.params[i * d..(i + 1) * d]);
+                y.extend_from_slice(&train_set.seqs[i * m..(i + 1) * m]);
+            }
+            let p = Tensor::from_vec(p, (b, d), dev)?;
+            let y = Tensor::from_vec(y, (b, m), dev)?;
+            let loss = net.mse(&p, &freq_t, &y)?;
+            let grads = loss.backward()?;
+            adam.step(&grads)?;
+            let l = f64::from(loss.to_scalar::<f32>()?);
+            if !l.is_finite() {
+                return Err(SpinflipError::config(
+                    "training",
+                    format!("loss became {l} in epoch {epoch}; lower the learning rate"),
+                ));
+            }
+            sum += l * b as f64;
+            bar.inc(1);
+            if bi % 10 == 0 {
+                bar.set_message(format!(
+                    "train {:.3e} val {:.3e} lr {:.1e}",
+                    sum / ((bi * cfg.batch_size + b) as f64),
+                    state.history.last().map_or(f64::NAN, |r| r.val_loss),
+                    adam.params.lr
+                ));
+            }
+        }
+        let weights = net.weights()?;
+        let val = val_loss(&weights, &freqs, &val_set)?;
+        let train_loss = sum / train_set.n as f64;
+        state.history.push(EpochRecord {
+            epoch,
+            train_loss,
+            val_loss: val,
+            lr: adam.params.lr,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+        if val < state.best_val {
+            state.best_val = val;
+            state.best_epoch = epoch;
+            state.bad_epochs = 0;
+            state.plateau_epochs = 0;
+            best = weights.clone();
+        } else {
+            state.bad_epochs += 1;
+            state.plateau_epochs += 1;
+            if state.plateau_epochs >= cfg.lr_patience {
+                adam.params.lr = (adam.params.lr * cfg.lr_factor).max(cfg.min_lr);
+                state.plateau_epochs = 0;
+            }
+            if state.bad_epochs >= cfg.patience {
+                state.stopped = true;
+            }
+        }
+        state.epochs_done += 1;
+        state.lr = adam.params.lr;
+        state.adam_step = adam.step;
+        let mut arrays = named("w.", &weights);
+        arrays.extend(named("best.", &best));
+        let (ms, vs) = adam.moments();
+        for ((name, shape), (mt, vt)) in LstmWeights::expected_shapes(&arch)
+            .into_iter()
+            .zip(ms.iter().zip(vs))
+        {
+            arrays.push((
+                format!("m.{name}"),
+                shape.clone(),
+                mt.flatten_all()?.to_vec1::<f32>()?,
+            ));
+            arrays.push((
+                format!("v.{name}"),
+                shape,
+                vt.flatten_all()?.to_vec1::<f32>()?,
+            ));
+        }
+        save_checkpoint(out, &arrays, &state)?;
+        bar.set_message(format!(
+            "train {train_loss:.3e} val {val:.3e} lr {:.1e}",
+            adam.params.lr
+        ));
+    }
+    bar.finish_and_clear();
+
+    let (param_min, param_max) = ranges(d, &data.train_params);
+    let model = EmulatorModel {
+        sidecar: ModelSidecar {
+            format: FORMAT.into(),
+            version: VERSION,
+            architecture: arch,
+            normalisation: norm,
+            redshifts: data.redshifts.clone(),
+            param_names: data.param_names.clone(),
+            param_min,
+            param_max,
+            data_hash,
+            weights_hash: String::new(),
+            metrics: None,
+            training: Some(serde_json::json!({
+                "settings": settings,
+                "epochs_done": state.epochs_done,
+                "best_epoch": state.best_epoch,
+                "best_val_loss": state.best_val,
+                "stopped_early": state.stopped,
+                "history": state.history,
+            })),
+        },
+        weights: best,
+    };
+    let (wp, sp) = save_model(out, &model)?;
+    let mut files = vec![wp, sp];
+    if opts.plot && !state.history.is_empty() {
+        let png = loss_curve_path(out);
+        write_loss_curve(&png, &state.history)?;
+        files.push(png);
+    }
+    Ok(TrainOutcome {
+        model,
+        history: state.history,
+        best_epoch: state.best_epoch,
+        stopped_early: state.stopped,
+        files,
+    })
+}
+
+/// Per-parameter minimum and maximum of row-major points.
+fn ranges(d: usize, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut lo = vec![f64::INFINITY; d];
+    let mut hi = vec![f64::NEG_INFINITY; d];
+    for row in p.chunks_exact(d) {
+        for i in 0..d {
+            lo[i] = lo[i].min(row[i]);
+            hi[i] = hi[i].max(row[i]);
+        }
+    }
+    (lo, hi)
+}
+
+/// Where the loss curve of the model at `out` goes (`out_loss.png`).
+pub fn loss_curve_path(out: &Path) -> PathBuf {
+    let (w, _) = super::model_file::model_paths(out);
+    let mut s = w.with_extension("").into_os_string();
+    s.push("_loss.png");
+    PathBuf::from(s)
+}
+
+/// Checkpoint files of the model at `out` (for cleanup or inspection).
+pub fn checkpoint_files(out: &Path) -> (PathBuf, PathBuf) {
+    checkpoint_paths(out)
+}
+
+/// Plot training and validation loss against epoch (log scale).
+pub fn write_loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), SpinflipError> {
+    use crate::plot::lines::{LinePlot, Series};
+    let x: Vec<f64> = history.iter().map(|r| (r.epoch + 1) as f64).collect();
+    let tr: Vec<f64> = history.iter().map(|r| r.train_loss).collect();
+    let va: Vec<f64> = history.iter().map(|r| r.val_loss).collect();
+    LinePlot::new("Emulator training")
+        .x_label("epoch")
+        .y_label("MSE (normalised signal)")
+        .log_y(true)
+        .series(Series::line("train", &x, &tr))
+        .series(Series::line("validation", &x, &va))
+        .save(path)
+}

@@ -1,0 +1,192 @@
+//! End-to-end training on synthetic signals: learning, determinism, exact resume,
+//! and the fast path on trained weights.
+
+mod common;
+
+use std::path::PathBuf;
+
+use candle_core::{Device, Tensor};
+use spinflip::emulator::network::LstmNetwork;
+use spinflip::emulator::train::{loss_curve_path, train, TrainConfig, TrainOptions};
+use spinflip::emulator::{ErrorReport, GlobalEmulator};
+use spinflip::likelihoods::ForwardModel;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("spinflip-emu-train-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+fn cfg(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        hidden: 12,
+        layers: 2,
+        epochs,
+        batch_size: 8,
+        lr: 3e-3,
+        seed: 7,
+        patience: 50,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn training_learns_and_writes_a_usable_model() {
+    let data = common::data(256, 64, 1.0, 1);
+    let out = tmp("learn");
+    let opts = TrainOptions {
+        plot: true,
+        ..TrainOptions::default()
+    };
+    let o = train(&data, &cfg(30), &out, &opts).unwrap();
+    // Baseline: predict the mean training signal everywhere (normalised units).
+    let norm0 = &o.model.sidecar.normalisation;
+    let m0 = data.redshifts.len();
+    let n_tr = data.train_params.len() / 7;
+    let mean: Vec<f64> = (0..m0)
+        .map(|j| {
+            (0..n_tr)
+                .map(|i| data.train_signals[i * m0 + j])
+                .sum::<f64>()
+                / n_tr as f64
+        })
+        .collect();
+    let s0 = norm0.signal_max - norm0.signal_min;
+    let baseline = data
+        .val_signals
+        .chunks_exact(m0)
+        .flat_map(|v| v.iter().zip(&mean).map(|(a, b)| ((a - b) / s0).powi(2)))
+        .sum::<f64>()
+        / data.val_signals.len() as f64;
+    let best = o
+        .history
+        .iter()
+        .map(|r| r.val_loss)
+        .fold(f64::INFINITY, f64::min);
+    eprintln!(
+        "baseline {baseline:.3e}, history {:?}",
+        o.history
+            .iter()
+            .map(|r| (r.train_loss, r.val_loss))
+            .collect::<Vec<_>>()
+    );
+    // The network must beat the mean-signal predictor by a wide margin.
+    assert!(
+        best < 0.4 * baseline,
+        "best val loss {best} vs mean-signal baseline {baseline}"
+    );
+    assert!(loss_curve_path(&out).exists());
+
+    // The saved model reproduces the validation loss it was selected on (fast path).
+    let emu = GlobalEmulator::load(&out).unwrap();
+    let m = emu.n_outputs();
+    let n = data.val_params.len() / 7;
+    let mut pred = vec![0.0; n * m];
+    let mut ok = vec![false; n];
+    emu.predict_batch(&data.val_params, &mut pred, &mut ok)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let norm = &emu.sidecar().normalisation;
+    let scale = norm.signal_max - norm.signal_min;
+    let valid: Vec<usize> = (0..n).filter(|&i| ok[i]).collect();
+    assert!(
+        valid.len() > n / 2,
+        "most validation points lie inside the training range"
+    );
+    let mut se = 0.0;
+    for &i in &valid {
+        for j in 0..m {
+            se += ((pred[i * m + j] - data.val_signals[i * m + j]) / scale).powi(2);
+        }
+    }
+    let mse = se / (valid.len() * m) as f64;
+    let rep = ErrorReport::new(&pred, &data.val_signals, m);
+    assert!(rep.relative_error_percent.mean.is_finite());
+    if valid.len() == n {
+        assert!(
+            (mse - o.history[o.best_epoch].val_loss).abs() < 1e-4 * mse.max(1e-6),
+            "{mse}"
+        );
+    }
+
+    // Trained weights: fast path and candle agree to 1e-5 relative.
+    let w = &o.model.weights;
+    let net = LstmNetwork::from_weights(w, &Device::Cpu).unwrap();
+    let freqs = norm.frequency_inputs(&data.redshifts);
+    let mut x = vec![0f32; 7 * n];
+    for i in 0..n {
+        norm.normalise_params(
+            &data.val_params[i * 7..(i + 1) * 7],
+            &mut x[i * 7..(i + 1) * 7],
+        );
+    }
+    let cand: Vec<f32> = net
+        .forward(
+            &Tensor::from_slice(&x, (n, 7), &Device::Cpu).unwrap(),
+            &Tensor::from_slice(&freqs, m, &Device::Cpu).unwrap(),
+        )
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let mut fast = vec![0f32; n * m];
+    emu.fast().forward_batch(&x, &mut fast);
+    let scale = cand.iter().fold(0f32, |a, b| a.max(b.abs()));
+    let diff = fast
+        .iter()
+        .zip(&cand)
+        .fold(0f32, |a, (x, y)| a.max((x - y).abs()));
+    assert!(diff / scale < 1e-5, "relative difference {}", diff / scale);
+}
+
+#[test]
+fn same_seed_same_weights_and_resume_equals_straight_run() {
+    let data = common::data(96, 32, 1.5, 2);
+    let opts = TrainOptions::default();
+    let straight = train(&data, &cfg(4), &tmp("straight"), &opts).unwrap();
+    let again = train(&data, &cfg(4), &tmp("again"), &opts).unwrap();
+    assert_eq!(
+        straight.model.weights, again.model.weights,
+        "same seed, same weights"
+    );
+
+    let out = tmp("resumed");
+    train(&data, &cfg(2), &out, &opts).unwrap();
+    let resumed = train(
+        &data,
+        &cfg(4),
+        &out,
+        &TrainOptions {
+            resume: true,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(resumed.history.len(), 4);
+    for (a, b) in resumed.history.iter().zip(&straight.history) {
+        assert!(
+            (a.val_loss - b.val_loss).abs() <= 1e-6 * b.val_loss,
+            "{a:?} vs {b:?}"
+        );
+    }
+    let (a, b) = (&resumed.model.weights, &straight.model.weights);
+    for ((_, _, x), (_, _, y)) in a.tensors().iter().zip(b.tensors()) {
+        for (u, v) in x.iter().zip(y) {
+            assert!((u - v).abs() <= 1e-5 * v.abs().max(1e-3), "{u} vs {v}");
+        }
+    }
+
+    // Resuming with other data is refused.
+    let other = common::data(96, 32, 1.5, 3);
+    let e = train(
+        &other,
+        &cfg(6),
+        &out,
+        &TrainOptions {
+            resume: true,
+            ..opts
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("hash"), "{e}");
+}
