@@ -153,7 +153,7 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
         )
         .expect("valid template"),
     );
-    let rows: Vec<Result<([f64; 7], Vec<f64>), SpinflipError>> = design
+    let rows: Vec<Result<Row, SpinflipError>> = design
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
@@ -202,6 +202,9 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     Ok(())
 }
 
+/// One simulated row: parameters and signal.
+type Row = ([f64; 7], Vec<f64>);
+
 /// Simulate one design point; a point where the model fails recoverably (no zeta reaches tau)
 /// is replaced by a seeded uniform redraw, so the set always has the requested size.
 fn simulate_point(
@@ -209,7 +212,7 @@ fn simulate_point(
     p: &GlobalParams,
     seed: u64,
     index: usize,
-) -> Result<([f64; 7], Vec<f64>), SpinflipError> {
+) -> Result<Row, SpinflipError> {
     let mut p = *p;
     let mut out = vec![0.0; N_OUT];
     for attempt in 0..20u64 {
