@@ -63,7 +63,7 @@ pub struct Args {
     /// Point design over the prior box (log-uniform in f_star, V_c, f_X).
     #[arg(long, value_enum, default_value_t = SamplingArg::Lhs)]
     pub sampling: SamplingArg,
-    /// Output format (default: from the extension, else npz).
+    /// Output format (default: from the extension .npz, .h5 or .hdf5).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 }
@@ -132,10 +132,19 @@ pub fn split_sizes(a: &Args) -> Result<[usize; 3], SpinflipError> {
 /// Run `spinflip simulate`.
 pub fn run(a: Args) -> Result<(), SpinflipError> {
     let sizes = split_sizes(&a)?;
-    let format = match a.format {
-        Some(FormatArg::Npz) => DataFormat::Npz,
-        Some(FormatArg::Hdf5) => DataFormat::Hdf5,
-        None => DataFormat::from_path(&a.out).unwrap_or(DataFormat::Npz),
+    let from_ext = DataFormat::from_path(&a.out);
+    let format = match (a.format, from_ext) {
+        (None, Ok(f)) => f,
+        (None, Err(e)) => return Err(e),
+        (Some(FormatArg::Npz), Ok(DataFormat::Hdf5))
+        | (Some(FormatArg::Hdf5), Ok(DataFormat::Npz)) => {
+            return Err(SpinflipError::config(
+                "--format",
+                format!("'{}' has the other format's extension", a.out.display()),
+            ))
+        }
+        (Some(FormatArg::Npz), _) => DataFormat::Npz,
+        (Some(FormatArg::Hdf5), _) => DataFormat::Hdf5,
     };
     let sampling = match a.sampling {
         SamplingArg::Lhs => Sampling::LatinHypercube,
