@@ -261,7 +261,7 @@ impl GlobalSimulator {
             let x_hi_neutral = 1.0 - x_e;
             let mut j = 0.0;
             if self.sources {
-                j = t.lya.j_alpha(&g, z, p.f_star)
+                j = t.lya.j_alpha_node(&g, i, p.f_star)
                     + j_x_pref * f_lya(x_e) * deposit_rate(z) * (1.0 + z).powi(4);
             }
             let xa = x_alpha(z, s_alpha(&c, z, t_k, x_hi_neutral), j);
