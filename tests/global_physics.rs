@@ -326,3 +326,19 @@ fn another_cosmology_changes_the_signal() {
     };
     assert!(GlobalSimulator::new(bad).is_err());
 }
+
+#[test]
+fn batch_prediction_matches_single_calls_and_flags_bad_points() {
+    let s = sim();
+    let mut thetas = GlobalParams::fiducial().to_array().to_vec();
+    thetas.extend_from_slice(&with(3, 0.9)); // tau out of range: recoverable
+    thetas.extend_from_slice(&with(2, 100.0));
+    let mut out = vec![0.0; 3 * 451];
+    let mut ok = vec![false; 3];
+    s.predict_batch(&thetas, &mut out, &mut ok).unwrap();
+    assert_eq!(ok, [true, false, true]);
+    let mut one = vec![0.0; 451];
+    s.predict(&with(2, 100.0), &mut one).unwrap();
+    assert_eq!(&out[2 * 451..], &one[..]);
+    assert!(s.predict_batch(&thetas[..10], &mut out, &mut ok).is_err());
+}

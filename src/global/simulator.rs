@@ -321,6 +321,41 @@ impl ForwardModel for GlobalSimulator {
         out.copy_from_slice(&h.dtb);
         Ok(())
     }
+
+    /// Points in parallel (rayon); same results as calling `predict` one by one.
+    fn predict_batch(
+        &self,
+        thetas: &[f64],
+        out: &mut [f64],
+        ok: &mut [bool],
+    ) -> Result<(), ModelError> {
+        use rayon::prelude::*;
+        let n = ok.len();
+        if thetas.len() != n * N_PARAMS || out.len() != n * N_OUT {
+            return Err(ModelError::Dimension {
+                what: "batched parameters or output".into(),
+                expected: n * N_PARAMS,
+                got: thetas.len(),
+            });
+        }
+        let fatal: Vec<ModelError> = thetas
+            .par_chunks(N_PARAMS)
+            .zip(out.par_chunks_mut(N_OUT))
+            .zip(ok.par_iter_mut())
+            .filter_map(|((t, o), k)| match self.predict(t, o) {
+                Ok(()) => {
+                    *k = true;
+                    None
+                }
+                Err(e) if e.is_recoverable() => {
+                    *k = false;
+                    None
+                }
+                Err(e) => Some(e),
+            })
+            .collect();
+        fatal.into_iter().next().map_or(Ok(()), Err)
+    }
 }
 
 const _: () = assert!(Z_TOP == N_FULL as f64 * DZ);
