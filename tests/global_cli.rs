@@ -111,6 +111,9 @@ fn bad_arguments_fail_with_a_message() {
             "--out",
         ],
         vec!["simulate", "maps", "--n", "10", "--out"],
+        vec![
+            "simulate", "global", "--n", "10", "--format", "hdf5", "--out",
+        ],
     ] {
         let o = bin().args(&args).arg(&out).output().unwrap();
         assert!(!o.status.success(), "{args:?} succeeded");
@@ -118,4 +121,11 @@ fn bad_arguments_fail_with_a_message() {
         assert!(err.contains("error"), "{args:?}: {err}");
     }
     assert!(!out.exists());
+    // Unknown extension without --format.
+    let o = bin()
+        .args(["simulate", "global", "--n", "3", "--out"])
+        .arg(tmp("x.txt"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
 }

@@ -293,3 +293,52 @@ fn same_input_same_output_across_threads() {
         assert_eq!(h.join().unwrap(), a);
     }
 }
+
+#[test]
+fn tables_are_built_once_and_shared() {
+    use spinflip::global::GlobalTables;
+    use std::sync::Arc;
+    assert!(Arc::ptr_eq(
+        &GlobalTables::planck18(),
+        &GlobalTables::planck18()
+    ));
+    assert!(Arc::ptr_eq(
+        &CosmologyTables::planck18(),
+        &GlobalTables::planck18().cosmology
+    ));
+}
+
+#[test]
+fn another_cosmology_changes_the_signal() {
+    // Tables are per cosmology: a higher sigma_8 forms halos earlier -> earlier trough.
+    let c = Cosmology {
+        sigma_8: 0.9,
+        ..Cosmology::planck18()
+    };
+    let s = GlobalSimulator::new(c).unwrap();
+    let theta = GlobalParams::fiducial().to_array();
+    let z_hi = trough(&s.histories(&theta).unwrap()).0;
+    let z_lo = trough(&run(theta)).0;
+    assert!(z_hi > z_lo, "{z_hi} {z_lo}");
+    let bad = Cosmology {
+        omega_b: -0.1,
+        ..Cosmology::planck18()
+    };
+    assert!(GlobalSimulator::new(bad).is_err());
+}
+
+#[test]
+fn batch_prediction_matches_single_calls_and_flags_bad_points() {
+    let s = sim();
+    let mut thetas = GlobalParams::fiducial().to_array().to_vec();
+    thetas.extend_from_slice(&with(3, 0.9)); // tau out of range: recoverable
+    thetas.extend_from_slice(&with(2, 100.0));
+    let mut out = vec![0.0; 3 * 451];
+    let mut ok = vec![false; 3];
+    s.predict_batch(&thetas, &mut out, &mut ok).unwrap();
+    assert_eq!(ok, [true, false, true]);
+    let mut one = vec![0.0; 451];
+    s.predict(&with(2, 100.0), &mut one).unwrap();
+    assert_eq!(&out[2 * 451..], &one[..]);
+    assert!(s.predict_batch(&thetas[..10], &mut out, &mut ok).is_err());
+}

@@ -63,7 +63,7 @@ pub struct Args {
     /// Point design over the prior box (log-uniform in f_star, V_c, f_X).
     #[arg(long, value_enum, default_value_t = SamplingArg::Lhs)]
     pub sampling: SamplingArg,
-    /// Output format (default: from the extension, else npz).
+    /// Output format (default: from the extension .npz, .h5 or .hdf5).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 }
@@ -132,10 +132,19 @@ pub fn split_sizes(a: &Args) -> Result<[usize; 3], SpinflipError> {
 /// Run `spinflip simulate`.
 pub fn run(a: Args) -> Result<(), SpinflipError> {
     let sizes = split_sizes(&a)?;
-    let format = match a.format {
-        Some(FormatArg::Npz) => DataFormat::Npz,
-        Some(FormatArg::Hdf5) => DataFormat::Hdf5,
-        None => DataFormat::from_path(&a.out).unwrap_or(DataFormat::Npz),
+    let from_ext = DataFormat::from_path(&a.out);
+    let format = match (a.format, from_ext) {
+        (None, Ok(f)) => f,
+        (None, Err(e)) => return Err(e),
+        (Some(FormatArg::Npz), Ok(DataFormat::Hdf5))
+        | (Some(FormatArg::Hdf5), Ok(DataFormat::Npz)) => {
+            return Err(SpinflipError::config(
+                "--format",
+                format!("'{}' has the other format's extension", a.out.display()),
+            ))
+        }
+        (Some(FormatArg::Npz), _) => DataFormat::Npz,
+        (Some(FormatArg::Hdf5), _) => DataFormat::Hdf5,
     };
     let sampling = match a.sampling {
         SamplingArg::Lhs => Sampling::LatinHypercube,
@@ -153,7 +162,7 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
         )
         .expect("valid template"),
     );
-    let rows: Vec<Result<([f64; 7], Vec<f64>), SpinflipError>> = design
+    let rows: Vec<Result<Row, SpinflipError>> = design
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
@@ -202,6 +211,9 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     Ok(())
 }
 
+/// One simulated row: parameters and signal.
+type Row = ([f64; 7], Vec<f64>);
+
 /// Simulate one design point; a point where the model fails recoverably (no zeta reaches tau)
 /// is replaced by a seeded uniform redraw, so the set always has the requested size.
 fn simulate_point(
@@ -209,7 +221,7 @@ fn simulate_point(
     p: &GlobalParams,
     seed: u64,
     index: usize,
-) -> Result<([f64; 7], Vec<f64>), SpinflipError> {
+) -> Result<Row, SpinflipError> {
     let mut p = *p;
     let mut out = vec![0.0; N_OUT];
     for attempt in 0..20u64 {

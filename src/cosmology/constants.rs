@@ -27,7 +27,7 @@ pub const T_STAR: f64 = 0.0682;
 /// Einstein A coefficient of the 21-cm line, s^-1.
 pub const A_10: f64 = 2.85e-15;
 /// 21-cm rest frequency, MHz.
-pub const NU_21_MHZ: f64 = 1420.405_751;
+pub const NU_21_MHZ: f64 = 1_420.405_751;
 /// Lyman-alpha frequency, Hz.
 pub const NU_ALPHA: f64 = 2.466_067_27e15;
 /// Hydrogen ionization energy, eV.

@@ -5,6 +5,8 @@
 //! per cosmology and shared behind an `Arc`.
 
 pub mod constants;
+// The file layout (cosmology/cosmology.rs holds the `Cosmology` value) is the project's.
+#[allow(clippy::module_inception)]
 pub mod cosmology;
 pub mod growth;
 pub mod halos;

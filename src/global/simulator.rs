@@ -261,7 +261,7 @@ impl GlobalSimulator {
             let x_hi_neutral = 1.0 - x_e;
             let mut j = 0.0;
             if self.sources {
-                j = t.lya.j_alpha(&g, z, p.f_star)
+                j = t.lya.j_alpha_node(&g, i, p.f_star)
                     + j_x_pref * f_lya(x_e) * deposit_rate(z) * (1.0 + z).powi(4);
             }
             let xa = x_alpha(z, s_alpha(&c, z, t_k, x_hi_neutral), j);
@@ -320,6 +320,41 @@ impl ForwardModel for GlobalSimulator {
         let h = self.histories(theta)?;
         out.copy_from_slice(&h.dtb);
         Ok(())
+    }
+
+    /// Points in parallel (rayon); same results as calling `predict` one by one.
+    fn predict_batch(
+        &self,
+        thetas: &[f64],
+        out: &mut [f64],
+        ok: &mut [bool],
+    ) -> Result<(), ModelError> {
+        use rayon::prelude::*;
+        let n = ok.len();
+        if thetas.len() != n * N_PARAMS || out.len() != n * N_OUT {
+            return Err(ModelError::Dimension {
+                what: "batched parameters or output".into(),
+                expected: n * N_PARAMS,
+                got: thetas.len(),
+            });
+        }
+        let fatal: Vec<ModelError> = thetas
+            .par_chunks(N_PARAMS)
+            .zip(out.par_chunks_mut(N_OUT))
+            .zip(ok.par_iter_mut())
+            .filter_map(|((t, o), k)| match self.predict(t, o) {
+                Ok(()) => {
+                    *k = true;
+                    None
+                }
+                Err(e) if e.is_recoverable() => {
+                    *k = false;
+                    None
+                }
+                Err(e) => Some(e),
+            })
+            .collect();
+        fatal.into_iter().next().map_or(Ok(()), Err)
     }
 }
 

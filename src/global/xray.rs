@@ -209,7 +209,7 @@ mod tests {
                 .map(|i| k.kernel[(j * (j + 1) / 2 + i) * ne + e])
                 .sum();
             // Absorbed energy fraction (with redshift losses) can never exceed 1.
-            assert!(total <= 1.0 + 1e-12 && total >= 0.0);
+            assert!((0.0..=1.0 + 1e-12).contains(&total));
             if e == 0 {
                 // 0.1 keV: absorbed within the source's own cell.
                 let own = k.kernel[(j * (j + 1) / 2 + j) * ne];
