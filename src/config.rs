@@ -179,6 +179,10 @@ pub struct SamplerConfig {
     /// Nested: stop when the remaining evidence is below this (ln units).
     #[serde(default)]
     pub dlogz: Option<f64>,
+    /// Nested: most candidates evaluated per batched call (rejection sampling); the batch
+    /// adapts to the acceptance rate. Default 64 for the emulator, 8 for the simulator.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
     /// Ensemble: number of walkers.
     #[serde(default)]
     pub n_walkers: Option<usize>,
@@ -206,6 +210,7 @@ impl Default for SamplerConfig {
             seed: 0,
             n_live: None,
             dlogz: None,
+            batch_size: None,
             n_walkers: None,
             n_steps: None,
             max_steps: None,

@@ -140,18 +140,65 @@ fn same_seed_same_run_other_seed_other_run() {
 #[test]
 fn batches_keep_the_first_accepted_and_count_all_calls() {
     // With batches the run follows another random path but stays correct; every evaluated
-    // candidate is counted, so calls >= iterations + n_live.
+    // candidate is counted, the batch adapts to the acceptance rate up to the cap, and the
+    // adaptive batches spend few calls more than one-at-a-time sampling.
+    use spinflip_samplers::{LikelihoodError, LogLikelihood};
+    use std::sync::Mutex;
+    struct Recording<L> {
+        inner: L,
+        sizes: Mutex<Vec<usize>>,
+    }
+    impl<L: LogLikelihood> LogLikelihood for Recording<L> {
+        fn n_params(&self) -> usize {
+            self.inner.n_params()
+        }
+        fn log_likelihood(&self, t: &[f64]) -> Result<f64, LikelihoodError> {
+            self.inner.log_likelihood(t)
+        }
+        fn log_likelihood_batch(
+            &self,
+            pts: &[f64],
+            out: &mut [f64],
+        ) -> Result<(), LikelihoodError> {
+            self.sizes.lock().unwrap().push(out.len());
+            self.inner.log_likelihood_batch(pts, out)
+        }
+    }
     let (p, l, exact) = common::gaussian(2);
+    let rec = Recording {
+        inner: l,
+        sizes: Mutex::new(Vec::new()),
+    };
     let s = NestedSettings {
         n_live: 100,
         batch_size: 16,
         seed: 4,
         ..Default::default()
     };
-    let r = NestedSampler::new(&p, &l, s).unwrap().run().unwrap();
+    let r = NestedSampler::new(&p, &rec, s.clone())
+        .unwrap()
+        .run()
+        .unwrap();
     assert!((r.log_evidence - exact).abs() < 3.0 * r.log_evidence_err);
-    assert_eq!((r.n_calls - 100) % 16, 0);
+    let sizes = rec.sizes.lock().unwrap();
+    assert_eq!(sizes.iter().sum::<usize>() as u64, r.n_calls);
+    assert_eq!(sizes[0], 100, "the initial live points are one batch");
+    assert!(sizes[1..].iter().all(|&b| (1..=16).contains(&b)));
+    assert!(
+        sizes[1..].iter().any(|&b| b > 1),
+        "the batch grows as the acceptance rate falls"
+    );
     assert!(r.n_calls >= (r.n_iterations + 100) as u64);
+    let one = NestedSampler::new(&p, &rec.inner, NestedSettings { batch_size: 1, ..s })
+        .unwrap()
+        .run()
+        .unwrap();
+    assert!(
+        (r.n_calls as f64) < 1.5 * one.n_calls as f64,
+        "batched {} vs one at a time {}",
+        r.n_calls,
+        one.n_calls
+    );
 }
 
 #[test]

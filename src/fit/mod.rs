@@ -46,6 +46,10 @@ pub fn run_fit(
             if let Some(d) = s.dlogz {
                 settings.dlogz = d;
             }
+            settings.batch_size = s.batch_size.unwrap_or(match cfg.model.kind {
+                crate::config::ModelKind::Emulator => 64,
+                crate::config::ModelKind::Simulator => 8,
+            });
             if let Some(every) = s.checkpoint_every.filter(|&e| e > 0) {
                 settings.checkpoint = Some(spinflip_samplers::nested::CheckpointSettings {
                     path: with_suffix(root, ".checkpoint.json"),

@@ -9,18 +9,24 @@ use rand::Rng;
 
 /// Replaces live point `slot` by a uniform draw from the prior above `log_l_min`.
 ///
-/// Candidates are drawn `batch` at a time and evaluated in one batched call; the first one
+/// Candidates are drawn in batches and evaluated in one batched call each; the first one
 /// above the bound in proposal order is kept, so the result has the distribution of
-/// one-at-a-time rejection sampling. Every candidate evaluated counts as a call.
+/// one-at-a-time rejection sampling whatever the batch size. Every candidate evaluated counts
+/// as a call. The batch is the running mean of candidates needed per new point, capped at
+/// `max_batch`: about one batch per new point, without evaluating many more candidates
+/// than one-at-a-time sampling would (at most one batch's worth).
 pub fn replace<L: LogLikelihood + ?Sized>(
     state: &mut State,
     eval: &mut Evaluator<'_, L>,
     slot: usize,
     log_l_min: f64,
-    batch: usize,
+    max_batch: usize,
     max_rejections: u64,
 ) -> Result<(), SamplerError> {
     let (d, p) = (eval.n_free(), eval.n_params());
+    // Deterministic in the run's state, so a resumed run batches exactly as the original.
+    let batch = (state.calls_per_accept.round() as usize).clamp(1, max_batch.max(1));
+    let calls_before = state.n_calls;
     let mut u = vec![0.0; batch * d];
     let mut scratch = vec![0.0; d];
     let mut rejected = 0u64;
@@ -43,6 +49,9 @@ pub fn replace<L: LogLikelihood + ?Sized>(
             state.live.theta[slot * p..(slot + 1) * p].copy_from_slice(&theta[k * p..(k + 1) * p]);
             state.live.log_l[slot] = log_l[k];
             state.live.birth[slot] = log_l_min;
+            // Calls to the first success if candidates had been evaluated one at a time.
+            let needed = (state.n_calls - calls_before) as f64 - (batch - 1 - k) as f64;
+            state.calls_per_accept += 0.05 * (needed - state.calls_per_accept);
             return Ok(());
         }
         rejected += batch as u64;

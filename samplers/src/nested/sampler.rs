@@ -129,6 +129,7 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             whiten: Vec::new(),
             last_update: None,
             slice_scale: 1.0,
+            calls_per_accept: 1.0,
             elapsed: 0.0,
         })
     }

@@ -60,8 +60,9 @@ pub struct NestedSettings {
     pub enlarge: f64,
     /// Refit the bounding ellipsoids every this many iterations; `None` gives `n_live / 10`.
     pub update_interval: Option<usize>,
-    /// Candidates proposed and evaluated per batch in rejection sampling. 1 spends the
-    /// fewest likelihood calls; larger batches suit emulators and [`Parallel`](crate::Parallel).
+    /// Most candidates proposed and evaluated per batch in rejection sampling; the batch adapts
+    /// to the acceptance rate up to this cap. 1 spends the fewest likelihood calls; larger
+    /// caps suit emulators (one vectorised call per batch) and [`Parallel`](crate::Parallel).
     pub batch_size: usize,
     /// Slice-sampling steps per new point (PolyChord's `num_repeats`); `None` gives `5 * d`,
     /// PolyChord's default: with `3 * d` the spread of ln Z over seeds was 1.5x the reported

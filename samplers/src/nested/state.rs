@@ -69,4 +69,12 @@ pub struct State {
     pub slice_scale: f64,
     /// Wall time spent before the current session, seconds.
     pub elapsed: f64,
+    /// Running mean of the candidates evaluated per new live point (rejection sampling);
+    /// sets the adaptive batch size.
+    #[serde(default = "one")]
+    pub calls_per_accept: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
