@@ -11,12 +11,19 @@
 pub use spinflip_likelihoods as likelihoods;
 pub use spinflip_samplers as samplers;
 
+pub mod bias;
+pub mod capi;
 pub mod cli;
+pub mod config;
 pub mod cosmology;
 pub mod emulator;
 pub mod error;
+pub mod fit;
 pub mod global;
 pub mod io;
+pub mod models;
 pub mod plot;
+pub mod priors;
+pub mod problem;
 
 pub use error::SpinflipError;

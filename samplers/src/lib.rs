@@ -11,15 +11,21 @@
 //! Nothing here knows about physics or neural networks.
 #![warn(missing_docs)]
 
+pub mod diagnostics;
 pub mod error;
 pub mod likelihood;
+pub mod mcmc;
+pub mod nested;
 pub mod output;
 pub mod parameters;
 pub mod prior;
+pub mod progress;
 pub mod samples;
 
 pub use error::{LikelihoodError, SamplerError};
 pub use likelihood::{FnLikelihood, GradLogLikelihood, LogLikelihood, Parallel};
+pub use mcmc::{EnsembleResult, EnsembleSampler, EnsembleSettings, Stop};
+pub use nested::{NestedResult, NestedSampler, NestedSettings};
 pub use parameters::{Parameter, ParameterSet};
 pub use prior::Prior;
 pub use samples::{PosteriorSummary, WeightedSamples};

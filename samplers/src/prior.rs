@@ -208,7 +208,8 @@ impl Prior {
             min,
             max,
         };
-        if !(p.truncated_mass() > 1e-300) {
+        let mass = p.truncated_mass();
+        if mass.is_nan() || mass <= 1e-300 {
             return Err(invalid(format!(
                 "truncated normal N({mean}, {std}) has no probability mass in [{min}, {max}]"
             )));

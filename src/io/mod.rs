@@ -1,1 +1,13 @@
 //! Data files: NPY/NPZ arrays, 21cmGEM-layout HDF5, text spectra.
+
+//! Data files: NPY/NPZ arrays, 21cmGEM-layout HDF5, the global-signal training set.
+
+pub mod dataset;
+pub mod hdf5;
+pub mod npy;
+pub mod npz;
+pub mod text;
+
+pub use dataset::{DataFormat, GlobalSignalSet};
+pub use npy::NpyArray;
+pub use npz::{read_npz, write_npz};

@@ -1,8 +1,11 @@
 //! PNG plots with plotters (bitmap backend, the DejaVu Sans font shipped in `assets/`).
 //!
 //! [`lines::LinePlot`] draws one panel of line or point series; [`lines::save_grid`] puts
-//! several panels in one PNG.
+//! several panels in one PNG; [`corner::corner_plot`] draws posterior corner plots;
+//! [`bands::PredictivePlot`] draws posterior-predictive signal bands.
 
+pub mod bands;
+pub mod corner;
 pub mod lines;
 
 use std::sync::Once;

@@ -2,9 +2,13 @@
 
 pub mod getdist;
 pub mod paramnames;
+pub mod polychord;
+pub mod summary;
 
 pub use getdist::write_getdist;
 pub use paramnames::write_paramnames;
+pub use polychord::write_polychord;
+pub use summary::RunSummary;
 
 use crate::error::SamplerError;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,236 @@
+//! Gaussian noise models: one sigma, a sigma per channel, or a full covariance.
+
+use crate::error::ModelError;
+use std::f64::consts::PI;
+
+/// The covariance of Gaussian noise on `n` channels, prepared for repeated chi-square evaluations.
+#[derive(Debug, Clone)]
+pub enum Noise {
+    /// The same sigma on every channel.
+    White {
+        /// Sigma in mK.
+        sigma: f64,
+        /// Number of channels.
+        n: usize,
+    },
+    /// Independent channels with their own sigma.
+    Diagonal {
+        /// Sigma per channel.
+        sigma: Vec<f64>,
+    },
+    /// A full covariance, stored as its lower Cholesky factor L (C = L L^T), row-major.
+    Full {
+        /// Lower-triangular factor, n x n row-major.
+        chol: Vec<f64>,
+        /// Number of channels.
+        n: usize,
+    },
+}
+
+fn invalid(reason: String) -> ModelError {
+    ModelError::Invalid {
+        field: "noise".into(),
+        reason,
+    }
+}
+
+impl Noise {
+    /// One sigma on `n` channels.
+    pub fn white(sigma: f64, n: usize) -> Result<Self, ModelError> {
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(invalid(format!(
+                "sigma must be finite and > 0 mK, got {sigma}"
+            )));
+        }
+        Ok(Noise::White { sigma, n })
+    }
+
+    /// A sigma per channel.
+    pub fn diagonal(sigma: Vec<f64>) -> Result<Self, ModelError> {
+        if let Some((i, s)) = sigma
+            .iter()
+            .enumerate()
+            .find(|(_, s)| !(s.is_finite() && **s > 0.0))
+        {
+            return Err(invalid(format!(
+                "sigma of channel {i} is {s}; every sigma must be finite and > 0 mK"
+            )));
+        }
+        Ok(Noise::Diagonal { sigma })
+    }
+
+    /// A full covariance (row-major n x n, mK^2). Factorised once here; must be symmetric
+    /// positive definite.
+    pub fn covariance(cov: &[f64], n: usize) -> Result<Self, ModelError> {
+        if cov.len() != n * n {
+            return Err(ModelError::Dimension {
+                what: "covariance matrix (n x n)".into(),
+                expected: n * n,
+                got: cov.len(),
+            });
+        }
+        if let Some(v) = cov.iter().find(|v| !v.is_finite()) {
+            return Err(invalid(format!("covariance has a non-finite entry {v}")));
+        }
+        for i in 0..n {
+            for j in 0..i {
+                let (a, b) = (cov[i * n + j], cov[j * n + i]);
+                if (a - b).abs() > 1e-10 * (a.abs() + b.abs()).max(f64::MIN_POSITIVE) {
+                    return Err(invalid(format!(
+                        "covariance is not symmetric at ({i}, {j}): {a} vs {b}"
+                    )));
+                }
+            }
+        }
+        // Cholesky-Banachiewicz.
+        let mut l = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..=i {
+                let s: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
+                if i == j {
+                    let d = cov[i * n + i] - s;
+                    if d.is_nan() || d <= 0.0 {
+                        return Err(invalid(format!(
+                            "covariance is not positive definite (pivot {i} = {d}); check for duplicated or zero-variance channels"
+                        )));
+                    }
+                    l[i * n + i] = d.sqrt();
+                } else {
+                    l[i * n + j] = (cov[i * n + j] - s) / l[j * n + j];
+                }
+            }
+        }
+        Ok(Noise::Full { chol: l, n })
+    }
+
+    /// Number of channels.
+    pub fn len(&self) -> usize {
+        match self {
+            Noise::White { n, .. } | Noise::Full { n, .. } => *n,
+            Noise::Diagonal { sigma } => sigma.len(),
+        }
+    }
+
+    /// Whether there are no channels.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keep only the listed channels (a band cut).
+    pub fn select(&self, keep: &[usize]) -> Result<Noise, ModelError> {
+        match self {
+            Noise::White { sigma, .. } => Noise::white(*sigma, keep.len()),
+            Noise::Diagonal { sigma } => Noise::diagonal(keep.iter().map(|&i| sigma[i]).collect()),
+            Noise::Full { chol, n } => {
+                // Rebuild the covariance of the kept channels, then refactorise.
+                let n = *n;
+                let c = |i: usize, j: usize| {
+                    (0..=i.min(j))
+                        .map(|k| chol[i * n + k] * chol[j * n + k])
+                        .sum::<f64>()
+                };
+                let m = keep.len();
+                let mut sub = vec![0.0; m * m];
+                for (a, &i) in keep.iter().enumerate() {
+                    for (b, &j) in keep.iter().enumerate() {
+                        sub[a * m + b] = c(i, j);
+                    }
+                }
+                Noise::covariance(&sub, m)
+            }
+        }
+    }
+
+    /// ln det C.
+    pub fn log_det(&self) -> f64 {
+        match self {
+            Noise::White { sigma, n } => 2.0 * *n as f64 * sigma.ln(),
+            Noise::Diagonal { sigma } => sigma.iter().map(|s| 2.0 * s.ln()).sum(),
+            Noise::Full { chol, n } => (0..*n).map(|i| 2.0 * chol[i * n + i].ln()).sum(),
+        }
+    }
+
+    /// chi^2 = r^T C^{-1} r for a residual `r`.
+    pub fn chi2(&self, r: &[f64]) -> f64 {
+        match self {
+            Noise::White { sigma, .. } => r.iter().map(|x| x * x).sum::<f64>() / (sigma * sigma),
+            Noise::Diagonal { sigma } => r.iter().zip(sigma).map(|(x, s)| (x / s) * (x / s)).sum(),
+            Noise::Full { chol, n } => {
+                // Solve L y = r by forward substitution; chi^2 = |y|^2.
+                let n = *n;
+                let mut y = vec![0.0; n];
+                let mut chi2 = 0.0;
+                for i in 0..n {
+                    let s: f64 = (0..i).map(|k| chol[i * n + k] * y[k]).sum();
+                    y[i] = (r[i] - s) / chol[i * n + i];
+                    chi2 += y[i] * y[i];
+                }
+                chi2
+            }
+        }
+    }
+
+    /// Gaussian log-likelihood of residual `r`: -chi^2/2 - ln det C / 2 - n ln(2 pi)/2.
+    pub fn log_likelihood(&self, r: &[f64]) -> f64 {
+        -0.5 * (self.chi2(r) + self.log_det() + self.len() as f64 * (2.0 * PI).ln())
+    }
+
+    /// Draw one noise realisation (for mocks) from standard normals `z` (length n).
+    pub fn correlate(&self, z: &[f64]) -> Vec<f64> {
+        match self {
+            Noise::White { sigma, .. } => z.iter().map(|x| x * sigma).collect(),
+            Noise::Diagonal { sigma } => z.iter().zip(sigma).map(|(x, s)| x * s).collect(),
+            Noise::Full { chol, n } => (0..*n)
+                .map(|i| (0..=i).map(|k| chol[i * n + k] * z[k]).sum())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_forms_agree_on_a_diagonal_covariance() {
+        let sig = vec![1.0, 2.0, 0.5];
+        let cov: Vec<f64> = (0..9)
+            .map(|k| {
+                if k % 4 == 0 {
+                    sig[k / 4] * sig[k / 4]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let r = [0.3, -1.0, 0.2];
+        let d = Noise::diagonal(sig).unwrap();
+        let f = Noise::covariance(&cov, 3).unwrap();
+        assert!((d.log_likelihood(&r) - f.log_likelihood(&r)).abs() < 1e-12);
+        let w = Noise::white(2.0, 3).unwrap();
+        let w2 = Noise::diagonal(vec![2.0; 3]).unwrap();
+        assert!((w.log_likelihood(&r) - w2.log_likelihood(&r)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn correlated_chi2_matches_explicit_inverse() {
+        // C = [[4, 2], [2, 3]], C^-1 = [[3, -2], [-2, 4]] / 8, det = 8
+        let f = Noise::covariance(&[4.0, 2.0, 2.0, 3.0], 2).unwrap();
+        let r = [1.0, 2.0];
+        let chi2 = (3.0 * 1.0 - 2.0 * 2.0 * 1.0 * 2.0 + 4.0 * 4.0) / 8.0;
+        assert!((f.chi2(&r) - chi2).abs() < 1e-12);
+        assert!((f.log_det() - 8f64.ln()).abs() < 1e-12);
+        // selecting both channels gives back the same matrix
+        let g = f.select(&[0, 1]).unwrap();
+        assert!((g.chi2(&r) - chi2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_covariances_are_rejected() {
+        assert!(Noise::white(0.0, 3).is_err());
+        assert!(Noise::diagonal(vec![1.0, -1.0]).is_err());
+        assert!(Noise::covariance(&[1.0, 2.0, 2.0, 1.0], 2).is_err()); // indefinite
+        assert!(Noise::covariance(&[1.0, 0.5, 0.0, 1.0], 2).is_err()); // asymmetric
+        assert!(Noise::covariance(&[1.0, 0.0, 0.0], 2).is_err());
+    }
+}

@@ -1,0 +1,471 @@
+//! Convergence diagnostics for Markov chains: autocorrelation function, integrated
+//! autocorrelation time, split R-hat (classic and rank-normalised), effective sample size and
+//! acceptance fraction.
+//!
+//! References:
+//! - A. D. Sokal, "Monte Carlo Methods in Statistical Mechanics: Foundations and New
+//!   Algorithms" (1997), sec. 3: integrated autocorrelation time with an automatic window.
+//! - J. Goodman & J. Weare, Comm. App. Math. Comp. Sci. 5, 65 (2010), and the emcee
+//!   documentation ("Autocorrelation analysis & convergence"): average the normalised
+//!   autocorrelation function over walkers before windowing, window constant c = 5.
+//! - A. Gelman et al., *Bayesian Data Analysis*, 3rd ed. (2013), sec. 11.4: split R-hat.
+//! - A. Vehtari, A. Gelman, D. Simpson, B. Carpenter, P.-C. Bürkner, Bayesian Analysis 16,
+//!   667 (2021): rank-normalised, folded split R-hat.
+
+use crate::error::SamplerError;
+use statrs::function::erf::erfc_inv;
+use std::f64::consts::SQRT_2;
+
+/// Sokal's window constant used by emcee and recommended by Goodman & Weare.
+pub const DEFAULT_WINDOW_C: f64 = 5.0;
+
+fn invalid(setting: &str, reason: impl Into<String>) -> SamplerError {
+    SamplerError::InvalidSetting {
+        setting: setting.into(),
+        reason: reason.into(),
+    }
+}
+
+/// In-place iterative radix-2 FFT of `(re, im)` (length a power of two); `inverse` flips the
+/// sign of the exponent and does not normalise.
+fn fft(re: &mut [f64], im: &mut [f64], inverse: bool) {
+    let n = re.len();
+    debug_assert!(n.is_power_of_two() && im.len() == n);
+    // Bit-reversal permutation.
+    let mut j = 0usize;
+    for i in 1..n {
+        let mut bit = n >> 1;
+        while j & bit != 0 {
+            j ^= bit;
+            bit >>= 1;
+        }
+        j |= bit;
+        if i < j {
+            re.swap(i, j);
+            im.swap(i, j);
+        }
+    }
+    let sign = if inverse { 1.0 } else { -1.0 };
+    // Twiddle table exp(sign 2 pi i k / n), computed directly (no recurrence) for accuracy.
+    let table: Vec<(f64, f64)> = (0..n / 2)
+        .map(|k| {
+            let (s, c) = (sign * 2.0 * std::f64::consts::PI * k as f64 / n as f64).sin_cos();
+            (c, s)
+        })
+        .collect();
+    let mut len = 2;
+    let mut w = Vec::with_capacity(n / 2);
+    while len <= n {
+        let half = len / 2;
+        // This stage's twiddles, contiguous, so the butterfly loop runs without index checks.
+        w.clear();
+        w.extend(table.iter().step_by(n / len).take(half));
+        for (re_blk, im_blk) in re.chunks_exact_mut(len).zip(im.chunks_exact_mut(len)) {
+            let (re_a, re_b) = re_blk.split_at_mut(half);
+            let (im_a, im_b) = im_blk.split_at_mut(half);
+            for ((((ra, ia), rb), ib), &(wc, ws)) in re_a
+                .iter_mut()
+                .zip(im_a.iter_mut())
+                .zip(re_b.iter_mut())
+                .zip(im_b.iter_mut())
+                .zip(&w)
+            {
+                let (tr, ti) = (*rb * wc - *ib * ws, *rb * ws + *ib * wc);
+                *rb = *ra - tr;
+                *ib = *ia - ti;
+                *ra += tr;
+                *ia += ti;
+            }
+        }
+        len <<= 1;
+    }
+}
+
+/// Normalised autocorrelation function `rho(t)`, `t = 0..n-1`, of one series, with the
+/// usual biased estimator `c(t) = (1/n) sum_i (x_i - m)(x_{i+t} - m)`, `rho = c / c(0)`
+/// (computed by FFT, zero-padded so the correlation is not circular).
+///
+/// A constant series has no defined correlation; it is reported as perfectly correlated
+/// (`rho = 1` at every lag), the right answer for a walker that never moved.
+pub fn autocorrelation(x: &[f64]) -> Vec<f64> {
+    mean_autocorrelation(&[x])
+}
+
+/// The average of the normalised autocorrelation functions of equal-length series (see
+/// [`autocorrelation`]).
+///
+/// Since `c(0)` is the total power of a series' spectrum (Parseval), the normalised spectra
+/// are summed and transformed back once; two real series share each forward complex FFT.
+pub fn mean_autocorrelation(series: &[&[f64]]) -> Vec<f64> {
+    let n = series.first().map_or(0, |s| s.len());
+    if n == 0 || series.iter().any(|s| s.len() != n) {
+        return Vec::new();
+    }
+    let m = (2 * n).next_power_of_two();
+    // Sum over series of power spectrum / total power; constant series counted apart.
+    let mut spectrum = vec![0.0; m];
+    let mut n_constant = 0usize;
+    let mut re = vec![0.0; m];
+    let mut im = vec![0.0; m];
+    let mut power = vec![0.0; m];
+    for pair in series.chunks(2) {
+        re.fill(0.0);
+        im.fill(0.0);
+        let mut scale = [0.0; 2];
+        for (slot, s) in pair.iter().enumerate() {
+            let mean = s.iter().sum::<f64>() / n as f64;
+            let dst = if slot == 0 { &mut re } else { &mut im };
+            for (d, &v) in dst.iter_mut().zip(s.iter()) {
+                *d = v - mean;
+            }
+            scale[slot] = s.iter().map(|v| v * v).sum::<f64>();
+        }
+        fft(&mut re, &mut im, false);
+        // Z = A + iB with A, B the spectra of the two real series:
+        // A_k = (Z_k + conj Z_{m-k}) / 2, B_k = (Z_k - conj Z_{m-k}) / 2i.
+        for slot in 0..pair.len() {
+            for (k, p) in power.iter_mut().enumerate() {
+                let k2 = if k == 0 { 0 } else { m - k };
+                let (zr, zi, cr, ci) = (re[k], im[k], re[k2], -im[k2]);
+                let (pr, pi) = if slot == 0 {
+                    (0.5 * (zr + cr), 0.5 * (zi + ci))
+                } else {
+                    (0.5 * (zi - ci), -0.5 * (zr - cr))
+                };
+                *p = pr * pr + pi * pi;
+            }
+            let total: f64 = power.iter().sum();
+            // total = m * n * variance: zero, up to the FFT's rounding (relative to both
+            // packed series), only for a constant series.
+            let floor = 1e-13 * m as f64 * scale[0].max(scale[1]).max(f64::MIN_POSITIVE);
+            if total <= floor {
+                n_constant += 1;
+            } else {
+                let inv = 1.0 / total;
+                for (acc, p) in spectrum.iter_mut().zip(&power) {
+                    *acc += p * inv;
+                }
+            }
+        }
+    }
+    im.fill(0.0);
+    fft(&mut spectrum, &mut im, true);
+    let n_series = series.len() as f64;
+    spectrum.truncate(n);
+    spectrum
+        .iter()
+        .map(|v| (v + n_constant as f64) / n_series)
+        .collect()
+}
+
+/// Integrated autocorrelation time `tau = 1 + 2 sum_{t=1}^{M} rho(t)` with Sokal's automatic
+/// window: the smallest `M` with `M >= c tau(M)` (the last lag if none).
+pub fn integrated_time_from_acf(rho: &[f64], c: f64) -> f64 {
+    let mut tau = 1.0;
+    for (m, &r) in rho.iter().enumerate().skip(1) {
+        tau += 2.0 * r;
+        if m as f64 >= c * tau {
+            return tau;
+        }
+    }
+    tau
+}
+
+/// Integrated autocorrelation time of one series (window constant `c`, 5 is customary).
+///
+/// ```
+/// use spinflip_samplers::diagnostics::integrated_autocorr_time;
+/// // Alternating series: strongly anti-correlated, tau well below 1.
+/// let x: Vec<f64> = (0..1000).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+/// assert!(integrated_autocorr_time(&x, 5.0).unwrap() < 0.1);
+/// ```
+pub fn integrated_autocorr_time(x: &[f64], c: f64) -> Result<f64, SamplerError> {
+    check_c(c)?;
+    if x.len() < 2 {
+        return Err(invalid(
+            "series",
+            format!(
+                "need at least 2 values for an autocorrelation time, got {}",
+                x.len()
+            ),
+        ));
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(invalid("series", "contains a non-finite value"));
+    }
+    Ok(integrated_time_from_acf(&autocorrelation(x), c))
+}
+
+fn check_c(c: f64) -> Result<f64, SamplerError> {
+    if !(c.is_finite() && c > 0.0) {
+        return Err(invalid(
+            "tau_window",
+            format!("window constant c must be finite and > 0 (5 is customary), got {c}"),
+        ));
+    }
+    Ok(c)
+}
+
+/// Integrated autocorrelation time of each dimension of an ensemble chain stored row-major as
+/// `[step][walker][dim]` (`n_steps * n_walkers * n_dim` values).
+///
+/// The normalised autocorrelation functions of the walkers are averaged before Sokal's
+/// window is applied (Goodman & Weare 2010; emcee), which is far less noisy than averaging
+/// per-walker times.
+pub fn ensemble_autocorr_time(
+    chain: &[f64],
+    n_steps: usize,
+    n_walkers: usize,
+    n_dim: usize,
+    c: f64,
+) -> Result<Vec<f64>, SamplerError> {
+    check_c(c)?;
+    if chain.len() != n_steps * n_walkers * n_dim {
+        return Err(SamplerError::Dimension {
+            what: "chain (steps x walkers x dims)".into(),
+            expected: n_steps * n_walkers * n_dim,
+            got: chain.len(),
+        });
+    }
+    if n_steps < 2 || n_walkers == 0 {
+        return Err(invalid(
+            "chain",
+            format!("need at least 2 steps and 1 walker, got {n_steps} steps, {n_walkers} walkers"),
+        ));
+    }
+    if chain.iter().any(|v| !v.is_finite()) {
+        return Err(invalid("chain", "contains a non-finite value"));
+    }
+    let mut series = vec![vec![0.0; n_steps]; n_walkers];
+    let mut taus = Vec::with_capacity(n_dim);
+    for d in 0..n_dim {
+        for (w, x) in series.iter_mut().enumerate() {
+            for (s, v) in x.iter_mut().enumerate() {
+                *v = chain[(s * n_walkers + w) * n_dim + d];
+            }
+        }
+        let refs: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
+        taus.push(integrated_time_from_acf(&mean_autocorrelation(&refs), c));
+    }
+    Ok(taus)
+}
+
+/// Effective sample size `n_total / tau` of `n_total` correlated draws.
+pub fn effective_sample_size(n_total: usize, tau: f64) -> f64 {
+    if tau > 0.0 {
+        n_total as f64 / tau.max(1e-300)
+    } else {
+        n_total as f64
+    }
+}
+
+/// Fraction of proposals accepted (0 when nothing was proposed).
+pub fn acceptance_fraction(n_accepted: u64, n_proposed: u64) -> f64 {
+    if n_proposed == 0 {
+        0.0
+    } else {
+        n_accepted as f64 / n_proposed as f64
+    }
+}
+
+fn check_chains(chains: &[&[f64]]) -> Result<usize, SamplerError> {
+    if chains.is_empty() {
+        return Err(invalid("chains", "need at least one chain for R-hat"));
+    }
+    let n = chains[0].len();
+    if let Some(c) = chains.iter().find(|c| c.len() != n) {
+        return Err(SamplerError::Dimension {
+            what: "R-hat chain length".into(),
+            expected: n,
+            got: c.len(),
+        });
+    }
+    if n < 4 {
+        return Err(invalid(
+            "chains",
+            format!("split R-hat needs chains of at least 4 draws, got {n}"),
+        ));
+    }
+    if chains.iter().any(|c| c.iter().any(|v| !v.is_finite())) {
+        return Err(invalid("chains", "contains a non-finite value"));
+    }
+    Ok(n)
+}
+
+/// Potential scale reduction of equal-length sequences (BDA3 eq. 11.4), no splitting.
+fn r_hat_of(seqs: &[&[f64]]) -> f64 {
+    let m = seqs.len() as f64;
+    let n = seqs[0].len() as f64;
+    let means: Vec<f64> = seqs.iter().map(|s| s.iter().sum::<f64>() / n).collect();
+    let grand = means.iter().sum::<f64>() / m;
+    let b_over_n = if m > 1.0 {
+        means.iter().map(|x| (x - grand).powi(2)).sum::<f64>() / (m - 1.0)
+    } else {
+        0.0
+    };
+    let w = seqs
+        .iter()
+        .zip(&means)
+        .map(|(s, mu)| s.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (n - 1.0))
+        .sum::<f64>()
+        / m;
+    let var_plus = (n - 1.0) / n * w + b_over_n;
+    if w > 0.0 {
+        (var_plus / w).sqrt()
+    } else if b_over_n > 0.0 {
+        // Every sequence constant but at different values: infinitely far from mixed.
+        f64::INFINITY
+    } else {
+        1.0
+    }
+}
+
+/// Split R-hat (Gelman et al. 2013): each chain is cut into halves (a middle draw of an odd
+/// length is dropped) and the potential scale reduction is computed over the halves. Values
+/// near 1 mean the chains agree; above ~1.01 they have not mixed.
+pub fn split_r_hat(chains: &[&[f64]]) -> Result<f64, SamplerError> {
+    let n = check_chains(chains)?;
+    let h = n / 2;
+    let halves: Vec<&[f64]> = chains.iter().flat_map(|c| [&c[..h], &c[n - h..]]).collect();
+    Ok(r_hat_of(&halves))
+}
+
+/// Standard normal inverse CDF.
+fn phi_inv(p: f64) -> f64 {
+    -SQRT_2 * erfc_inv(2.0 * p)
+}
+
+/// Rank-normalise pooled draws: `z = Phi^-1((r - 3/8) / (S + 1/4))` with average ranks for ties.
+fn rank_normalise(chains: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let total: usize = chains.iter().map(Vec::len).sum();
+    let mut idx: Vec<(f64, usize, usize)> = chains
+        .iter()
+        .enumerate()
+        .flat_map(|(c, v)| v.iter().enumerate().map(move |(i, &x)| (x, c, i)))
+        .collect();
+    idx.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<Vec<f64>> = chains.iter().map(|v| vec![0.0; v.len()]).collect();
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && idx[j + 1].0 == idx[i].0 {
+            j += 1;
+        }
+        // Ranks are 1-based; tied values share the average rank.
+        let rank = 0.5 * ((i + 1) + (j + 1)) as f64;
+        let z = phi_inv((rank - 0.375) / (total as f64 + 0.25));
+        for &(_, c, k) in &idx[i..=j] {
+            out[c][k] = z;
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// Rank-normalised split R-hat of Vehtari et al. (2021): the larger of the split R-hat of the
+/// rank-normalised draws (bulk) and of the rank-normalised draws folded about the median
+/// (tails). Robust to heavy tails; recommended threshold 1.01.
+pub fn rank_normalized_r_hat(chains: &[&[f64]]) -> Result<f64, SamplerError> {
+    check_chains(chains)?;
+    let owned: Vec<Vec<f64>> = chains.iter().map(|c| c.to_vec()).collect();
+    let bulk = rank_normalise(&owned);
+    let mut pooled: Vec<f64> = owned.iter().flatten().copied().collect();
+    pooled.sort_by(|a, b| a.total_cmp(b));
+    let k = pooled.len();
+    let median = if k % 2 == 1 {
+        pooled[k / 2]
+    } else {
+        0.5 * (pooled[k / 2 - 1] + pooled[k / 2])
+    };
+    let folded: Vec<Vec<f64>> = owned
+        .iter()
+        .map(|c| c.iter().map(|x| (x - median).abs()).collect())
+        .collect();
+    let tail = rank_normalise(&folded);
+    let r_hat = |v: &[Vec<f64>]| {
+        let s: Vec<&[f64]> = v.iter().map(Vec::as_slice).collect();
+        split_r_hat(&s)
+    };
+    Ok(r_hat(&bulk)?.max(r_hat(&tail)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct O(n^2) autocorrelation, the definition itself.
+    fn acf_direct(x: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        let m = x.iter().sum::<f64>() / n as f64;
+        let c: Vec<f64> = (0..n)
+            .map(|t| (0..n - t).map(|i| (x[i] - m) * (x[i + t] - m)).sum::<f64>() / n as f64)
+            .collect();
+        c.iter().map(|v| v / c[0]).collect()
+    }
+
+    #[test]
+    fn fft_acf_matches_the_definition() {
+        // Deterministic pseudo-random series (odd length, not a power of two).
+        let mut s = 12345u64;
+        let x: Vec<f64> = (0..333)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (s >> 11) as f64 / (1u64 << 53) as f64 + 100.0
+            })
+            .collect();
+        let a = autocorrelation(&x);
+        let b = acf_direct(&x);
+        for (u, v) in a.iter().zip(&b) {
+            assert!((u - v).abs() < 1e-10, "{u} vs {v}");
+        }
+    }
+
+    #[test]
+    fn paired_fft_mean_matches_mean_of_definitions() {
+        let mut s = 7u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Three series (odd count: the last FFT carries one series), different scales.
+        let xs: Vec<Vec<f64>> = (0..3)
+            .map(|k| (0..101).map(|_| (k as f64 + 1.0) * next()).collect())
+            .collect();
+        let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+        let got = mean_autocorrelation(&refs);
+        let direct: Vec<Vec<f64>> = xs.iter().map(|x| acf_direct(x)).collect();
+        for t in 0..101 {
+            let want = (direct[0][t] + direct[1][t] + direct[2][t]) / 3.0;
+            assert!(
+                (got[t] - want).abs() < 1e-10,
+                "lag {t}: {} vs {want}",
+                got[t]
+            );
+        }
+    }
+
+    #[test]
+    fn constant_series_is_fully_correlated() {
+        let a = autocorrelation(&[3.0; 10]);
+        assert_eq!(a, vec![1.0; 10]);
+    }
+
+    #[test]
+    fn r_hat_of_identical_constant_chains_is_one() {
+        let c = [1.0; 8];
+        assert_eq!(split_r_hat(&[&c, &c]).unwrap(), 1.0);
+        let d = [2.0; 8];
+        assert_eq!(split_r_hat(&[&c, &d]).unwrap(), f64::INFINITY);
+    }
+
+    #[test]
+    fn rank_normalisation_averages_ties() {
+        let z = rank_normalise(&[vec![1.0, 1.0, 2.0]]);
+        assert_eq!(z[0][0], z[0][1]);
+        assert!(z[0][2] > z[0][0]);
+    }
+}

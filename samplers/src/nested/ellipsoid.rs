@@ -1,0 +1,464 @@
+//! Bounding ellipsoids of live points in the unit cube, and unions of them found by
+//! recursive 2-means splitting (Feroz, Hobson & Bridges 2009, MNRAS 398, 1601, sec. 5).
+
+use super::exact_f64;
+use super::linalg::{cholesky_jitter, log_unit_ball_volume, mean_cov, mul_lower, solve_lower};
+use rand::Rng;
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+/// The ellipsoid `{ c + L z : |z| <= 1 }` with `L` lower-triangular.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ellipsoid {
+    d: usize,
+    #[serde(with = "exact_f64::vec")]
+    center: Vec<f64>,
+    #[serde(with = "exact_f64::vec")]
+    chol: Vec<f64>,
+    #[serde(with = "exact_f64::scalar")]
+    log_volume: f64,
+    /// Log-volume of the tight fit, before enlargement and the volume floor.
+    #[serde(with = "exact_f64::scalar")]
+    log_volume_tight: f64,
+}
+
+impl Ellipsoid {
+    /// The smallest ellipsoid with the shape of the points' covariance that holds the points
+    /// `idx`, then scaled up by the volume factor `exp(log_enlarge)` and to at least
+    /// `exp(log_volume_min)`.
+    pub fn fit(
+        points: &[f64],
+        d: usize,
+        idx: &[usize],
+        log_enlarge: f64,
+        log_volume_min: f64,
+    ) -> Ellipsoid {
+        let (center, cov) = mean_cov(points, d, idx);
+        let mut chol = cholesky_jitter(&cov, d);
+        let mut y = vec![0.0; d];
+        let mut r2max: f64 = 0.0;
+        for &i in idx {
+            for (k, v) in y.iter_mut().enumerate() {
+                *v = points[i * d + k] - center[k];
+            }
+            solve_lower(&chol, d, &mut y);
+            r2max = r2max.max(y.iter().map(|v| v * v).sum());
+        }
+        if r2max > 0.0 {
+            let s = r2max.sqrt();
+            chol.iter_mut().for_each(|v| *v *= s);
+        }
+        let tight = log_volume_of(&chol, d);
+        let mut e = Ellipsoid {
+            d,
+            log_volume: tight,
+            log_volume_tight: tight,
+            center,
+            chol,
+        };
+        let target = (e.log_volume + log_enlarge).max(log_volume_min);
+        e.scale_log_volume(target - e.log_volume);
+        e
+    }
+
+    /// An ellipsoid for a cluster too small to have a covariance: the shape and at least
+    /// the volume of `like` (a sibling cluster's ellipsoid), moved to the points' mean and
+    /// grown until it holds them, and to at least `exp(log_volume_min)`.
+    pub fn fit_like(
+        like: &Ellipsoid,
+        points: &[f64],
+        idx: &[usize],
+        log_volume_min: f64,
+    ) -> Ellipsoid {
+        let d = like.d;
+        let (center, _) = mean_cov(points, d, idx);
+        let mut e = Ellipsoid {
+            d,
+            center,
+            chol: like.chol.clone(),
+            log_volume: like.log_volume,
+            log_volume_tight: like.log_volume_tight,
+        };
+        let mut y = vec![0.0; d];
+        let mut r2max: f64 = 0.0;
+        for &i in idx {
+            for (k, v) in y.iter_mut().enumerate() {
+                *v = points[i * d + k] - e.center[k];
+            }
+            solve_lower(&e.chol, d, &mut y);
+            r2max = r2max.max(y.iter().map(|v| v * v).sum());
+        }
+        if r2max > 1.0 {
+            e.scale_log_volume(0.5 * d as f64 * r2max.ln());
+        }
+        if e.log_volume < log_volume_min {
+            e.scale_log_volume(log_volume_min - e.log_volume);
+        }
+        e
+    }
+
+    /// Multiplies the volume by `exp(dlog)` keeping the shape.
+    fn scale_log_volume(&mut self, dlog: f64) {
+        let s = (dlog / self.d as f64).exp();
+        self.chol.iter_mut().for_each(|v| *v *= s);
+        self.log_volume += dlog;
+    }
+
+    /// Natural log of the volume.
+    pub fn log_volume(&self) -> f64 {
+        self.log_volume
+    }
+
+    /// Centre.
+    pub fn center(&self) -> &[f64] {
+        &self.center
+    }
+
+    /// Whether `x` lies inside; `scratch` has length `d`.
+    pub fn contains(&self, x: &[f64], scratch: &mut [f64]) -> bool {
+        for (k, v) in scratch.iter_mut().enumerate() {
+            *v = x[k] - self.center[k];
+        }
+        solve_lower(&self.chol, self.d, scratch);
+        scratch.iter().map(|v| v * v).sum::<f64>() <= 1.0
+    }
+
+    /// A uniform draw inside; `scratch` has length `d`.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64], scratch: &mut [f64]) {
+        sample_unit_ball(rng, scratch);
+        mul_lower(&self.chol, self.d, scratch, out);
+        for (o, c) in out.iter_mut().zip(&self.center) {
+            *o += c;
+        }
+    }
+}
+
+fn log_volume_of(chol: &[f64], d: usize) -> f64 {
+    log_unit_ball_volume(d) + (0..d).map(|i| chol[i * d + i].abs().ln()).sum::<f64>()
+}
+
+/// A uniform draw in the unit `d`-ball: a Gaussian direction with radius `u^(1/d)`.
+pub fn sample_unit_ball<R: Rng + ?Sized>(rng: &mut R, z: &mut [f64]) {
+    let d = z.len();
+    let mut r2 = 0.0;
+    while r2 == 0.0 {
+        for v in z.iter_mut() {
+            *v = rng.sample(StandardNormal);
+        }
+        r2 = z.iter().map(|v| v * v).sum();
+    }
+    let r = rng.random::<f64>().powf(1.0 / d as f64) / r2.sqrt();
+    z.iter_mut().for_each(|v| *v *= r);
+}
+
+/// A union of possibly overlapping ellipsoids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MultiEllipsoid {
+    d: usize,
+    ellipsoids: Vec<Ellipsoid>,
+    /// Cumulative selection probabilities, proportional to volume.
+    #[serde(with = "exact_f64::vec")]
+    cumulative: Vec<f64>,
+    #[serde(with = "exact_f64::scalar")]
+    log_volume: f64,
+}
+
+/// Volume of the children, relative to the parent's, below which a split is always kept
+/// (dynesty's `vol_dec`).
+const SPLIT_VOLUME_FRACTION: f64 = 0.5;
+/// A split is also kept when the parent is this many times larger than the prior volume its
+/// points are expected to fill (MultiNest's `V(E) > 2 V(S)` rule, Feroz et al. 2009 sec. 5.2):
+/// this is what separates modes laid out on a grid, which 2-means halves without any
+/// immediate volume gain.
+const OVERSIZE_FACTOR: f64 = 2.0;
+/// ... times this per dimension: a covariance-shaped fit to a single convex mode overshoots
+/// the mode's volume by a factor growing with dimension, and such a mode must not be split
+/// (its pieces would cut it).
+const OVERSIZE_PER_DIM: f64 = 1.5;
+
+impl MultiEllipsoid {
+    /// Fits ellipsoids to all `points` (row-major, `d` columns): one bounding ellipsoid, split
+    /// recursively by 2-means while the split lowers the total volume enough.
+    ///
+    /// `log_x` is the current expected log prior volume of the region the points fill; no
+    /// ellipsoid is let below its share of it (MultiNest's safeguard against ellipsoids that
+    /// shrink faster than the contour). `log_enlarge` is the volume enlargement factor.
+    pub fn fit(points: &[f64], d: usize, log_x: f64, log_enlarge: f64, split: bool) -> Self {
+        let n = points.len() / d;
+        let idx: Vec<usize> = (0..n).collect();
+        let ctx = FitContext {
+            points,
+            d,
+            n_total: n,
+            log_x,
+            log_enlarge,
+        };
+        let root = ctx.fit(&idx);
+        let mut ellipsoids = Vec::new();
+        if split {
+            ctx.split(&idx, root, &mut ellipsoids);
+        } else {
+            ellipsoids.push(root);
+        }
+        let lmax = ellipsoids
+            .iter()
+            .map(|e| e.log_volume)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let vols: Vec<f64> = ellipsoids
+            .iter()
+            .map(|e| (e.log_volume - lmax).exp())
+            .collect();
+        let total: f64 = vols.iter().sum();
+        let mut acc = 0.0;
+        let cumulative = vols
+            .iter()
+            .map(|v| {
+                acc += v / total;
+                acc
+            })
+            .collect();
+        MultiEllipsoid {
+            d,
+            ellipsoids,
+            cumulative,
+            log_volume: lmax + total.ln(),
+        }
+    }
+
+    /// Log of the summed volumes (an upper bound on the union's volume).
+    pub fn log_volume(&self) -> f64 {
+        self.log_volume
+    }
+
+    /// The ellipsoids.
+    pub fn ellipsoids(&self) -> &[Ellipsoid] {
+        &self.ellipsoids
+    }
+
+    /// A uniform draw from the union intersected with the unit cube: pick an ellipsoid with
+    /// probability proportional to its volume, draw inside it, and keep the point with
+    /// probability 1/(number of ellipsoids containing it). `scratch` has length `d`.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64], scratch: &mut [f64]) {
+        loop {
+            let u: f64 = rng.random();
+            let k = self
+                .cumulative
+                .iter()
+                .position(|&c| u < c)
+                .unwrap_or(self.ellipsoids.len() - 1);
+            self.ellipsoids[k].sample(rng, out, scratch);
+            if out.iter().any(|&x| !(0.0..1.0).contains(&x)) {
+                continue;
+            }
+            if self.ellipsoids.len() == 1 {
+                return;
+            }
+            let q = self
+                .ellipsoids
+                .iter()
+                .filter(|e| e.contains(out, scratch))
+                .count()
+                .max(1);
+            if q == 1 || rng.random::<f64>() * (q as f64) < 1.0 {
+                return;
+            }
+        }
+    }
+}
+
+struct FitContext<'a> {
+    points: &'a [f64],
+    d: usize,
+    n_total: usize,
+    log_x: f64,
+    log_enlarge: f64,
+}
+
+impl FitContext<'_> {
+    /// The cluster's share of the prior volume: no ellipsoid is let below it.
+    fn log_min(&self, idx: &[usize]) -> f64 {
+        self.log_x + (idx.len() as f64 / self.n_total as f64).ln()
+    }
+
+    fn fit(&self, idx: &[usize]) -> Ellipsoid {
+        let k = idx.len() as f64;
+        let log_min = self.log_min(idx);
+        // A covariance from few points misjudges the shape: enlarge the axes by
+        // 1 + sqrt(2 / k) more, so small clusters do not cut off their mode.
+        let small = self.d as f64 * (2.0 / k).sqrt().ln_1p();
+        Ellipsoid::fit(self.points, self.d, idx, self.log_enlarge + small, log_min)
+    }
+
+    fn split(&self, idx: &[usize], parent: Ellipsoid, out: &mut Vec<Ellipsoid>) {
+        let min_points = self.d + 1;
+        if idx.len() < 2 * min_points {
+            out.push(parent);
+            return;
+        }
+        let (a, b) = two_means(self.points, self.d, idx);
+        if a.is_empty() || b.is_empty() || (a.len() < min_points && b.len() < min_points) {
+            out.push(parent);
+            return;
+        }
+        // A handful of points left in a mode (too few for a covariance) borrows the shape
+        // of its sibling; lumping it with the sibling would give an ellipsoid spanning both
+        // modes and the empty space between.
+        let (ea, eb) = if a.len() < min_points {
+            let eb = self.fit(&b);
+            (
+                Ellipsoid::fit_like(&eb, self.points, &a, self.log_min(&a)),
+                eb,
+            )
+        } else if b.len() < min_points {
+            let ea = self.fit(&a);
+            (
+                ea.clone(),
+                Ellipsoid::fit_like(&ea, self.points, &b, self.log_min(&b)),
+            )
+        } else {
+            (self.fit(&a), self.fit(&b))
+        };
+        let children = super::linalg::logaddexp(ea.log_volume, eb.log_volume);
+        let expected = self.log_x + (idx.len() as f64 / self.n_total as f64).ln();
+        let keep = children < parent.log_volume + SPLIT_VOLUME_FRACTION.ln()
+            || parent.log_volume_tight
+                > expected + OVERSIZE_FACTOR.ln() + self.d as f64 * OVERSIZE_PER_DIM.ln();
+        if keep {
+            for (c, e) in [(a, ea), (b, eb)] {
+                if c.len() < min_points {
+                    out.push(e);
+                } else {
+                    self.split(&c, e, out);
+                }
+            }
+        } else {
+            out.push(parent);
+        }
+    }
+}
+
+/// Lloyd iterations of 2-means; a partition good enough to judge a split is reached long
+/// before exact convergence on unimodal clouds, where Lloyd's algorithm crawls.
+const MAX_LLOYD_ITERATIONS: usize = 25;
+
+/// Deterministic 2-means (Lloyd's iterations) started from a far-apart pair of points.
+fn two_means(points: &[f64], d: usize, idx: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let row = |i: usize| &points[i * d..(i + 1) * d];
+    let dist2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
+    let mut mean = vec![0.0; d];
+    for &i in idx {
+        mean.iter_mut().zip(row(i)).for_each(|(m, x)| *m += x);
+    }
+    mean.iter_mut().for_each(|m| *m /= idx.len() as f64);
+    let far = |from: &[f64]| {
+        *idx.iter()
+            .max_by(|&&i, &&j| dist2(row(i), from).total_cmp(&dist2(row(j), from)))
+            .expect("non-empty cluster")
+    };
+    let p = far(&mean);
+    let q = far(row(p));
+    let mut centers = [row(p).to_vec(), row(q).to_vec()];
+    let mut label = vec![0u8; idx.len()];
+    let mut sums = [vec![0.0; d], vec![0.0; d]];
+    for iter in 0..MAX_LLOYD_ITERATIONS {
+        let mut changed = false;
+        let mut counts = [0usize; 2];
+        sums.iter_mut()
+            .for_each(|s| s.iter_mut().for_each(|v| *v = 0.0));
+        for (l, &i) in label.iter_mut().zip(idx) {
+            let x = row(i);
+            let new = u8::from(dist2(x, &centers[1]) < dist2(x, &centers[0]));
+            changed |= new != *l;
+            *l = new;
+            counts[new as usize] += 1;
+            sums[new as usize]
+                .iter_mut()
+                .zip(x)
+                .for_each(|(s, v)| *s += v);
+        }
+        if !changed && iter > 0 {
+            break;
+        }
+        for c in 0..2 {
+            if counts[c] > 0 {
+                for (m, s) in centers[c].iter_mut().zip(&sums[c]) {
+                    *m = s / counts[c] as f64;
+                }
+            }
+        }
+    }
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    for (&i, &l) in idx.iter().zip(&label) {
+        if l == 0 {
+            a.push(i)
+        } else {
+            b.push(i)
+        }
+    }
+    (a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn fitted_ellipsoid_holds_its_points_and_has_the_right_volume() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        // 2000 points uniform in a disc of radius 0.2 at (0.5, 0.5): the fit's area -> pi 0.04
+        let mut pts = Vec::new();
+        let mut z = [0.0; 2];
+        for _ in 0..2000 {
+            sample_unit_ball(&mut rng, &mut z);
+            pts.extend([0.5 + 0.2 * z[0], 0.5 + 0.2 * z[1]]);
+        }
+        let idx: Vec<usize> = (0..2000).collect();
+        let e = Ellipsoid::fit(&pts, 2, &idx, 0.0, f64::NEG_INFINITY);
+        let mut s = [0.0; 2];
+        assert!(idx
+            .iter()
+            .all(|&i| e.contains(&pts[2 * i..2 * i + 2], &mut s)));
+        let exact = (std::f64::consts::PI * 0.04f64).ln();
+        assert!((e.log_volume() - exact).abs() < 0.05, "{}", e.log_volume());
+    }
+
+    #[test]
+    fn identical_points_give_a_finite_bound() {
+        let pts = vec![0.3; 2 * 50];
+        let m = MultiEllipsoid::fit(&pts, 2, -5.0, 0.0, true);
+        assert_eq!(m.ellipsoids().len(), 1);
+        // the volume floor keeps it at its share of X
+        assert!((m.log_volume() + 5.0).abs() < 1e-9, "{}", m.log_volume());
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let (mut x, mut s) = ([0.0; 2], [0.0; 2]);
+        m.sample(&mut rng, &mut x, &mut s);
+        assert!(x.iter().all(|v| v.is_finite() && (0.0..1.0).contains(v)));
+    }
+
+    #[test]
+    fn two_separated_blobs_are_split_and_sampled_uniformly() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let mut pts = Vec::new();
+        let mut z = [0.0; 2];
+        for i in 0..400 {
+            sample_unit_ball(&mut rng, &mut z);
+            let cx = if i % 2 == 0 { 0.2 } else { 0.8 };
+            pts.extend([cx + 0.1 * z[0], 0.5 + 0.1 * z[1]]);
+        }
+        // two discs of radius 0.1: total area 2 pi 0.01 = ln(0.0628)
+        let m = MultiEllipsoid::fit(&pts, 2, (0.0628f64).ln(), 0.0, true);
+        assert_eq!(m.ellipsoids().len(), 2);
+        let mut x = [0.0; 2];
+        let mut s = [0.0; 2];
+        let mut left = 0;
+        for _ in 0..4000 {
+            m.sample(&mut rng, &mut x, &mut s);
+            left += usize::from(x[0] < 0.5);
+        }
+        // equal areas: binomial(4000, 1/2) has sd 32
+        assert!((left as i64 - 2000).abs() < 150, "{left}");
+    }
+}

@@ -1,0 +1,97 @@
+//! The outcome of a nested-sampling run: evidence, information, dead and live points.
+
+use super::settings::{Method, NestedSettings};
+use super::state::Points;
+use crate::error::SamplerError;
+use crate::samples::WeightedSamples;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Duration;
+
+/// Result of [`NestedSampler::run`](super::NestedSampler::run).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NestedResult {
+    /// ln Z, the log-evidence (final live points included).
+    pub log_evidence: f64,
+    /// Its statistical error, `sqrt(H / n_live)` (Skilling 2006).
+    pub log_evidence_err: f64,
+    /// Information H = KL divergence from prior to posterior, in nats.
+    pub information: f64,
+    /// Likelihood calls spent (initial draws, rejected candidates and slice steps included).
+    pub n_calls: u64,
+    /// Iterations (= dead points).
+    pub n_iterations: usize,
+    /// Wall time, over all sessions of a resumed run.
+    pub wall_time: Duration,
+    /// Whether the `dlogz` criterion was met (false when stopped by an iteration/call limit).
+    pub converged: bool,
+    /// The method used (resolved from `Auto`).
+    pub method: Method,
+    /// Settings of the run.
+    pub settings: NestedSettings,
+    /// Parameter names (columns of theta).
+    pub names: Vec<String>,
+    /// LaTeX labels.
+    pub latex: Vec<String>,
+    /// Dead points in death order: `theta`, `log_l`, `birth`, `log_dx`.
+    pub dead: Points,
+    /// Final live points, sorted by likelihood, with their prior mass `X_final / n_live`.
+    pub live: Points,
+}
+
+impl NestedResult {
+    /// Weighted posterior samples: the dead points, then the final live points, each with
+    /// weight `L_i dX_i / Z`.
+    pub fn posterior(&self) -> WeightedSamples {
+        let mut s = WeightedSamples {
+            names: self.names.clone(),
+            latex: self.latex.clone(),
+            ..Default::default()
+        };
+        for pts in [&self.dead, &self.live] {
+            s.theta.extend_from_slice(&pts.theta);
+            s.log_likelihood.extend_from_slice(&pts.log_l);
+            s.weights.extend(
+                pts.log_l
+                    .iter()
+                    .zip(&pts.log_dx)
+                    .map(|(l, dx)| (l + dx - self.log_evidence).exp()),
+            );
+        }
+        s
+    }
+
+    /// Writes every output file under the prefix `root`: the PolyChord layout
+    /// (`root_dead-birth.txt`, `root_phys_live-birth.txt`, `root.paramnames`, `root.stats`)
+    /// read by anesthetic, getdist's `root.txt`, and the JSON summary `root.json`.
+    pub fn write_chains(&self, root: impl AsRef<Path>) -> Result<(), SamplerError> {
+        let root = root.as_ref();
+        crate::output::write_polychord(root, self)?;
+        crate::output::write_getdist(root, &self.posterior())?;
+        crate::output::summary::RunSummary::from_nested(self).write(root)
+    }
+}
+
+/// ln Z, H and the ln Z error from all points' prior masses and likelihoods.
+pub fn evidence(points: &[&Points], n_live: usize) -> (f64, f64, f64) {
+    let terms = || {
+        points
+            .iter()
+            .flat_map(|p| p.log_l.iter().zip(&p.log_dx))
+            .filter(|(l, _)| l.is_finite())
+    };
+    let m = terms()
+        .map(|(l, dx)| l + dx)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return (f64::NEG_INFINITY, 0.0, 0.0);
+    }
+    let log_z = m + terms().map(|(l, dx)| (l + dx - m).exp()).sum::<f64>().ln();
+    // H = sum p_i ln L_i - ln Z with p_i = L_i dX_i / Z.
+    let h = terms()
+        .map(|(l, dx)| (l + dx - log_z).exp() * l)
+        .sum::<f64>()
+        - log_z;
+    let h = h.max(0.0);
+    (log_z, h, (h / n_live as f64).sqrt())
+}

@@ -1,0 +1,72 @@
+//! Everything a run needs to continue: live and dead points, counters, bounds, the RNG.
+//! Serialised whole into checkpoints, so a resumed run is bit-identical to an uninterrupted one.
+
+use super::ellipsoid::MultiEllipsoid;
+use super::exact_f64;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+/// Points with their log-likelihoods and birth contours, row-major.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Points {
+    /// Unit-cube coordinates, `n_free` per point (live points during a run; empty in results).
+    #[serde(with = "exact_f64::vec")]
+    pub u: Vec<f64>,
+    /// Physical parameters, `n_params` per point (fixed ones included).
+    #[serde(with = "exact_f64::vec")]
+    pub theta: Vec<f64>,
+    /// Log-likelihood of each point.
+    #[serde(with = "exact_f64::vec")]
+    pub log_l: Vec<f64>,
+    /// Likelihood contour the point was drawn above (`-inf` for the initial prior draws).
+    #[serde(with = "exact_f64::vec")]
+    pub birth: Vec<f64>,
+    /// Log of the prior mass assigned to each dead point (empty for live points).
+    #[serde(with = "exact_f64::vec")]
+    pub log_dx: Vec<f64>,
+}
+
+impl Points {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.log_l.len()
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.log_l.is_empty()
+    }
+}
+
+/// The state of a run between two iterations.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// The random number generator.
+    pub rng: Xoshiro256PlusPlus,
+    /// Live points.
+    pub live: Points,
+    /// Dead points in death order.
+    pub dead: Points,
+    /// Iterations done (= number of dead points).
+    pub iteration: usize,
+    /// Likelihood calls spent.
+    pub n_calls: u64,
+    /// ln Z accumulated from the dead points.
+    #[serde(with = "exact_f64::scalar")]
+    pub log_z: f64,
+    /// Expected ln of the prior volume inside the current contour.
+    #[serde(with = "exact_f64::scalar")]
+    pub log_x: f64,
+    /// Bounding ellipsoids (rejection sampling).
+    pub bound: Option<MultiEllipsoid>,
+    /// Cholesky factor of the live points' covariance (slice sampling).
+    #[serde(with = "exact_f64::vec")]
+    pub whiten: Vec<f64>,
+    /// Iteration of the last bound/whitening update.
+    pub last_update: Option<usize>,
+    /// Slice width multiplier, adapted so that expansions and contractions balance.
+    #[serde(with = "exact_f64::scalar")]
+    pub slice_scale: f64,
+    /// Wall time spent before the current session, seconds.
+    pub elapsed: f64,
+}

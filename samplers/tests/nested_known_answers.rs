@@ -1,0 +1,169 @@
+//! Nested sampling on problems with known evidence. Each test asserts
+//! |ln Z - exact| < 3 reported sigma AND below an absolute bound (about 4 sigma of the
+//! expected error sqrt(H / n_live) at the chosen n_live, so a broken error estimate cannot
+//! hide a bad ln Z), and checks posterior moments.
+//!
+//! Seeds are fixed for determinism. Seeds 1-5 were run by hand for every problem
+//! (`SPINFLIP_TEST_SEED=k cargo test --test nested_known_answers -- --nocapture`): all pass,
+//! the worst at 2.65 sigma (mixture, seed 5; 20-D slice runs reach 2.5), so seed 2 is not a lucky pick.
+
+mod nested_problems;
+use nested_problems as common;
+
+use spinflip_samplers::nested::{Method, NestedResult, NestedSampler, NestedSettings};
+use spinflip_samplers::{FnLikelihood, LogLikelihood, ParameterSet, Prior};
+
+fn run<L: LogLikelihood>(p: &ParameterSet, l: &L, n_live: usize, method: Method) -> NestedResult {
+    let s = NestedSettings {
+        n_live,
+        method,
+        seed: seed(),
+        ..Default::default()
+    };
+    NestedSampler::new(p, l, s).unwrap().run().unwrap()
+}
+
+/// Seed 2, or `SPINFLIP_TEST_SEED` to check other seeds by hand.
+fn seed() -> u64 {
+    std::env::var("SPINFLIP_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2)
+}
+
+fn check_evidence(r: &NestedResult, exact: f64, abs_bound: f64) {
+    let dev = (r.log_evidence - exact).abs();
+    eprintln!(
+        "ln Z = {:.3} +- {:.3} (exact {exact:.3}), H = {:.2}, {} calls",
+        r.log_evidence, r.log_evidence_err, r.information, r.n_calls
+    );
+    assert!(r.converged);
+    assert!(dev < 3.0 * r.log_evidence_err, "{dev} > 3 sigma");
+    assert!(dev < abs_bound, "{dev} > {abs_bound}");
+}
+
+fn gaussian_case(d: usize, n_live: usize, abs_bound: f64, method: Method) -> NestedResult {
+    let (p, l, exact) = common::gaussian(d);
+    let r = run(&p, &l, n_live, method);
+    check_evidence(&r, exact, abs_bound);
+    // H = KL(N(0, I) || U[-10, 10]^d) = d (ln 20 - ln(2 pi e) / 2)
+    let h = d as f64 * (20f64.ln() - 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E).ln());
+    assert!(
+        (r.information - h).abs() < 0.1 * h,
+        "H {} vs {h}",
+        r.information
+    );
+    let post = r.posterior();
+    let (mean, cov) = (post.mean(), post.covariance());
+    for j in 0..d {
+        assert!(mean[j].abs() < 0.15, "mean[{j}] = {}", mean[j]);
+        assert!((cov[j * d + j].sqrt() - 1.0).abs() < 0.15, "std[{j}]");
+    }
+    r
+}
+
+#[test]
+fn gaussian_2d() {
+    // n_live 200: sqrt(H / n) = sqrt(3.2 / 200) = 0.13, bound ~ 4 sigma
+    let r = gaussian_case(2, 200, 0.5, Method::Auto);
+    assert_eq!(r.method, Method::Rejection);
+}
+
+#[test]
+fn gaussian_5d() {
+    // sqrt(7.9 / 200) = 0.2
+    gaussian_case(5, 200, 0.8, Method::Auto);
+}
+
+#[test]
+fn gaussian_10d() {
+    // sqrt(15.8 / 300) = 0.23
+    gaussian_case(10, 300, 0.9, Method::Auto);
+}
+
+#[test]
+fn gaussian_20d_slice() {
+    // sqrt(31.5 / 100) = 0.56; Auto picks slice sampling above 10 dimensions
+    let r = gaussian_case(20, 100, 2.2, Method::Auto);
+    assert_eq!(r.method, Method::Slice);
+}
+
+#[test]
+fn gaussian_5d_slice() {
+    gaussian_case(5, 100, 1.2, Method::Slice);
+}
+
+#[test]
+fn correlated_gaussian_5d() {
+    // Covariance C_ij = rho^|i-j| with rho = 0.9 (Kac-Murdock-Szego); its inverse is
+    // tridiagonal and ln det C = (d - 1) ln(1 - rho^2). Normalised: ln Z = -5 ln 20.
+    let d = 5;
+    let rho: f64 = 0.9;
+    let s2 = 1.0 - rho * rho;
+    let log_det = (d - 1) as f64 * s2.ln();
+    let norm = -0.5 * (d as f64 * (2.0 * std::f64::consts::PI).ln() + log_det);
+    let like = FnLikelihood::new(d, move |x: &[f64]| {
+        // x^T C^-1 x for the AR(1) covariance: x0^2 + sum (x_i - rho x_{i-1})^2 / (1 - rho^2)
+        let mut q = x[0] * x[0];
+        for i in 1..x.len() {
+            q += (x[i] - rho * x[i - 1]).powi(2) / s2;
+        }
+        norm - 0.5 * q
+    });
+    let p = ParameterSet::iid(d, Prior::uniform(-10.0, 10.0).unwrap()).unwrap();
+    let r = run(&p, &like, 300, Method::Auto);
+    check_evidence(&r, -(d as f64) * 20f64.ln(), 0.8);
+    let cov = r.posterior().covariance();
+    for i in 0..d - 1 {
+        let c = cov[i * d + i + 1] / (cov[i * d + i] * cov[(i + 1) * d + i + 1]).sqrt();
+        assert!((c - rho).abs() < 0.05, "corr({i}, {}) = {c}", i + 1);
+    }
+}
+
+#[test]
+fn gaussian_mixture_2d() {
+    // 0.5 N((-3, 0), I) + 0.5 N((3, 0), I): normalised, ln Z = -2 ln 20;
+    // E[x] = 0, Var[x] = 1 + 9 = 10, Var[y] = 1.
+    let p = ParameterSet::iid(2, Prior::uniform(-10.0, 10.0).unwrap()).unwrap();
+    let like = FnLikelihood::new(2, |t: &[f64]| {
+        let c = -(2.0 * std::f64::consts::PI).ln() + 0.5f64.ln();
+        let a = c - 0.5 * ((t[0] + 3.0).powi(2) + t[1] * t[1]);
+        let b = c - 0.5 * ((t[0] - 3.0).powi(2) + t[1] * t[1]);
+        let m = a.max(b);
+        m + ((a - m).exp() + (b - m).exp()).ln()
+    });
+    let r = run(&p, &like, 200, Method::Auto);
+    check_evidence(&r, -2.0 * 20f64.ln(), 0.5);
+    let post = r.posterior();
+    let (m, c) = (post.mean(), post.covariance());
+    assert!(m[0].abs() < 0.4, "{m:?}"); // mode weights fluctuate by ~ 1/sqrt(n_eff)
+    assert!((c[0] - 10.0).abs() < 1.0, "{c:?}");
+    assert!((c[3] - 1.0).abs() < 0.15, "{c:?}");
+}
+
+#[test]
+fn gaussian_shells() {
+    // sqrt(2.7 / 300) = 0.095
+    let (p, l, exact) = common::shells();
+    let r = run(&p, &l, 300, Method::Auto);
+    check_evidence(&r, exact, 0.4);
+    // Each shell holds half the mass: the mean of |x| is the centre distance 3.5.
+    let post = r.posterior();
+    let absx: f64 = (0..post.len())
+        .map(|i| post.weights[i] * post.row(i)[0].abs())
+        .sum::<f64>()
+        / post.weights.iter().sum::<f64>();
+    assert!((absx - 3.5).abs() < 0.15, "{absx}");
+}
+
+#[test]
+fn eggbox() {
+    // sqrt(6.1 / 400) = 0.12
+    let (p, l, exact) = common::eggbox();
+    let r = run(&p, &l, 400, Method::Auto);
+    check_evidence(&r, exact, 0.5);
+    // Symmetric about the box centre 5 pi.
+    let m = r.posterior().mean();
+    let c = 5.0 * std::f64::consts::PI;
+    assert!((m[0] - c).abs() < 1.0 && (m[1] - c).abs() < 1.0, "{m:?}");
+}

@@ -1,0 +1,302 @@
+//! `spinflip bias`: posterior emulation bias (Dorigo Jones et al. 2023). For K mock
+//! observations (made with the simulator) at several noise levels, fit the same data with the
+//! emulator and with the simulator and compare the posteriors.
+//!
+//! Statistics are computed in the sampling coordinates: log10 of log-uniform parameters.
+//! - bias per parameter: |mean_emu - mean_sim| / std_sim (DJ+23);
+//! - width ratio: std_emu / std_sim;
+//! - KL(P_sim || P_emu) in the Gaussian approximation of both posteriors (free parameters);
+//! - ln Z_emu - ln Z_sim;
+//! - the emulator's rms error at the truth on the fitted channels, and the bound
+//!   D_KL <= (N_d / 2) (RMSE / sigma)^2 of Bevins, Gessey-Jones & Handley (2025).
+
+pub mod config;
+mod report;
+
+pub use config::BiasConfig;
+pub use report::{BiasCase, BiasReport};
+
+use crate::config::{DataConfig, MockConfig, ModelConfig, ModelKind, OutputConfig, RunConfig};
+use crate::fit::run_fit;
+use crate::models::{fiducial, load_model, SharedModel};
+use crate::problem::Problem;
+use crate::SpinflipError;
+use rand::{Rng, SeedableRng};
+use spinflip_likelihoods::Noise;
+use spinflip_samplers::{ParameterSet, Prior, WeightedSamples};
+
+/// Run the whole experiment and write its reports.
+pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipError> {
+    let emu = load_model(&cfg.emulator)?;
+    let sim = load_model(&ModelConfig {
+        kind: ModelKind::Simulator,
+        ..Default::default()
+    })?;
+    let names = sim.param_names();
+    if emu.param_names() != names {
+        return Err(SpinflipError::config(
+            "emulator",
+            format!(
+                "the emulator's parameters {:?} differ from the simulator's {:?}",
+                emu.param_names(),
+                names
+            ),
+        ));
+    }
+    let truths = truths(cfg, &names, &sim)?;
+    let runs_dir = spinflip_samplers::output::with_suffix(&cfg.output.root, "_runs");
+    let mut cases = Vec::new();
+    for (k, truth) in truths.iter().enumerate() {
+        for (j, &noise) in cfg.mocks.noise.iter().enumerate() {
+            let seed = cfg
+                .mocks
+                .seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add((k * 1000 + j) as u64);
+            let run_cfg = |kind: ModelKind, tag: &str| RunConfig {
+                output: OutputConfig {
+                    root: runs_dir.join(format!("t{k}_n{noise}_{tag}")),
+                    plots: false,
+                },
+                model: ModelConfig {
+                    kind,
+                    ..cfg.emulator.clone()
+                },
+                data: DataConfig {
+                    file: None,
+                    mock: Some(MockConfig {
+                        truth: names.iter().cloned().zip(truth.iter().copied()).collect(),
+                        noise,
+                        seed,
+                        model: ModelKind::Simulator,
+                    }),
+                    band: None,
+                    sigma: None,
+                    covariance: None,
+                },
+                params: cfg.params.clone(),
+                foreground: None,
+                sampler: crate::config::SamplerConfig {
+                    quiet: true,
+                    ..cfg.sampler.clone()
+                },
+            };
+            let ce = run_cfg(ModelKind::Emulator, "emu");
+            let cs = run_cfg(ModelKind::Simulator, "sim");
+            let pe = Problem::with_models(&ce, emu.clone(), Some(sim.clone()))?;
+            let ps = Problem::with_models(&cs, sim.clone(), Some(sim.clone()))?;
+            if !quiet {
+                eprintln!("truth {k}, noise {noise} mK: emulator fit ...");
+            }
+            let fe = run_fit(&ce, &pe, true)?;
+            if !quiet {
+                eprintln!("truth {k}, noise {noise} mK: simulator fit ...");
+            }
+            let fs = run_fit(&cs, &ps, true)?;
+            let se = pe
+                .likelihood
+                .predict_data(&pe.truth.clone().unwrap_or_default())
+                .ok();
+            let ss = ps
+                .likelihood
+                .predict_data(&ps.truth.clone().unwrap_or_default())
+                .ok();
+            let rmse = match (se, ss) {
+                (Some(a), Some(b)) => (a.iter().zip(&b).map(|(x, y)| (x - y).powi(2)).sum::<f64>()
+                    / a.len() as f64)
+                    .sqrt(),
+                _ => f64::NAN,
+            };
+            let case = compare(
+                k,
+                truth,
+                noise,
+                &pe.params,
+                &fe.posterior,
+                &fs.posterior,
+                (fe.summary.log_evidence, fs.summary.log_evidence),
+                rmse,
+                pe.likelihood.data().len(),
+            )?;
+            if !quiet {
+                eprintln!(
+                    "  max bias {:.3} sigma, KL {:.3} (bound {:.3}), dlnZ {:+.3}, rmse {:.3} mK",
+                    case.max_bias(),
+                    case.kl,
+                    case.kl_bound,
+                    case.delta_log_z,
+                    case.rmse_mk
+                );
+            }
+            cases.push(case);
+        }
+    }
+    let report = BiasReport {
+        names: names.clone(),
+        noise_levels: cfg.mocks.noise.clone(),
+        cases,
+    };
+    report.write(&cfg.output.root)?;
+    Ok(report)
+}
+
+/// Truths: explicit ones (fiducial for missing names) or draws from the central part of the prior.
+fn truths(
+    cfg: &BiasConfig,
+    names: &[String],
+    sim: &SharedModel,
+) -> Result<Vec<Vec<f64>>, SpinflipError> {
+    if !cfg.mocks.truths.is_empty() {
+        return cfg
+            .mocks
+            .truths
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                for k in t.keys() {
+                    if !names.contains(k) {
+                        return Err(SpinflipError::config(
+                            format!("mocks.truths[{i}].{k}"),
+                            format!("unknown parameter; known: {}", names.join(", ")),
+                        ));
+                    }
+                }
+                names
+                    .iter()
+                    .map(|n| {
+                        t.get(n).copied().or_else(|| fiducial(n)).ok_or_else(|| {
+                            SpinflipError::config(
+                                format!("mocks.truths[{i}].{n}"),
+                                "missing and no fiducial value",
+                            )
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    let params = Problem::parameters(sim.as_ref(), &cfg.params, None)?;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(cfg.mocks.seed);
+    let f = cfg.mocks.central_fraction;
+    (0..cfg.mocks.n_truths)
+        .map(|_| {
+            let u: Vec<f64> = (0..params.n_free())
+                .map(|_| 0.5 + f * (rng.random::<f64>() - 0.5))
+                .collect();
+            let mut t = vec![0.0; params.n_params()];
+            params.prior_transform(&u, &mut t)?;
+            Ok(t)
+        })
+        .collect()
+}
+
+/// Sampling coordinates: log10 for log-uniform priors.
+fn to_sampling_coords(params: &ParameterSet, s: &WeightedSamples) -> WeightedSamples {
+    let free = params.free_indices();
+    let d = s.n_params();
+    let logs: Vec<bool> = free
+        .iter()
+        .map(|&j| matches!(params.params()[j].prior, Prior::LogUniform { .. }))
+        .collect();
+    WeightedSamples {
+        names: free.iter().map(|&j| s.names[j].clone()).collect(),
+        latex: free.iter().map(|&j| s.latex[j].clone()).collect(),
+        theta: (0..s.len())
+            .flat_map(|i| free.iter().zip(&logs).map(move |(&j, &l)| (i, j, l)))
+            .map(|(i, j, l)| {
+                if l {
+                    s.theta[i * d + j].log10()
+                } else {
+                    s.theta[i * d + j]
+                }
+            })
+            .collect(),
+        weights: s.weights.clone(),
+        log_likelihood: s.log_likelihood.clone(),
+    }
+}
+
+/// KL(N(mu_p, cov_p) || N(mu_q, cov_q)) for d-dimensional Gaussians.
+pub fn gaussian_kl(
+    mu_p: &[f64],
+    cov_p: &[f64],
+    mu_q: &[f64],
+    cov_q: &[f64],
+) -> Result<f64, SpinflipError> {
+    let d = mu_p.len();
+    let nq = Noise::covariance(cov_q, d)
+        .map_err(|e| SpinflipError::config("posterior covariance", e.to_string()))?;
+    let np = Noise::covariance(cov_p, d)
+        .map_err(|e| SpinflipError::config("posterior covariance", e.to_string()))?;
+    let Noise::Full { chol: lp, .. } = &np else {
+        unreachable!("covariance() returns Full")
+    };
+    // tr(cov_q^-1 cov_p) = sum_j |L_q^-1 m_j|^2 over the columns m_j of L_p (cov_p = L_p L_p^T).
+    let trace: f64 = (0..d)
+        .map(|j| nq.chi2(&(0..d).map(|i| lp[i * d + j]).collect::<Vec<_>>()))
+        .sum();
+    let dm: Vec<f64> = mu_q.iter().zip(mu_p).map(|(a, b)| a - b).collect();
+    Ok(0.5 * (trace + nq.chi2(&dm) - d as f64 + nq.log_det() - np.log_det()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    k: usize,
+    truth: &[f64],
+    noise: f64,
+    params: &ParameterSet,
+    emu: &WeightedSamples,
+    sim: &WeightedSamples,
+    log_z: (Option<f64>, Option<f64>),
+    rmse_mk: f64,
+    n_channels: usize,
+) -> Result<BiasCase, SpinflipError> {
+    let (e, s) = (
+        to_sampling_coords(params, emu),
+        to_sampling_coords(params, sim),
+    );
+    let (me, ms) = (e.mean(), s.mean());
+    let (ce, cs) = (e.covariance(), s.covariance());
+    let d = me.len();
+    let std = |c: &[f64], j: usize| c[j * d + j].max(0.0).sqrt();
+    let bias = (0..d)
+        .map(|j| (me[j] - ms[j]).abs() / std(&cs, j))
+        .collect();
+    let width_ratio = (0..d).map(|j| std(&ce, j) / std(&cs, j)).collect();
+    let kl = gaussian_kl(&ms, &cs, &me, &ce).unwrap_or(f64::NAN);
+    let delta_log_z = match log_z {
+        (Some(a), Some(b)) => a - b,
+        _ => f64::NAN,
+    };
+    Ok(BiasCase {
+        truth_index: k,
+        truth: truth.to_vec(),
+        noise_mk: noise,
+        bias,
+        width_ratio,
+        kl,
+        delta_log_z,
+        log_z_emu: log_z.0.unwrap_or(f64::NAN),
+        log_z_sim: log_z.1.unwrap_or(f64::NAN),
+        rmse_mk,
+        kl_bound: 0.5 * n_channels as f64 * (rmse_mk / noise).powi(2),
+        n_channels,
+        sampling_names: e.names.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaussian_kl_matches_closed_forms() {
+        // Equal covariances: KL = dm^T C^-1 dm / 2.
+        let c = [4.0, 0.0, 0.0, 1.0];
+        let kl = gaussian_kl(&[0.0, 0.0], &c, &[2.0, 1.0], &c).unwrap();
+        assert!((kl - 0.5 * (1.0 + 1.0)).abs() < 1e-12);
+        // 1-D: KL(N(0,1) || N(0,4)) = ln 2 + 1/8 - 1/2.
+        let kl = gaussian_kl(&[0.0], &[1.0], &[0.0], &[4.0]).unwrap();
+        assert!((kl - (2f64.ln() + 0.125 - 0.5)).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,171 @@
+//! The bias experiment's results: markdown table, CSV, JSON and a PNG of bias against noise.
+
+use crate::plot::lines::{save_grid, LinePlot, Series};
+use crate::SpinflipError;
+use serde::Serialize;
+use spinflip_samplers::output::{with_suffix, write_atomic};
+use std::fmt::Write;
+use std::path::Path;
+
+/// One (truth, noise level) comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct BiasCase {
+    /// Which truth.
+    pub truth_index: usize,
+    /// The truth (model parameters).
+    pub truth: Vec<f64>,
+    /// Noise level in mK.
+    pub noise_mk: f64,
+    /// |mean_emu - mean_sim| / std_sim per free parameter (sampling coordinates).
+    pub bias: Vec<f64>,
+    /// std_emu / std_sim per free parameter.
+    pub width_ratio: Vec<f64>,
+    /// KL(P_sim || P_emu), Gaussian approximation.
+    pub kl: f64,
+    /// ln Z_emu - ln Z_sim.
+    pub delta_log_z: f64,
+    /// ln Z with the emulator.
+    pub log_z_emu: f64,
+    /// ln Z with the simulator.
+    pub log_z_sim: f64,
+    /// Emulator rms error at the truth on the fitted channels, mK.
+    pub rmse_mk: f64,
+    /// Bevins et al. (2025) bound (N_d/2)(RMSE/sigma)^2.
+    pub kl_bound: f64,
+    /// Channels fitted.
+    pub n_channels: usize,
+    /// Names in sampling coordinates (log10 marked by the caller's priors).
+    pub sampling_names: Vec<String>,
+}
+
+impl BiasCase {
+    /// Largest bias over the parameters.
+    pub fn max_bias(&self) -> f64 {
+        self.bias.iter().cloned().fold(0.0, f64::max)
+    }
+}
+
+/// All cases.
+#[derive(Debug, Clone, Serialize)]
+pub struct BiasReport {
+    /// Model parameter names.
+    pub names: Vec<String>,
+    /// Noise levels, mK.
+    pub noise_levels: Vec<f64>,
+    /// Every comparison.
+    pub cases: Vec<BiasCase>,
+}
+
+impl BiasReport {
+    /// Largest bias at each noise level, over truths and parameters.
+    pub fn max_bias_by_noise(&self) -> Vec<(f64, f64)> {
+        self.noise_levels
+            .iter()
+            .map(|&n| {
+                let m = self
+                    .cases
+                    .iter()
+                    .filter(|c| c.noise_mk == n)
+                    .map(|c| c.max_bias())
+                    .fold(0.0, f64::max);
+                (n, m)
+            })
+            .collect()
+    }
+
+    /// The markdown table.
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let names = self
+            .cases
+            .first()
+            .map(|c| c.sampling_names.clone())
+            .unwrap_or_default();
+        let _ = writeln!(s, "| noise [mK] | truth | {} | max bias | width ratio (min..max) | KL | bound | dlnZ | rmse [mK] |", names.iter().map(|n| format!("bias {n}")).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(s, "|{}", "---|".repeat(names.len() + 8));
+        for c in &self.cases {
+            let wmin = c.width_ratio.iter().cloned().fold(f64::INFINITY, f64::min);
+            let wmax = c.width_ratio.iter().cloned().fold(0.0, f64::max);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.3} | {:.2}..{:.2} | {:.3} | {:.3} | {:+.2} | {:.3} |",
+                c.noise_mk,
+                c.truth_index,
+                c.bias
+                    .iter()
+                    .map(|b| format!("{b:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                c.max_bias(),
+                wmin,
+                wmax,
+                c.kl,
+                c.kl_bound,
+                c.delta_log_z,
+                c.rmse_mk
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n| noise [mK] | max bias over truths and parameters |\n|---|---|"
+        );
+        for (n, m) in self.max_bias_by_noise() {
+            let _ = writeln!(s, "| {n} | {m:.3} sigma |");
+        }
+        s
+    }
+
+    /// CSV: one row per (truth, noise, parameter).
+    pub fn csv(&self) -> String {
+        let mut s =
+            String::from("truth,noise_mk,param,bias,width_ratio,kl,kl_bound,delta_log_z,rmse_mk\n");
+        for c in &self.cases {
+            for (j, n) in c.sampling_names.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "{},{},{},{},{},{},{},{},{}",
+                    c.truth_index,
+                    c.noise_mk,
+                    n,
+                    c.bias[j],
+                    c.width_ratio[j],
+                    c.kl,
+                    c.kl_bound,
+                    c.delta_log_z,
+                    c.rmse_mk
+                );
+            }
+        }
+        s
+    }
+
+    /// Write `root.md`, `root.csv`, `root.json` and `root_bias.png`.
+    pub fn write(&self, root: &Path) -> Result<(), SpinflipError> {
+        spinflip_samplers::output::ensure_parent(root)?;
+        write_atomic(&with_suffix(root, ".md"), self.markdown().as_bytes())?;
+        write_atomic(&with_suffix(root, ".csv"), self.csv().as_bytes())?;
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| SpinflipError::config("bias report", e.to_string()))?;
+        write_atomic(&with_suffix(root, ".json"), json.as_bytes())?;
+        let mut plot = LinePlot::new("posterior emulation bias")
+            .x_label("noise [mK]")
+            .y_label("max |mean_emu - mean_sim| / std_sim");
+        let n_truths = self
+            .cases
+            .iter()
+            .map(|c| c.truth_index + 1)
+            .max()
+            .unwrap_or(0);
+        for k in 0..n_truths {
+            let pts: Vec<(f64, f64)> = self
+                .cases
+                .iter()
+                .filter(|c| c.truth_index == k)
+                .map(|c| (c.noise_mk, c.max_bias()))
+                .collect();
+            let (x, y): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
+            plot = plot.series(Series::line(format!("truth {k}"), &x, &y));
+        }
+        save_grid(&with_suffix(root, "_bias.png"), &[plot], 1)
+    }
+}

@@ -1,0 +1,364 @@
+//! Run configuration (TOML, cobaya-like): parameters with priors, data, model, sampler, output.
+//!
+//! ```toml
+//! [output]
+//! root = "out/global_fit"          # chains are written as out/global_fit_dead-birth.txt, ...
+//!
+//! [model]
+//! kind = "emulator"                # "emulator" (default: the shipped model) or "simulator"
+//! # path = "models/lstm_global"    # another emulator model file
+//!
+//! [data]
+//! band = [50.0, 200.0]             # optional frequency cut, MHz
+//! [data.mock]                      # a mock from known parameters (or: file = "spectrum.txt")
+//! noise = 25.0                     # mK
+//! seed = 1
+//! truth = { f_star = 0.05, V_c = 16.5, f_X = 1.0, tau = 0.055, alpha_X = 1.3, nu_min = 0.5, R_mfp = 30.0 }
+//!
+//! [params.f_star]                  # optional: override the default 21cmGEM prior
+//! prior = { dist = "log_uniform", min = 1e-3, max = 0.5 }
+//! latex = 'f_\star'
+//!
+//! [sampler]
+//! kind = "nested"                  # or "ensemble"
+//! n_live = 400
+//! seed = 42
+//! ```
+
+use crate::SpinflipError;
+use serde::Deserialize;
+use spinflip_samplers::Prior;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A whole run configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Where results go.
+    pub output: OutputConfig,
+    /// The forward model.
+    #[serde(default)]
+    pub model: ModelConfig,
+    /// The data to fit.
+    pub data: DataConfig,
+    /// Prior overrides and extra (foreground) parameters, by name.
+    #[serde(default)]
+    pub params: BTreeMap<String, ParamConfig>,
+    /// Optional log-polynomial foreground fitted with the signal.
+    #[serde(default)]
+    pub foreground: Option<ForegroundConfig>,
+    /// The sampler and its settings.
+    #[serde(default)]
+    pub sampler: SamplerConfig,
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// File root (a prefix, e.g. `out/run`; the directory is created).
+    pub root: PathBuf,
+    /// Write PNG plots (corner, posterior predictive).
+    #[serde(default = "yes")]
+    pub plots: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[model]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Which forward model.
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// A model file (emulator) instead of the shipped one.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Let the emulator extrapolate outside its training range instead of rejecting points.
+    #[serde(default)]
+    pub allow_extrapolation: bool,
+}
+
+/// The forward model family.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// The neural emulator.
+    #[default]
+    Emulator,
+    /// The physical simulator.
+    Simulator,
+}
+
+/// `[data]`: a file or a mock, an optional band and noise override.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Text file with columns `nu_MHz  T_mK  [sigma_mK]` (`#` comments).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// A mock from known parameters.
+    #[serde(default)]
+    pub mock: Option<MockConfig>,
+    /// Keep channels in `[lo, hi]` MHz.
+    #[serde(default)]
+    pub band: Option<[f64; 2]>,
+    /// Noise for a file without a sigma column (mK), or to override it.
+    #[serde(default)]
+    pub sigma: Option<f64>,
+    /// A full noise covariance (NPY, n x n in mK^2) for the channels of `file`.
+    #[serde(default)]
+    pub covariance: Option<PathBuf>,
+}
+
+/// `[data.mock]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockConfig {
+    /// Parameter values of the truth, by name (missing ones take the fiducial value).
+    #[serde(default)]
+    pub truth: BTreeMap<String, f64>,
+    /// White noise level in mK.
+    pub noise: f64,
+    /// Seed of the noise realisation.
+    #[serde(default)]
+    pub seed: u64,
+    /// Which model makes the mock (default: the simulator, the "truth" model).
+    #[serde(default = "simulator")]
+    pub model: ModelKind,
+}
+
+fn simulator() -> ModelKind {
+    ModelKind::Simulator
+}
+
+/// `[params.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamConfig {
+    /// The prior (`{ dist = "uniform", min = .., max = .. }`, ...).
+    #[serde(default)]
+    pub prior: Option<Prior>,
+    /// LaTeX label.
+    #[serde(default)]
+    pub latex: Option<String>,
+}
+
+/// `[foreground]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForegroundConfig {
+    /// Polynomial order N (coefficients fg_a0..fg_aN, each needs a `[params.fg_aI]` prior).
+    pub order: usize,
+    /// Reference frequency in MHz.
+    #[serde(default = "nu0_default")]
+    pub nu0: f64,
+}
+
+fn nu0_default() -> f64 {
+    75.0
+}
+
+/// `[sampler]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplerConfig {
+    /// `nested` or `ensemble`.
+    #[serde(default)]
+    pub kind: SamplerKind,
+    /// Seed of every random draw of the sampler.
+    #[serde(default)]
+    pub seed: u64,
+    /// Nested: number of live points.
+    #[serde(default)]
+    pub n_live: Option<usize>,
+    /// Nested: stop when the remaining evidence is below this (ln units).
+    #[serde(default)]
+    pub dlogz: Option<f64>,
+    /// Ensemble: number of walkers.
+    #[serde(default)]
+    pub n_walkers: Option<usize>,
+    /// Ensemble: fixed number of steps (default: stop at 50 autocorrelation times).
+    #[serde(default)]
+    pub n_steps: Option<usize>,
+    /// Ensemble: cap on the number of steps when stopping on the autocorrelation time.
+    #[serde(default)]
+    pub max_steps: Option<usize>,
+    /// Write a checkpoint every this many iterations (0: never).
+    #[serde(default)]
+    pub checkpoint_every: Option<usize>,
+    /// Resume from the checkpoint at the output root if one exists.
+    #[serde(default)]
+    pub resume: bool,
+    /// Hide the progress bar.
+    #[serde(default)]
+    pub quiet: bool,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        SamplerConfig {
+            kind: SamplerKind::Nested,
+            seed: 0,
+            n_live: None,
+            dlogz: None,
+            n_walkers: None,
+            n_steps: None,
+            max_steps: None,
+            checkpoint_every: None,
+            resume: false,
+            quiet: false,
+        }
+    }
+}
+
+/// The sampler family.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SamplerKind {
+    /// Nested sampling (evidence and posterior).
+    #[default]
+    Nested,
+    /// Affine-invariant ensemble MCMC.
+    Ensemble,
+}
+
+impl RunConfig {
+    /// Parse a TOML string; `base` resolves relative paths in it (the config file's directory
+    /// is *not* used: paths are relative to the working directory, as on the command line).
+    pub fn from_toml_str(s: &str, origin: &str) -> Result<Self, SpinflipError> {
+        let cfg: RunConfig = toml::from_str(s).map_err(|e| SpinflipError::Config {
+            field: origin.to_string(),
+            reason: e.to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Read and parse a TOML file.
+    pub fn load(path: &Path) -> Result<Self, SpinflipError> {
+        let s = std::fs::read_to_string(path).map_err(|e| SpinflipError::io(path, e))?;
+        Self::from_toml_str(&s, &path.display().to_string())
+    }
+
+    /// Checks that do not need the model: exactly one data source, positive noise, ...
+    pub fn validate(&self) -> Result<(), SpinflipError> {
+        match (&self.data.file, &self.data.mock) {
+            (None, None) => {
+                return Err(SpinflipError::config(
+                    "data",
+                    "give either `file = \"spectrum.txt\"` or a `[data.mock]` table",
+                ))
+            }
+            (Some(_), Some(_)) => {
+                return Err(SpinflipError::config(
+                    "data",
+                    "give `file` or `[data.mock]`, not both",
+                ))
+            }
+            _ => {}
+        }
+        if let Some(m) = &self.data.mock {
+            if !(m.noise.is_finite() && m.noise > 0.0) {
+                return Err(SpinflipError::config(
+                    "data.mock.noise",
+                    format!("noise must be a positive number of mK, got {}", m.noise),
+                ));
+            }
+            for (k, v) in &m.truth {
+                if !v.is_finite() {
+                    return Err(SpinflipError::config(
+                        format!("data.mock.truth.{k}"),
+                        format!("value {v} is not finite"),
+                    ));
+                }
+            }
+        }
+        if let Some(s) = self.data.sigma {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(SpinflipError::config(
+                    "data.sigma",
+                    format!("sigma must be > 0 mK, got {s}"),
+                ));
+            }
+        }
+        if let Some([lo, hi]) = self.data.band {
+            if !(lo.is_finite() && hi.is_finite() && lo < hi && lo > 0.0) {
+                return Err(SpinflipError::config(
+                    "data.band",
+                    format!("need [lo, hi] MHz with 0 < lo < hi, got [{lo}, {hi}]"),
+                ));
+            }
+        }
+        if let Some(n) = self.sampler.n_live {
+            if n < 2 {
+                return Err(SpinflipError::config(
+                    "sampler.n_live",
+                    "need at least 2 live points",
+                ));
+            }
+        }
+        if let Some(d) = self.sampler.dlogz {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(SpinflipError::config(
+                    "sampler.dlogz",
+                    format!("must be > 0, got {d}"),
+                ));
+            }
+        }
+        if self.output.root.as_os_str().is_empty() {
+            return Err(SpinflipError::config("output.root", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[output]
+root = "out/x"
+[data.mock]
+noise = 25.0
+truth = { f_star = 0.05 }
+[params.f_star]
+prior = { dist = "log_uniform", min = 1e-3, max = 0.5 }
+[sampler]
+n_live = 100
+"#;
+
+    #[test]
+    fn parses_a_good_config() {
+        let c = RunConfig::from_toml_str(GOOD, "test").unwrap();
+        assert_eq!(c.model.kind, ModelKind::Emulator);
+        assert_eq!(c.data.mock.as_ref().unwrap().model, ModelKind::Simulator);
+        assert_eq!(
+            c.params["f_star"].prior,
+            Some(Prior::LogUniform {
+                min: 1e-3,
+                max: 0.5
+            })
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = RunConfig::from_toml_str(&GOOD.replace("noise = 25.0", "noise = -1.0"), "t")
+            .unwrap_err();
+        assert!(e.to_string().contains("data.mock.noise"), "{e}");
+        let e = RunConfig::from_toml_str(&GOOD.replace("n_live", "nlive"), "t").unwrap_err();
+        assert!(e.to_string().contains("nlive"), "{e}");
+        let e =
+            RunConfig::from_toml_str(&GOOD.replace("min = 1e-3", "min = 0.0"), "t").unwrap_err();
+        assert!(e.to_string().contains("min > 0"), "{e}");
+        let e = RunConfig::from_toml_str("[output]\nroot='x'\n[data]\n", "t").unwrap_err();
+        assert!(e.to_string().contains("[data.mock]"), "{e}");
+        assert!(RunConfig::from_toml_str("not toml [", "t").is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! The fit summary (`root_fit.json`): per-parameter statistics with the truth when known.
+
+use crate::config::RunConfig;
+use crate::problem::Problem;
+use crate::SpinflipError;
+use serde::Serialize;
+use spinflip_samplers::WeightedSamples;
+use std::path::Path;
+
+/// One parameter's marginal posterior, and where the truth falls in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamFit {
+    /// Name.
+    pub name: String,
+    /// Posterior mean.
+    pub mean: f64,
+    /// Posterior standard deviation.
+    pub std: f64,
+    /// Median.
+    pub median: f64,
+    /// Central 68% interval.
+    pub ci68: [f64; 2],
+    /// Central 95% interval.
+    pub ci95: [f64; 2],
+    /// The true value (mock data).
+    pub truth: Option<f64>,
+    /// Whether the truth lies in the 68% interval.
+    pub truth_in_68: Option<bool>,
+    /// Whether the truth lies in the 95% interval.
+    pub truth_in_95: Option<bool>,
+}
+
+/// Summary of a fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitSummary {
+    /// `nested` or `ensemble`.
+    pub sampler: String,
+    /// Forward model used for the fit.
+    pub model: String,
+    /// ln Z (nested sampling only).
+    pub log_evidence: Option<f64>,
+    /// Its error.
+    pub log_evidence_err: Option<f64>,
+    /// Likelihood calls.
+    pub n_calls: u64,
+    /// Wall time of the sampler in seconds.
+    pub wall_time_s: f64,
+    /// Number of data channels fitted.
+    pub n_channels: usize,
+    /// Kish effective sample size of the posterior.
+    pub effective_sample_size: f64,
+    /// Per-parameter results.
+    pub params: Vec<ParamFit>,
+}
+
+impl FitSummary {
+    /// Build from the posterior.
+    pub fn new(
+        cfg: &RunConfig,
+        problem: &Problem,
+        posterior: &WeightedSamples,
+        log_z: Option<(f64, f64)>,
+        n_calls: u64,
+        wall_time_s: f64,
+        sampler: &str,
+    ) -> Self {
+        let s = posterior.summary();
+        let params = s
+            .params
+            .iter()
+            .enumerate()
+            .map(|(j, p)| {
+                let truth = problem
+                    .truth
+                    .as_ref()
+                    .and_then(|t| t.get(j).copied())
+                    .filter(|v| v.is_finite());
+                ParamFit {
+                    name: p.name.clone(),
+                    mean: p.mean,
+                    std: p.std,
+                    median: p.median,
+                    ci68: p.ci68,
+                    ci95: p.ci95,
+                    truth,
+                    truth_in_68: truth.map(|t| p.ci68[0] <= t && t <= p.ci68[1]),
+                    truth_in_95: truth.map(|t| p.ci95[0] <= t && t <= p.ci95[1]),
+                }
+            })
+            .collect();
+        FitSummary {
+            sampler: sampler.into(),
+            model: match (&cfg.model.kind, &cfg.model.path) {
+                (k, Some(p)) => format!("{k:?} ({})", p.display()),
+                (k, None) => format!("{k:?}"),
+            },
+            log_evidence: log_z.map(|z| z.0),
+            log_evidence_err: log_z.map(|z| z.1),
+            n_calls,
+            wall_time_s,
+            n_channels: problem.likelihood.data().len(),
+            effective_sample_size: s.effective_sample_size,
+            params,
+        }
+    }
+
+    /// Write as pretty JSON, atomically.
+    pub fn write(&self, path: &Path) -> Result<(), SpinflipError> {
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| SpinflipError::config("summary", e.to_string()))?;
+        spinflip_samplers::output::write_atomic(path, json.as_bytes())?;
+        Ok(())
+    }
+
+    /// A human-readable table for the terminal.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        if let (Some(z), Some(e)) = (self.log_evidence, self.log_evidence_err) {
+            s += &format!("ln Z = {z:.3} +- {e:.3}\n");
+        }
+        s += &format!(
+            "{} likelihood calls, {:.1} s, {} channels, ESS {:.0}\n",
+            self.n_calls, self.wall_time_s, self.n_channels, self.effective_sample_size
+        );
+        s += &format!(
+            "{:<10} {:>12} {:>12} {:>25} {:>12}\n",
+            "param", "mean", "std", "68% interval", "truth"
+        );
+        for p in &self.params {
+            let t = p
+                .truth
+                .map(|t| format!("{t:.4}"))
+                .unwrap_or_else(|| "-".into());
+            s += &format!(
+                "{:<10} {:>12.4} {:>12.4} {:>12.4}..{:<12.4} {:>12}\n",
+                p.name, p.mean, p.std, p.ci68[0], p.ci68[1], t
+            );
+        }
+        s
+    }
+}

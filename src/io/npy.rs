@@ -1,0 +1,300 @@
+//! NumPy `.npy` arrays (format versions 1-3): float64 C-order on write; f8/f4/integers/bool in
+//! either byte order and C or Fortran order on read, always returned as f64 in C order.
+
+use crate::SpinflipError;
+
+const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// An n-dimensional f64 array in C (row-major) order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyArray {
+    /// Dimensions.
+    pub shape: Vec<usize>,
+    /// Values, C order; `data.len()` is the product of `shape`.
+    pub data: Vec<f64>,
+}
+
+impl NpyArray {
+    /// A checked constructor.
+    pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Result<Self, SpinflipError> {
+        let n: usize = shape.iter().product();
+        if n != data.len() {
+            return Err(SpinflipError::config(
+                "array",
+                format!("shape {shape:?} needs {n} values, got {}", data.len()),
+            ));
+        }
+        Ok(Self { shape, data })
+    }
+
+    /// A 2-D array from rows of equal length.
+    pub fn from_rows(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self, SpinflipError> {
+        Self::new(vec![rows, cols], data)
+    }
+
+    /// Number of rows (first dimension; 1 for a scalar).
+    pub fn rows(&self) -> usize {
+        self.shape.first().copied().unwrap_or(1)
+    }
+
+    /// Number of columns of a 2-D array (1 for 1-D).
+    pub fn cols(&self) -> usize {
+        if self.shape.len() >= 2 {
+            self.shape[1..].iter().product()
+        } else {
+            1
+        }
+    }
+
+    /// Row `i` of a 2-D array.
+    pub fn row(&self, i: usize) -> &[f64] {
+        let c = self.cols();
+        &self.data[i * c..(i + 1) * c]
+    }
+
+    /// Serialise as a version-1.0 `.npy` (little-endian f64, C order).
+    pub fn to_npy_bytes(&self) -> Vec<u8> {
+        let shape = match self.shape.len() {
+            0 => "()".to_string(),
+            1 => format!("({},)", self.shape[0]),
+            _ => format!(
+                "({})",
+                self.shape
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+        // Pad so that magic + version + length + header is a multiple of 64, ending in '\n'.
+        let total = MAGIC.len() + 2 + 2 + header.len() + 1;
+        header.push_str(&" ".repeat((64 - total % 64) % 64));
+        header.push('\n');
+        let mut out = Vec::with_capacity(10 + header.len() + 8 * self.data.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        for v in &self.data {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Parse `.npy` bytes; `what` names the source in errors.
+    pub fn from_npy_bytes(bytes: &[u8], what: &str) -> Result<Self, SpinflipError> {
+        let bad = |reason: String| SpinflipError::Data {
+            path: what.to_string(),
+            reason,
+        };
+        if bytes.len() < 10 || &bytes[..6] != MAGIC {
+            return Err(bad("not a .npy array (missing \\x93NUMPY magic)".into()));
+        }
+        let (major, off) = (bytes[6], 8usize);
+        let (hlen, start) = match major {
+            1 => (
+                u16::from_le_bytes([bytes[off], bytes[off + 1]]) as usize,
+                off + 2,
+            ),
+            2 | 3 => {
+                if bytes.len() < 12 {
+                    return Err(bad("truncated .npy header".into()));
+                }
+                let l = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+                (l, off + 4)
+            }
+            v => return Err(bad(format!("unsupported .npy version {v}"))),
+        };
+        let header = bytes
+            .get(start..start + hlen)
+            .ok_or_else(|| bad("truncated .npy header".into()))?;
+        let header = std::str::from_utf8(header).map_err(|_| bad("header is not text".into()))?;
+        let descr = dict_value(header, "descr")
+            .ok_or_else(|| bad(format!("no 'descr' in header {header:?}")))?;
+        let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
+        let fortran = dict_value(header, "fortran_order")
+            .map(|v| v.trim().starts_with("True"))
+            .unwrap_or(false);
+        let shape_txt = dict_value(header, "shape")
+            .ok_or_else(|| bad(format!("no 'shape' in header {header:?}")))?;
+        let shape: Vec<usize> = shape_txt
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim_end_matches('L').parse::<usize>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad(format!("bad shape {shape_txt:?}")))?;
+        let n: usize = shape.iter().product();
+        let (order, kind, size) = parse_descr(descr).ok_or_else(|| {
+            bad(format!(
+                "unsupported dtype '{descr}' (float64/32, integers and bool are supported)"
+            ))
+        })?;
+        let body = &bytes[start + hlen..];
+        if body.len() < n * size {
+            return Err(bad(format!(
+                "truncated data: shape {shape:?} of '{descr}' needs {} bytes, file has {}",
+                n * size,
+                body.len()
+            )));
+        }
+        let big = order == '>';
+        let mut data: Vec<f64> = body[..n * size]
+            .chunks_exact(size)
+            .map(|ch| decode(ch, kind, big))
+            .collect();
+        if fortran && shape.len() > 1 {
+            data = fortran_to_c(&data, &shape);
+        }
+        Ok(Self { shape, data })
+    }
+}
+
+/// The text of `key`'s value in a Python dict literal (up to the next top-level comma).
+fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let pos = header
+        .find(&format!("'{key}'"))
+        .or_else(|| header.find(&format!("\"{key}\"")))?;
+    let rest = &header[pos + key.len() + 2..];
+    let rest = &rest[rest.find(':')? + 1..];
+    let mut depth = 0i32;
+    for (i, ch) in rest.char_indices() {
+        match ch {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' | '}' if depth == 0 => return Some(&rest[..i]),
+            _ => {}
+        }
+    }
+    Some(rest)
+}
+
+/// (byte order, kind, size) of a simple dtype string such as '<f8'.
+fn parse_descr(d: &str) -> Option<(char, char, usize)> {
+    let mut chars = d.chars();
+    let first = chars.next()?;
+    let (order, rest) = if "<>|=".contains(first) {
+        (if first == '>' { '>' } else { '<' }, &d[1..])
+    } else {
+        ('<', d)
+    };
+    let kind = rest.chars().next()?;
+    let size: usize = rest[1..].parse().ok()?;
+    let ok = matches!(
+        (kind, size),
+        ('f', 4 | 8) | ('i' | 'u', 1 | 2 | 4 | 8) | ('b', 1)
+    );
+    ok.then_some((order, kind, size))
+}
+
+fn decode(b: &[u8], kind: char, big: bool) -> f64 {
+    let mut a = [0u8; 8];
+    a[..b.len()].copy_from_slice(b);
+    if big {
+        a[..b.len()].reverse();
+    }
+    match (kind, b.len()) {
+        ('f', 8) => f64::from_le_bytes(a),
+        ('f', 4) => f32::from_le_bytes([a[0], a[1], a[2], a[3]]) as f64,
+        ('i', 1) => a[0] as i8 as f64,
+        ('i', 2) => i16::from_le_bytes([a[0], a[1]]) as f64,
+        ('i', 4) => i32::from_le_bytes([a[0], a[1], a[2], a[3]]) as f64,
+        ('i', 8) => i64::from_le_bytes(a) as f64,
+        ('u', _) | ('b', _) => u64::from_le_bytes(a) as f64,
+        _ => f64::NAN,
+    }
+}
+
+fn fortran_to_c(data: &[f64], shape: &[usize]) -> Vec<f64> {
+    let nd = shape.len();
+    let mut out = vec![0.0; data.len()];
+    let mut idx = vec![0usize; nd];
+    for v in data {
+        // Fortran order: first index fastest.
+        let mut c = 0;
+        for (d, &i) in idx.iter().enumerate() {
+            c = c * shape[d] + i;
+        }
+        out[c] = *v;
+        for d in 0..nd {
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_header_alignment() {
+        let a = NpyArray::from_rows(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.5, -6.0]).unwrap();
+        let b = a.to_npy_bytes();
+        let hlen = u16::from_le_bytes([b[8], b[9]]) as usize;
+        assert_eq!((10 + hlen) % 64, 0);
+        assert_eq!(b[10 + hlen - 1], b'\n');
+        assert_eq!(NpyArray::from_npy_bytes(&b, "t").unwrap(), a);
+        let v = NpyArray::new(vec![3], vec![1.0, 2.0, 3.0]).unwrap();
+        assert_eq!(NpyArray::from_npy_bytes(&v.to_npy_bytes(), "t").unwrap(), v);
+    }
+
+    #[test]
+    fn reads_f32_int_big_endian_and_fortran() {
+        let make = |descr: &str, fortran: bool, shape: &str, body: Vec<u8>| {
+            let mut h = format!(
+                "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+                if fortran { "True" } else { "False" }
+            );
+            while (10 + h.len() + 1) % 64 != 0 {
+                h.push(' ');
+            }
+            h.push('\n');
+            let mut b = MAGIC.to_vec();
+            b.extend_from_slice(&[1, 0]);
+            b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+            b.extend_from_slice(h.as_bytes());
+            b.extend(body);
+            b
+        };
+        let f32s: Vec<u8> = [1.5f32, -2.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let a = NpyArray::from_npy_bytes(&make("<f4", false, "(2,)", f32s), "t").unwrap();
+        assert_eq!(a.data, vec![1.5, -2.0]);
+        let i64s: Vec<u8> = [7i64, -3].iter().flat_map(|x| x.to_be_bytes()).collect();
+        let a = NpyArray::from_npy_bytes(&make(">i8", false, "(2,)", i64s), "t").unwrap();
+        assert_eq!(a.data, vec![7.0, -3.0]);
+        // Fortran 2x3 [[1,2,3],[4,5,6]] is stored column by column.
+        let col: Vec<u8> = [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let a = NpyArray::from_npy_bytes(&make("<f8", true, "(2, 3)", col), "t").unwrap();
+        assert_eq!(a.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn corrupt_input_is_a_data_error() {
+        let a = NpyArray::from_rows(2, 2, vec![1.0; 4])
+            .unwrap()
+            .to_npy_bytes();
+        for bytes in [&a[..a.len() - 3], &a[..20], b"hello".as_slice()] {
+            assert!(matches!(
+                NpyArray::from_npy_bytes(bytes, "x.npy"),
+                Err(SpinflipError::Data { .. })
+            ));
+        }
+        let bad = String::from_utf8_lossy(&a).replace("<f8", "<c8");
+        assert!(NpyArray::from_npy_bytes(bad.as_bytes(), "x").is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! The C ABI from a real C program (tests/c/test_capi.c), compiled with
+//! `cc -Wall -Wextra -Werror` against include/spinflip.h and the cdylib cargo built.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The directory holding libspinflip.so for this test build (target/<profile>).
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    for d in [deps, deps.parent().unwrap()] {
+        if d.join("libspinflip.so").exists() {
+            return d.to_path_buf();
+        }
+    }
+    panic!("libspinflip.so not found next to {}", exe.display());
+}
+
+#[test]
+fn c_program_drives_the_abi() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = std::env::temp_dir().join(format!("spinflip-capi-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let cfg = tmp.join("run.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[output]\nroot = '{}'\n[model]\nkind = 'simulator'\n[data.mock]\nnoise = 25.0\nseed = 3\n",
+            tmp.join("out").display()
+        ),
+    )
+    .unwrap();
+    let exe = tmp.join("test_capi");
+    let lib = lib_dir();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let out = Command::new(&cc)
+        .args([
+            "-std=c11",
+            "-D_POSIX_C_SOURCE=200809L",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pthread",
+        ])
+        .arg("-I")
+        .arg(root.join("include"))
+        .arg(root.join("tests/c/test_capi.c"))
+        .arg("-o")
+        .arg(&exe)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .args(["-lspinflip", "-lm"])
+        .output()
+        .expect("a C compiler (cc) is needed for the C ABI test");
+    assert!(
+        out.status.success(),
+        "cc failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(&exe).arg(&cfg).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "C test failed");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    let _ = std::fs::remove_dir_all(tmp);
+}

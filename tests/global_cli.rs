@@ -1,0 +1,131 @@
+//! `spinflip simulate global` through the built binary.
+
+use spinflip::io::GlobalSignalSet;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spinflip"))
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("spinflip_global_cli_{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+#[test]
+fn writes_a_21cmgem_layout_npz() {
+    let out = tmp("small.npz");
+    let st = bin()
+        .args([
+            "simulate",
+            "global",
+            "--n",
+            "20",
+            "--seed",
+            "3",
+            "--split",
+            "0.8,0.1,0.1",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let s = GlobalSignalSet::load(&out).unwrap();
+    assert_eq!(s.par_train.shape, vec![16, 7]);
+    assert_eq!(s.par_val.shape, vec![2, 7]);
+    assert_eq!(s.signal_test.shape, vec![2, 451]);
+    assert_eq!(s.redshifts.len(), 451);
+    // Same seed, same file contents.
+    let out2 = tmp("small2.npz");
+    let st = bin()
+        .args([
+            "simulate",
+            "global",
+            "--n",
+            "20",
+            "--seed",
+            "3",
+            "--split",
+            "0.8,0.1,0.1",
+        ])
+        .arg("--out")
+        .arg(&out2)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(GlobalSignalSet::load(&out2).unwrap(), s);
+}
+
+#[cfg(feature = "hdf5")]
+#[test]
+fn writes_hdf5_with_explicit_sizes() {
+    let out = tmp("small.h5");
+    let st = bin()
+        .args([
+            "simulate",
+            "global",
+            "--n-train",
+            "3",
+            "--n-val",
+            "1",
+            "--n-test",
+            "1",
+        ])
+        .args(["--sampling", "uniform", "--format", "hdf5", "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let s = GlobalSignalSet::load(&out).unwrap();
+    assert_eq!(s.par_train.shape, vec![3, 7]);
+}
+
+#[test]
+fn bad_arguments_fail_with_a_message() {
+    let out = tmp("never.npz");
+    for args in [
+        vec!["simulate", "global", "--out"],
+        vec![
+            "simulate", "global", "--n", "10", "--split", "0.5,0.5", "--out",
+        ],
+        vec![
+            "simulate",
+            "global",
+            "--n",
+            "10",
+            "--split",
+            "0.9,0.2,0.1",
+            "--out",
+        ],
+        vec!["simulate", "global", "--n", "0", "--out"],
+        vec!["simulate", "global", "--n", "10", "--n-train", "5", "--out"],
+        vec![
+            "simulate",
+            "global",
+            "--n",
+            "10",
+            "--sampling",
+            "sobol",
+            "--out",
+        ],
+        vec!["simulate", "maps", "--n", "10", "--out"],
+        vec![
+            "simulate", "global", "--n", "10", "--format", "hdf5", "--out",
+        ],
+    ] {
+        let o = bin().args(&args).arg(&out).output().unwrap();
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("error"), "{args:?}: {err}");
+    }
+    assert!(!out.exists());
+    // Unknown extension without --format.
+    let o = bin()
+        .args(["simulate", "global", "--n", "3", "--out"])
+        .arg(tmp("x.txt"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+}
