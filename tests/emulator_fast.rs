@@ -73,6 +73,9 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
             }
             let mut batch = vec![0f32; reference.len()];
             fast.forward_batch(&p, &mut batch);
+            let mut par = vec![0f32; reference.len()];
+            fast.forward_batch_par(&p, &mut par);
+            assert_eq!(par, batch, "parallel and serial batches agree exactly");
             let r = rel_diff(&batch, &reference);
             assert!(
                 r < 1e-5,

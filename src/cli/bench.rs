@@ -41,6 +41,9 @@ pub struct EmulatorArgs {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 1.0)]
     pub seconds: f64,
+    /// Also time batches split over all cores (rayon).
+    #[arg(long)]
+    pub parallel: bool,
     /// Instruction set: auto, generic, avx2, avx512.
     #[arg(long, default_value = "auto")]
     pub isa: String,
@@ -156,6 +159,19 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
             t * 1e6 / n as f64,
             t / n as f64 / bound
         );
+        if a.parallel && n > 1 {
+            let t = time_per_call(a.seconds, || {
+                fast.forward_batch_par(black_box(&params), black_box(&mut out))
+            });
+            println!(
+                "{:>7} {:>14.1} {:>14.2} {:>10}  ({} threads)",
+                n,
+                t * 1e6,
+                t * 1e6 / n as f64,
+                "-",
+                rayon::current_num_threads()
+            );
+        }
     }
     Ok(())
 }

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use spinflip_likelihoods::ForwardModel;
 
 use super::train::{rows, PARAM_NAMES};
-use crate::emulator::data_standin::GlobalSignalSet;
 use crate::emulator::metrics::ErrorReport;
 use crate::emulator::model_file::model_paths;
 use crate::emulator::GlobalEmulator;
+use crate::io::GlobalSignalSet;
 use crate::plot::lines::{save_grid, LinePlot, Series};
 use crate::SpinflipError;
 

@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use crate::emulator::data_standin::{GlobalSignalSet, NpyArray};
 use crate::emulator::train::{train, TrainConfig, TrainData, TrainOptions};
+use crate::io::{GlobalSignalSet, NpyArray};
 use crate::SpinflipError;
 
 /// The 21cmGEM parameters, in the column order of the data sets.
-pub const PARAM_NAMES: [&str; 7] = ["f_star", "V_c", "f_X", "tau", "alpha_X", "nu_min", "R_mfp"];
+pub use crate::global::PARAM_NAMES;
 
 /// Arguments of `spinflip train`.
 #[derive(Debug, clap::Args)]

@@ -149,7 +149,11 @@ impl ForwardModel for GlobalEmulator {
             }
         }
         let mut seq = vec![0f32; idx.len() * m];
-        self.fast.forward_batch(&x, &mut seq);
+        if idx.len() >= 128 {
+            self.fast.forward_batch_par(&x, &mut seq);
+        } else {
+            self.fast.forward_batch(&x, &mut seq);
+        }
         for (k, &i) in idx.iter().enumerate() {
             self.sidecar
                 .normalisation

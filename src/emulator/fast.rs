@@ -256,6 +256,20 @@ impl FastLstm {
         }
     }
 
+    /// As [`FastLstm::forward_batch`], split over the rayon thread pool in blocks of 64
+    /// signals (the same numbers: each signal's arithmetic does not depend on the split).
+    pub fn forward_batch_par(&self, params: &[f32], out: &mut [f32]) {
+        use rayon::prelude::*;
+        let (p, t) = (self.config.n_params, self.config.n_steps);
+        assert_eq!(params.len() % p, 0, "parameter count");
+        assert_eq!(out.len(), params.len() / p * t, "output length");
+        const BLOCK: usize = 64;
+        params
+            .par_chunks(BLOCK * p)
+            .zip(out.par_chunks_mut(BLOCK * t))
+            .for_each(|(pp, oo)| self.forward_batch(pp, oo));
+    }
+
     /// Up to `L` signals (missing lanes repeat the last one).
     fn group<const L: usize, const JB: usize>(&self, params: &[f32], out: &mut [f32]) {
         let (p, t) = (self.config.n_params, self.config.n_steps);

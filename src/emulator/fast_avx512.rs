@@ -119,27 +119,49 @@ pub(super) unsafe fn run16(net: &FastLstm, par: &[[f32; 16]], out: &mut [[f32; 1
                     g[j] = _mm512_set1_ps(net.bias[l][j]);
                 }
             }
-            let w = &net.w_t[l];
+            // Eight accumulators in registers; raw pointers keep bounds checks out of the
+            // k loop (all indices stay below x.len() * g4 = w.len()).
+            let w = net.w_t[l].as_ptr();
             let x = &xh[l];
+            let gp = g.as_mut_ptr();
             let mut jb = 0;
             while jb + JB <= g4 {
-                let mut acc = [zero; JB];
-                acc.copy_from_slice(&g[jb..jb + JB]);
+                let mut a0 = *gp.wrapping_add(jb);
+                let mut a1 = *gp.wrapping_add(jb + 1);
+                let mut a2 = *gp.wrapping_add(jb + 2);
+                let mut a3 = *gp.wrapping_add(jb + 3);
+                let mut a4 = *gp.wrapping_add(jb + 4);
+                let mut a5 = *gp.wrapping_add(jb + 5);
+                let mut a6 = *gp.wrapping_add(jb + 6);
+                let mut a7 = *gp.wrapping_add(jb + 7);
                 for (k, xk) in x.iter().enumerate() {
-                    let wr = &w[k * g4 + jb..k * g4 + jb + JB];
-                    for i in 0..JB {
-                        acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(wr[i]), *xk, acc[i]);
-                    }
+                    let xv = *xk;
+                    let wr = w.wrapping_add(k * g4 + jb);
+                    a0 = _mm512_fmadd_ps(_mm512_set1_ps(*wr), xv, a0);
+                    a1 = _mm512_fmadd_ps(_mm512_set1_ps(*wr.wrapping_add(1)), xv, a1);
+                    a2 = _mm512_fmadd_ps(_mm512_set1_ps(*wr.wrapping_add(2)), xv, a2);
+                    a3 = _mm512_fmadd_ps(_mm512_set1_ps(*wr.wrapping_add(3)), xv, a3);
+                    a4 = _mm512_fmadd_ps(_mm512_set1_ps(*wr.wrapping_add(4)), xv, a4);
+                    a5 = _mm512_fmadd_ps(_mm512_set1_ps(*wr.wrapping_add(5)), xv, a5);
+                    a6 = _mm512_fmadd_ps(_mm512_set1_ps(*wr.wrapping_add(6)), xv, a6);
+                    a7 = _mm512_fmadd_ps(_mm512_set1_ps(*wr.wrapping_add(7)), xv, a7);
                 }
-                g[jb..jb + JB].copy_from_slice(&acc);
+                *gp.wrapping_add(jb) = a0;
+                *gp.wrapping_add(jb + 1) = a1;
+                *gp.wrapping_add(jb + 2) = a2;
+                *gp.wrapping_add(jb + 3) = a3;
+                *gp.wrapping_add(jb + 4) = a4;
+                *gp.wrapping_add(jb + 5) = a5;
+                *gp.wrapping_add(jb + 6) = a6;
+                *gp.wrapping_add(jb + 7) = a7;
                 jb += JB;
             }
             for j in jb..g4 {
-                let mut acc = g[j];
+                let mut acc = *gp.wrapping_add(j);
                 for (k, xk) in x.iter().enumerate() {
-                    acc = _mm512_fmadd_ps(_mm512_set1_ps(w[k * g4 + j]), *xk, acc);
+                    acc = _mm512_fmadd_ps(_mm512_set1_ps(*w.wrapping_add(k * g4 + j)), *xk, acc);
                 }
-                g[j] = acc;
+                *gp.wrapping_add(j) = acc;
             }
             let off = if l == 0 { 0 } else { h };
             for u in 0..h {
@@ -187,8 +209,6 @@ pub(super) unsafe fn run1(net: &FastLstm, par: &[f32], out: &mut [f32]) {
             *cv = w.mul_add(pk, *cv);
         }
     }
-    // Row blocks of 4 registers (64 gate rows) stay in registers across the k loop.
-    const RB: usize = 4;
     for (step, o) in out.iter_mut().enumerate() {
         let nu = _mm512_set1_ps(net.freqs[step]);
         for l in 0..c.layers {
@@ -196,56 +216,93 @@ pub(super) unsafe fn run1(net: &FastLstm, par: &[f32], out: &mut [f32]) {
             if l == 0 {
                 for j in (0..g4).step_by(16) {
                     let v = _mm512_fmadd_ps(
-                        _mm512_loadu_ps(net.w0_nu.as_ptr().add(j)),
+                        _mm512_loadu_ps(net.w0_nu.as_ptr().wrapping_add(j)),
                         nu,
-                        _mm512_loadu_ps(c0.as_ptr().add(j)),
+                        _mm512_loadu_ps(c0.as_ptr().wrapping_add(j)),
                     );
-                    _mm512_storeu_ps(gp.add(j), v);
+                    _mm512_storeu_ps(gp.wrapping_add(j), v);
                 }
             } else {
                 g.copy_from_slice(&net.bias[l]);
             }
+            // Blocks of 128 gate rows in eight registers, then 16-row tails; raw pointers
+            // (indices below x.len() * g4 = w.len()) keep bounds checks out of the k loop.
             let w = net.w_t[l].as_ptr();
             let x = &xh[l];
             let mut jb = 0;
-            while jb + 16 * RB <= g4 {
-                let mut acc = [_mm512_setzero_ps(); RB];
-                for (i, a) in acc.iter_mut().enumerate() {
-                    *a = _mm512_loadu_ps(gp.add(jb + 16 * i));
-                }
+            while jb + 128 <= g4 {
+                let p = gp.wrapping_add(jb);
+                let mut a0 = _mm512_loadu_ps(p);
+                let mut a1 = _mm512_loadu_ps(p.wrapping_add(16));
+                let mut a2 = _mm512_loadu_ps(p.wrapping_add(32));
+                let mut a3 = _mm512_loadu_ps(p.wrapping_add(48));
+                let mut a4 = _mm512_loadu_ps(p.wrapping_add(64));
+                let mut a5 = _mm512_loadu_ps(p.wrapping_add(80));
+                let mut a6 = _mm512_loadu_ps(p.wrapping_add(96));
+                let mut a7 = _mm512_loadu_ps(p.wrapping_add(112));
                 for (k, &xk) in x.iter().enumerate() {
                     let xv = _mm512_set1_ps(xk);
-                    let row = w.add(k * g4 + jb);
-                    for (i, a) in acc.iter_mut().enumerate() {
-                        *a = _mm512_fmadd_ps(_mm512_loadu_ps(row.add(16 * i)), xv, *a);
-                    }
+                    let r = w.wrapping_add(k * g4 + jb);
+                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r), xv, a0);
+                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(r.wrapping_add(16)), xv, a1);
+                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(r.wrapping_add(32)), xv, a2);
+                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(r.wrapping_add(48)), xv, a3);
+                    a4 = _mm512_fmadd_ps(_mm512_loadu_ps(r.wrapping_add(64)), xv, a4);
+                    a5 = _mm512_fmadd_ps(_mm512_loadu_ps(r.wrapping_add(80)), xv, a5);
+                    a6 = _mm512_fmadd_ps(_mm512_loadu_ps(r.wrapping_add(96)), xv, a6);
+                    a7 = _mm512_fmadd_ps(_mm512_loadu_ps(r.wrapping_add(112)), xv, a7);
                 }
-                for (i, a) in acc.iter().enumerate() {
-                    _mm512_storeu_ps(gp.add(jb + 16 * i), *a);
-                }
-                jb += 16 * RB;
+                _mm512_storeu_ps(p, a0);
+                _mm512_storeu_ps(p.wrapping_add(16), a1);
+                _mm512_storeu_ps(p.wrapping_add(32), a2);
+                _mm512_storeu_ps(p.wrapping_add(48), a3);
+                _mm512_storeu_ps(p.wrapping_add(64), a4);
+                _mm512_storeu_ps(p.wrapping_add(80), a5);
+                _mm512_storeu_ps(p.wrapping_add(96), a6);
+                _mm512_storeu_ps(p.wrapping_add(112), a7);
+                jb += 128;
             }
             while jb < g4 {
-                let mut a = _mm512_loadu_ps(gp.add(jb));
-                for (k, &xk) in x.iter().enumerate() {
-                    a = _mm512_fmadd_ps(_mm512_loadu_ps(w.add(k * g4 + jb)), _mm512_set1_ps(xk), a);
+                // Two partial sums halve the dependency chain.
+                let mut a = _mm512_loadu_ps(gp.wrapping_add(jb));
+                let mut b = _mm512_setzero_ps();
+                let mut k = 0;
+                while k + 1 < x.len() {
+                    a = _mm512_fmadd_ps(
+                        _mm512_loadu_ps(w.wrapping_add(k * g4 + jb)),
+                        _mm512_set1_ps(x[k]),
+                        a,
+                    );
+                    b = _mm512_fmadd_ps(
+                        _mm512_loadu_ps(w.wrapping_add((k + 1) * g4 + jb)),
+                        _mm512_set1_ps(x[k + 1]),
+                        b,
+                    );
+                    k += 2;
                 }
-                _mm512_storeu_ps(gp.add(jb), a);
+                if k < x.len() {
+                    a = _mm512_fmadd_ps(
+                        _mm512_loadu_ps(w.wrapping_add(k * g4 + jb)),
+                        _mm512_set1_ps(x[k]),
+                        a,
+                    );
+                }
+                _mm512_storeu_ps(gp.wrapping_add(jb), _mm512_add_ps(a, b));
                 jb += 16;
             }
             let off = if l == 0 { 0 } else { h };
             for u in (0..h).step_by(16) {
-                let i = sigmoid(_mm512_loadu_ps(gp.add(u)));
-                let f = sigmoid(_mm512_loadu_ps(gp.add(h + u)));
-                let og = sigmoid(_mm512_loadu_ps(gp.add(2 * h + u)));
-                let gg = tanh(_mm512_loadu_ps(gp.add(3 * h + u)));
-                let cp = cs[l].as_mut_ptr().add(u);
+                let i = sigmoid(_mm512_loadu_ps(gp.wrapping_add(u)));
+                let f = sigmoid(_mm512_loadu_ps(gp.wrapping_add(h + u)));
+                let og = sigmoid(_mm512_loadu_ps(gp.wrapping_add(2 * h + u)));
+                let gg = tanh(_mm512_loadu_ps(gp.wrapping_add(3 * h + u)));
+                let cp = cs[l].as_mut_ptr().wrapping_add(u);
                 let cv = _mm512_fmadd_ps(f, _mm512_loadu_ps(cp), _mm512_mul_ps(i, gg));
                 _mm512_storeu_ps(cp, cv);
                 let hv = _mm512_mul_ps(og, tanh(cv));
-                _mm512_storeu_ps(xh[l].as_mut_ptr().add(off + u), hv);
+                _mm512_storeu_ps(xh[l].as_mut_ptr().wrapping_add(off + u), hv);
                 if l + 1 < c.layers {
-                    _mm512_storeu_ps(xh[l + 1].as_mut_ptr().add(u), hv);
+                    _mm512_storeu_ps(xh[l + 1].as_mut_ptr().wrapping_add(u), hv);
                 }
             }
         }
@@ -254,8 +311,8 @@ pub(super) unsafe fn run1(net: &FastLstm, par: &[f32], out: &mut [f32]) {
         let mut acc = _mm512_setzero_ps();
         for u in (0..h).step_by(16) {
             acc = _mm512_fmadd_ps(
-                _mm512_loadu_ps(net.head_w.as_ptr().add(u)),
-                _mm512_loadu_ps(top.as_ptr().add(off + u)),
+                _mm512_loadu_ps(net.head_w.as_ptr().wrapping_add(u)),
+                _mm512_loadu_ps(top.as_ptr().wrapping_add(off + u)),
                 acc,
             );
         }

@@ -16,7 +16,6 @@
 pub mod adam;
 pub mod checkpoint;
 pub mod config;
-pub mod data_standin;
 #[allow(clippy::module_inception)]
 pub mod emulator;
 // Index loops are the vectorisation layout in the kernels.

@@ -185,7 +185,7 @@ impl LinePlot {
         let log = self.log_y;
         let fmt = move |v: &f64| {
             if log {
-                format!("{:.0e}", 10f64.powf(*v))
+                format!("{:.1e}", 10f64.powf(*v))
             } else {
                 format!("{v}")
             }
