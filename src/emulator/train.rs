@@ -472,6 +472,7 @@ pub fn train(
     bar.finish_and_clear();
 
     let (param_min, param_max) = ranges(d, &data.train_params);
+    let metrics = validation_metrics(&best, &norm, &freqs, &val_set, m)?;
     let model = EmulatorModel {
         sidecar: ModelSidecar {
             format: FORMAT.into(),
@@ -484,7 +485,7 @@ pub fn train(
             param_max,
             data_hash,
             weights_hash: String::new(),
-            metrics: None,
+            metrics: Some(metrics),
             training: Some(serde_json::json!({
                 "settings": settings,
                 "epochs_done": state.epochs_done,
@@ -510,6 +511,33 @@ pub fn train(
         stopped_early: state.stopped,
         files,
     })
+}
+
+/// DJ+24 eq. 3 errors of `weights` on the validation set, for the sidecar.
+fn validation_metrics(
+    weights: &LstmWeights,
+    norm: &Normalisation,
+    freqs: &[f32],
+    val: &Prepared,
+    m: usize,
+) -> Result<serde_json::Value, SpinflipError> {
+    let fast = FastLstm::new(weights, freqs.to_vec())?;
+    let mut seq = vec![0f32; val.seqs.len()];
+    fast.forward_batch(&val.params, &mut seq);
+    let mut emu = vec![0f64; seq.len()];
+    let mut truth = vec![0f64; seq.len()];
+    for i in 0..val.n {
+        let r = i * m..(i + 1) * m;
+        norm.denormalise_signal(&seq[r.clone()], &mut emu[r.clone()]);
+        norm.denormalise_signal(&val.seqs[r.clone()], &mut truth[r]);
+    }
+    let rep = super::metrics::ErrorReport::new(&emu, &truth, m);
+    Ok(serde_json::json!({
+        "split": "validation",
+        "n_signals": rep.n_signals,
+        "relative_error_percent": rep.relative_error_percent,
+        "rms_mk": rep.rms_mk,
+    }))
 }
 
 /// Per-parameter minimum and maximum of row-major points.
