@@ -34,7 +34,7 @@ fn simulate_train_eval_bench() {
         .arg("--out")
         .arg(&model)
         .args(["--hidden", "8", "--epochs", "1", "--batch", "64"]));
-    assert!(out.contains("epoch    1"), "{out}");
+    assert!(out.contains("best epoch 1"), "{out}");
     for ext in ["safetensors", "json"] {
         assert!(model.with_extension(ext).exists(), "{ext}");
     }

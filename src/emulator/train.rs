@@ -163,6 +163,8 @@ pub struct TrainOptions {
     pub device: Device,
     /// Write the loss-curve PNG next to the model.
     pub plot: bool,
+    /// Print one line per finished epoch to stderr (for runs without a terminal).
+    pub log_epochs: bool,
 }
 
 impl Default for TrainOptions {
@@ -172,6 +174,7 @@ impl Default for TrainOptions {
             progress: false,
             device: Device::Cpu,
             plot: false,
+            log_epochs: false,
         }
     }
 }
@@ -464,6 +467,21 @@ pub fn train(
             ));
         }
         save_checkpoint(out, &arrays, &state)?;
+        if opts.log_epochs {
+            if let Some(r) = state.history.last() {
+                bar.suspend(|| {
+                    eprintln!(
+                        "epoch {:4}/{}  train {:.4e}  val {:.4e}  lr {:.1e}  {:.1} s",
+                        r.epoch + 1,
+                        cfg.epochs,
+                        r.train_loss,
+                        r.val_loss,
+                        r.lr,
+                        r.seconds
+                    )
+                });
+            }
+        }
         bar.set_message(format!(
             "train {train_loss:.3e} val {val:.3e} lr {:.1e}",
             adam.params.lr
