@@ -101,6 +101,20 @@ fn training_learns_and_writes_a_usable_model() {
     let mse = se / (valid.len() * m) as f64;
     let rep = ErrorReport::new(&pred, &data.val_signals, m);
     assert!(rep.relative_error_percent.mean.is_finite());
+    // The sidecar carries the validation error (through the f32 round trip of the truth).
+    let stored = emu.sidecar().metrics.as_ref().unwrap()["relative_error_percent"]["mean"]
+        .as_f64()
+        .unwrap();
+    if valid.len() == n {
+        let rel =
+            (stored - rep.relative_error_percent.mean).abs() / rep.relative_error_percent.mean;
+        assert!(
+            rel < 1e-3,
+            "{stored} vs {}",
+            rep.relative_error_percent.mean
+        );
+    }
+    assert!(stored.is_finite() && stored > 0.0);
     if valid.len() == n {
         assert!(
             (mse - o.history[o.best_epoch].val_loss).abs() < 1e-4 * mse.max(1e-6),

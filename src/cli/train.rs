@@ -126,6 +126,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         progress: true,
         device: device(&a.device)?,
         plot: true,
+        log_epochs: true,
     };
     eprintln!(
         "training {} x LSTM({}) on {} signals ({} validation)",
@@ -135,16 +136,6 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         data.val_params.len() / PARAM_NAMES.len()
     );
     let o = train(&data, &cfg, &a.out, &opts)?;
-    for r in &o.history {
-        println!(
-            "epoch {:4}  train {:.4e}  val {:.4e}  lr {:.1e}  {:.1} s",
-            r.epoch + 1,
-            r.train_loss,
-            r.val_loss,
-            r.lr,
-            r.seconds
-        );
-    }
     println!(
         "best epoch {} ({}); wrote {}",
         o.best_epoch + 1,

@@ -163,6 +163,8 @@ pub struct TrainOptions {
     pub device: Device,
     /// Write the loss-curve PNG next to the model.
     pub plot: bool,
+    /// Print one line per finished epoch to stderr (for runs without a terminal).
+    pub log_epochs: bool,
 }
 
 impl Default for TrainOptions {
@@ -172,6 +174,7 @@ impl Default for TrainOptions {
             progress: false,
             device: Device::Cpu,
             plot: false,
+            log_epochs: false,
         }
     }
 }
@@ -464,6 +467,21 @@ pub fn train(
             ));
         }
         save_checkpoint(out, &arrays, &state)?;
+        if opts.log_epochs {
+            if let Some(r) = state.history.last() {
+                bar.suspend(|| {
+                    eprintln!(
+                        "epoch {:4}/{}  train {:.4e}  val {:.4e}  lr {:.1e}  {:.1} s",
+                        r.epoch + 1,
+                        cfg.epochs,
+                        r.train_loss,
+                        r.val_loss,
+                        r.lr,
+                        r.seconds
+                    )
+                });
+            }
+        }
         bar.set_message(format!(
             "train {train_loss:.3e} val {val:.3e} lr {:.1e}",
             adam.params.lr
@@ -472,6 +490,7 @@ pub fn train(
     bar.finish_and_clear();
 
     let (param_min, param_max) = ranges(d, &data.train_params);
+    let metrics = validation_metrics(&best, &norm, &freqs, &val_set, m)?;
     let model = EmulatorModel {
         sidecar: ModelSidecar {
             format: FORMAT.into(),
@@ -484,7 +503,7 @@ pub fn train(
             param_max,
             data_hash,
             weights_hash: String::new(),
-            metrics: None,
+            metrics: Some(metrics),
             training: Some(serde_json::json!({
                 "settings": settings,
                 "epochs_done": state.epochs_done,
@@ -510,6 +529,33 @@ pub fn train(
         stopped_early: state.stopped,
         files,
     })
+}
+
+/// DJ+24 eq. 3 errors of `weights` on the validation set, for the sidecar.
+fn validation_metrics(
+    weights: &LstmWeights,
+    norm: &Normalisation,
+    freqs: &[f32],
+    val: &Prepared,
+    m: usize,
+) -> Result<serde_json::Value, SpinflipError> {
+    let fast = FastLstm::new(weights, freqs.to_vec())?;
+    let mut seq = vec![0f32; val.seqs.len()];
+    fast.forward_batch(&val.params, &mut seq);
+    let mut emu = vec![0f64; seq.len()];
+    let mut truth = vec![0f64; seq.len()];
+    for i in 0..val.n {
+        let r = i * m..(i + 1) * m;
+        norm.denormalise_signal(&seq[r.clone()], &mut emu[r.clone()]);
+        norm.denormalise_signal(&val.seqs[r.clone()], &mut truth[r]);
+    }
+    let rep = super::metrics::ErrorReport::new(&emu, &truth, m);
+    Ok(serde_json::json!({
+        "split": "validation",
+        "n_signals": rep.n_signals,
+        "relative_error_percent": rep.relative_error_percent,
+        "rms_mk": rep.rms_mk,
+    }))
 }
 
 /// Per-parameter minimum and maximum of row-major points.
