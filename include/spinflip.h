@@ -14,6 +14,221 @@
 #define SPINFLIP_LOGZERO -1e300
 
 /**
+ * Speed of light, cm/s.
+ */
+#define C_CM_S 2.99792458e10
+
+/**
+ * Boltzmann constant, erg/K.
+ */
+#define K_B 1.380649e-16
+
+/**
+ * Planck constant, erg s.
+ */
+#define H_PLANCK 6.62607015e-27
+
+/**
+ * Proton mass, g.
+ */
+#define M_P 1.67262192e-24
+
+/**
+ * Gravitational constant, cm^3 g^-1 s^-2.
+ */
+#define G_NEWTON 6.67430e-8
+
+/**
+ * One megaparsec in cm.
+ */
+#define MPC_CM 3.085677581e24
+
+/**
+ * Solar mass, g.
+ */
+#define MSUN_G 1.98847e33
+
+/**
+ * Julian year, s.
+ */
+#define YEAR_S 3.15576e7
+
+/**
+ * One electron volt in erg.
+ */
+#define EV_ERG 1.602176634e-12
+
+/**
+ * 100 km/s/Mpc in s^-1 (H0 = h * this).
+ */
+#define H100_S 3.24077929e-18
+
+/**
+ * Thomson cross section, cm^2.
+ */
+#define SIGMA_T 6.6524e-25
+
+/**
+ * T* = h nu_21 / k_B, K.
+ */
+#define T_STAR 0.0682
+
+/**
+ * Einstein A coefficient of the 21-cm line, s^-1.
+ */
+#define A_10 2.85e-15
+
+/**
+ * 21-cm rest frequency, MHz.
+ */
+#define NU_21_MHZ 1420.405751
+
+/**
+ * Lyman-alpha frequency, Hz.
+ */
+#define NU_ALPHA 2.46606727e15
+
+/**
+ * Hydrogen ionization energy, eV.
+ */
+#define E_HI_EV 13.6
+
+/**
+ * Spherical-collapse linear threshold.
+ */
+#define DELTA_C 1.686
+
+/**
+ * Mass range of the table, Msun.
+ */
+#define SigmaTable_M_MIN 1e3
+
+/**
+ * Upper end of the table, Msun.
+ */
+#define SigmaTable_M_MAX 1e17
+
+/**
+ * Default hidden size; see the crate documentation of [`crate::emulator`] for why.
+ */
+#define LstmConfig_DEFAULT_HIDDEN 32
+
+/**
+ * Default number of layers (as 21cmLSTM).
+ */
+#define LstmConfig_DEFAULT_LAYERS 2
+
+/**
+ * Current sidecar version.
+ */
+#define VERSION 1
+
+/**
+ * Value substituted for a non-positive log-normalised parameter (21cmLSTM: f_X = 0 -> 1e-6).
+ */
+#define LOG_FLOOR 1e-6
+
+/**
+ * 21-cm rest frequency in MHz.
+ */
+#define NU_21CM_MHZ 1420.405751768
+
+/**
+ * Highest Lyman-series level summed.
+ */
+#define N_MAX 23
+
+/**
+ * Photon-number SED slope: eps_b proportional to nu^-BETA.
+ */
+#define BETA 0.9
+
+/**
+ * Photons per stellar baryon between Ly-alpha and Ly-beta (Pop II).
+ */
+#define N_ALPHA_BETA 6520.0
+
+/**
+ * Photons per stellar baryon between Ly-beta and the Lyman limit (Pop II).
+ */
+#define N_BETA_LL 3170.0
+
+/**
+ * Number of parameters.
+ */
+#define N_PARAMS 7
+
+/**
+ * Clumping factor of ionized gas.
+ */
+#define CLUMPING 3.0
+
+/**
+ * Temperature of ionized gas, K.
+ */
+#define T_IONIZED 1e4
+
+/**
+ * Bubble radius at Q = 1/2, comoving Mpc.
+ */
+#define BUBBLE_RADIUS_HALF 10.0
+
+/**
+ * Step of the internal and output redshift grids.
+ */
+#define DZ 0.1
+
+/**
+ * Lowest output redshift.
+ */
+#define Z_OUT_MIN 5.0
+
+/**
+ * Highest output redshift (where the IGM state starts from RECFAST).
+ */
+#define Z_OUT_MAX 50.0
+
+/**
+ * Number of output channels (z = 5.0, 5.1, ..., 50.0).
+ */
+#define N_OUT 451
+
+/**
+ * RECFAST initial conditions at z = 50 (as tabulated in 21cmFAST): x_e.
+ */
+#define X_E_Z50 2.1652e-4
+
+/**
+ * RECFAST initial conditions at z = 50: T_K in K.
+ */
+#define T_K_Z50 49.356
+
+/**
+ * Reference X-ray luminosity per star formation rate for f_X = 1, erg/s/(Msun/yr).
+ */
+#define L_X_PER_SFR 3e40
+
+/**
+ * Cell width in z.
+ */
+#define XrayKernel_DZ 0.5
+
+/**
+ * Lowest redshift.
+ */
+#define XrayKernel_Z_MIN 5.0
+
+/**
+ * Highest redshift with sources.
+ */
+#define XrayKernel_Z_MAX 60.0
+
+/**
+ * Number of energy bins.
+ */
+#define XrayKernel_N_E 40
+
+/**
  * Result of every C ABI call.
  */
 typedef enum SpinflipStatus {
@@ -56,6 +271,11 @@ typedef enum SpinflipStatus {
  * An opaque likelihood handle: parameters with priors, data, noise and a forward model.
  */
 typedef struct SpinflipLikelihood SpinflipLikelihood;
+
+/**
+ * Whether the 21cmGEM prior is log-uniform (f_star, V_c, f_X) rather than uniform.
+ */
+#define PARAM_LOG { true, true, true, false, false, false, false, }
 
 #ifdef __cplusplus
 extern "C" {

@@ -87,7 +87,7 @@ pub(crate) fn slice_mut<'a>(p: *mut f64, n: usize, what: &str) -> Result<&'a mut
     Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
 }
 
-fn out_ptr<T>(p: *mut T, what: &str) -> Result<&mut T, FfiError> {
+fn out_ptr<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, FfiError> {
     // SAFETY: the caller passes a valid pointer to write one value into, or null.
     unsafe { p.as_mut() }.ok_or_else(|| FfiError::null(what))
 }

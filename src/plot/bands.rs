@@ -53,6 +53,9 @@ impl Bands {
     }
 }
 
+/// Data points: x, y and optional 1-sigma errors.
+pub type DataPoints<'a> = (&'a [f64], &'a [f64], Option<&'a [f64]>);
+
 /// What goes on a posterior-predictive plot.
 pub struct PredictivePlot<'a> {
     /// Title.
@@ -64,7 +67,7 @@ pub struct PredictivePlot<'a> {
     /// The model bands.
     pub bands: &'a Bands,
     /// Data: x, y, sigma (optional).
-    pub data: Option<(&'a [f64], &'a [f64], Option<&'a [f64]>)>,
+    pub data: Option<DataPoints<'a>>,
     /// The true signal, if known (same x as the bands).
     pub truth: Option<&'a [f64]>,
 }

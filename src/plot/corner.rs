@@ -82,11 +82,11 @@ fn smooth(h: &[f64], n: usize) -> Vec<f64> {
     out
 }
 
+/// A transformed column: values, plotting range, axis label, truth.
+type Col = (Vec<f64>, f64, f64, String, Option<f64>);
+
 /// Columns of `s`, transformed, with their plotting ranges and labels.
-fn columns(
-    s: &WeightedSamples,
-    opt: &CornerOptions,
-) -> Vec<(Vec<f64>, f64, f64, String, Option<f64>)> {
+fn columns(s: &WeightedSamples, opt: &CornerOptions) -> Vec<Col> {
     (0..s.n_params())
         .map(|j| {
             let log = opt.log10.get(j).copied().unwrap_or(false);
@@ -123,7 +123,7 @@ fn columns(
                 lo = lo.min(t);
                 hi = hi.max(t);
             }
-            if !(hi > lo) {
+            if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
                 lo -= 0.5;
                 hi += 0.5;
             }
@@ -182,8 +182,6 @@ pub fn corner_plot(
     }
     root.present().map_err(|e| err(e.to_string()))
 }
-
-type Col = (Vec<f64>, f64, f64, String, Option<f64>);
 
 fn draw_1d<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
