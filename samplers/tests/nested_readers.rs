@@ -1,5 +1,5 @@
 //! The chain files are read by the real tools: anesthetic (`read_chains`, PolyChord layout)
-//! and getdist (`loadMCSamples`, `root.txt`), through /work/shared/tools/read_chains.py.
+//! and getdist (`loadMCSamples`, `root.txt`), through shared/tools/read_chains.py (beside the repository).
 //! Runs when `SPINFLIP_PYTHON` names a python with anesthetic and getdist; skips otherwise.
 //! The files' layout is checked here in Rust either way.
 
@@ -78,7 +78,13 @@ fn anesthetic_and_getdist_read_the_chains() {
         eprintln!("SKIPPED: set SPINFLIP_PYTHON to a python with anesthetic and getdist");
         return;
     };
-    let script = "/work/shared/tools/read_chains.py";
+    // The project's shared/ folder sits beside the repository (CI clones it that way).
+    let beside =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/read_chains.py");
+    let script = [beside, "/work/shared/tools/read_chains.py".into()]
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("read_chains.py not found in ../shared/tools beside the repository");
     let (root, exact, r) = write_gaussian_chains("readers");
     let out = Command::new(&python)
         .arg(script)
