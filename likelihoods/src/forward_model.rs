@@ -56,27 +56,39 @@ pub trait ForwardModel: Send + Sync {
         out: &mut [f64],
         ok: &mut [bool],
     ) -> Result<(), ModelError> {
+        self.check_batch_shapes(thetas.len(), out.len(), ok.len())?;
         let (d, m, n) = (self.n_params(), self.n_outputs(), ok.len());
-        if thetas.len() != n * d {
-            return Err(ModelError::Dimension {
-                what: "batched parameters".into(),
-                expected: n * d,
-                got: thetas.len(),
-            });
-        }
-        if out.len() != n * m {
-            return Err(ModelError::Dimension {
-                what: "batched output".into(),
-                expected: n * m,
-                got: out.len(),
-            });
-        }
         for i in 0..n {
             match self.predict(&thetas[i * d..(i + 1) * d], &mut out[i * m..(i + 1) * m]) {
                 Ok(()) => ok[i] = true,
                 Err(e) if e.is_recoverable() => ok[i] = false,
                 Err(e) => return Err(e),
             }
+        }
+        Ok(())
+    }
+
+    /// Check a batched call's shapes (`n` points); implementations call this first.
+    fn check_batch_shapes(
+        &self,
+        n_thetas: usize,
+        n_out: usize,
+        n: usize,
+    ) -> Result<(), ModelError> {
+        let (d, m) = (self.n_params(), self.n_outputs());
+        if n_thetas != n * d {
+            return Err(ModelError::Dimension {
+                what: "batched parameters".into(),
+                expected: n * d,
+                got: n_thetas,
+            });
+        }
+        if n_out != n * m {
+            return Err(ModelError::Dimension {
+                what: "batched output".into(),
+                expected: n * m,
+                got: n_out,
+            });
         }
         Ok(())
     }

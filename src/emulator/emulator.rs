@@ -122,21 +122,8 @@ impl ForwardModel for GlobalEmulator {
         out: &mut [f64],
         ok: &mut [bool],
     ) -> Result<(), ModelError> {
+        self.check_batch_shapes(thetas.len(), out.len(), ok.len())?;
         let (d, m, n) = (self.n_params(), self.n_outputs(), ok.len());
-        if thetas.len() != n * d {
-            return Err(ModelError::Dimension {
-                what: "batched parameters".into(),
-                expected: n * d,
-                got: thetas.len(),
-            });
-        }
-        if out.len() != n * m {
-            return Err(ModelError::Dimension {
-                what: "batched output".into(),
-                expected: n * m,
-                got: out.len(),
-            });
-        }
         // Valid points are packed together and run as one batch.
         let mut x = Vec::with_capacity(n * d);
         let mut idx = Vec::with_capacity(n);

@@ -4,24 +4,16 @@ use crate::config::RunConfig;
 use crate::problem::Problem;
 use crate::SpinflipError;
 use serde::Serialize;
+use spinflip_samplers::samples::ParamSummary;
 use spinflip_samplers::WeightedSamples;
 use std::path::Path;
 
 /// One parameter's marginal posterior, and where the truth falls in it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ParamFit {
-    /// Name.
-    pub name: String,
-    /// Posterior mean.
-    pub mean: f64,
-    /// Posterior standard deviation.
-    pub std: f64,
-    /// Median.
-    pub median: f64,
-    /// Central 68% interval.
-    pub ci68: [f64; 2],
-    /// Central 95% interval.
-    pub ci95: [f64; 2],
+    /// Name, mean, std, median, 68% and 95% intervals.
+    #[serde(flatten)]
+    pub stats: ParamSummary,
     /// The true value (mock data).
     pub truth: Option<f64>,
     /// Whether the truth lies in the 68% interval.
@@ -76,12 +68,7 @@ impl FitSummary {
                     .and_then(|t| t.get(j).copied())
                     .filter(|v| v.is_finite());
                 ParamFit {
-                    name: p.name.clone(),
-                    mean: p.mean,
-                    std: p.std,
-                    median: p.median,
-                    ci68: p.ci68,
-                    ci95: p.ci95,
+                    stats: p.clone(),
                     truth,
                     truth_in_68: truth.map(|t| p.ci68[0] <= t && t <= p.ci68[1]),
                     truth_in_95: truth.map(|t| p.ci95[0] <= t && t <= p.ci95[1]),
@@ -126,8 +113,9 @@ impl FitSummary {
             "{:<10} {:>12} {:>12} {:>25} {:>12}\n",
             "param", "mean", "std", "68% interval", "truth"
         );
-        for p in &self.params {
-            let t = p
+        for f in &self.params {
+            let p = &f.stats;
+            let t = f
                 .truth
                 .map(|t| format!("{t:.4}"))
                 .unwrap_or_else(|| "-".into());

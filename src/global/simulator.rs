@@ -330,14 +330,7 @@ impl ForwardModel for GlobalSimulator {
         ok: &mut [bool],
     ) -> Result<(), ModelError> {
         use rayon::prelude::*;
-        let n = ok.len();
-        if thetas.len() != n * N_PARAMS || out.len() != n * N_OUT {
-            return Err(ModelError::Dimension {
-                what: "batched parameters or output".into(),
-                expected: n * N_PARAMS,
-                got: thetas.len(),
-            });
-        }
+        self.check_batch_shapes(thetas.len(), out.len(), ok.len())?;
         let fatal: Vec<ModelError> = thetas
             .par_chunks(N_PARAMS)
             .zip(out.par_chunks_mut(N_OUT))
