@@ -55,9 +55,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("prior_transform/c", |b| {
-        b.iter(|| {
-            spinflip_prior_transform(h, black_box(cube.as_ptr()), n_free, t.as_mut_ptr(), n)
-        })
+        b.iter(|| spinflip_prior_transform(h, black_box(cube.as_ptr()), n_free, t.as_mut_ptr(), n))
     });
     g.sample_size(20);
     g.bench_function("log_likelihood_simulator/rust", |b| {
