@@ -22,10 +22,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from spinflip import Likelihood  # noqa: E402
 
-# Slack added to the combined ln Z error. Both errors are the sqrt(H / n_live) statistical
-# error of nested sampling; neither counts the systematic error of the final live-point
-# correction, which both samplers stop at dlogz = 0.1 (dynesty's static default is
-# 1e-3 * (nlive - 1) + 0.01 ~ 0.2, so we pass 0.1), so 0.1 per run: 0.2 in all.
+# Slack added to the combined ln Z error. Both reported errors are the statistical
+# sqrt(H / n_live) of nested sampling; neither counts the truncation error of stopping while
+# the live points could still add up to dlogz = 0.1 to ln Z (spinflip's default; dynesty is
+# given the same), so allow 0.1 per run.
 LOGZ_SLACK = 0.2
 # emcee means must lie within this many posterior standard deviations of spinflip's: the
 # Monte Carlo error of a mean from ~n_eff independent samples is std / sqrt(n_eff), far below
