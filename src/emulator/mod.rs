@@ -17,6 +17,9 @@
 //! LSTM with 16 or more units on one core of this CPU.
 
 pub mod adam;
+// Index loops mirror the gate layout.
+#[allow(clippy::needless_range_loop)]
+pub mod bptt;
 pub mod checkpoint;
 pub mod config;
 #[allow(clippy::module_inception)]
