@@ -20,6 +20,7 @@ use std::ops::{Add, AddAssign, Mul, Sub};
 use rayon::prelude::*;
 
 use super::config::LstmConfig;
+use super::fast::Isa;
 use super::fast_math::{sigmoid_slice, tanh_slice};
 use super::weights::LstmWeights;
 use crate::SpinflipError;
@@ -67,9 +68,11 @@ impl Real for f32 {
     fn to64(self) -> f64 {
         f64::from(self)
     }
+    #[inline(always)]
     fn sigmoid_all(v: &mut [Self]) {
         sigmoid_slice(v)
     }
+    #[inline(always)]
     fn tanh_all(v: &mut [Self]) {
         tanh_slice(v)
     }
@@ -85,9 +88,11 @@ impl Real for f64 {
     fn to64(self) -> f64 {
         self
     }
+    #[inline(always)]
     fn sigmoid_all(v: &mut [Self]) {
         v.iter_mut().for_each(|x| *x = 1.0 / (1.0 + (-*x).exp()));
     }
+    #[inline(always)]
     fn tanh_all(v: &mut [Self]) {
         v.iter_mut().for_each(|x| *x = x.tanh());
     }
@@ -206,8 +211,53 @@ impl<T: Real> Work<T> {
     }
 }
 
+/// [`signal`] compiled for the best instruction set of the CPU (wider vectors for the
+/// `axpy` loops; the arithmetic, and so the result, is the same up to the CPU's `exp`).
+fn signal_best<T: Real>(
+    isa: Isa,
+    prep: &Prep<T>,
+    freqs: &[T],
+    p: &[T],
+    target: &[f32],
+    wk: &mut Work<T>,
+) -> f64 {
+    match isa {
+        // SAFETY: `isa` comes from `Isa::detect`, so the CPU has these features.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { signal_avx512(prep, freqs, p, target, wk) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { signal_avx2(prep, freqs, p, target, wk) },
+        _ => signal(prep, freqs, p, target, wk),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn signal_avx2<T: Real>(
+    prep: &Prep<T>,
+    freqs: &[T],
+    p: &[T],
+    target: &[f32],
+    wk: &mut Work<T>,
+) -> f64 {
+    signal(prep, freqs, p, target, wk)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn signal_avx512<T: Real>(
+    prep: &Prep<T>,
+    freqs: &[T],
+    p: &[T],
+    target: &[f32],
+    wk: &mut Work<T>,
+) -> f64 {
+    signal(prep, freqs, p, target, wk)
+}
+
 /// Forward and backward pass of one signal: adds d(sum of squared errors)/2 to `wk.g`
 /// (zeroed here) and returns the sum of squared errors.
+#[inline(always)]
 fn signal<T: Real>(prep: &Prep<T>, freqs: &[T], p: &[T], target: &[f32], wk: &mut Work<T>) -> f64 {
     let cfg = prep.config;
     let (h, nt, np) = (cfg.hidden, cfg.n_steps, cfg.n_params);
@@ -427,6 +477,7 @@ fn run<T: Real>(
     let c = w.config;
     let (np, nt) = (c.n_params, c.n_steps);
     let prep = Prep::<T>::new(w);
+    let isa = Isa::detect();
     let fr: Vec<T> = freqs.iter().map(|&x| T::of32(x)).collect();
     let sizes: Vec<usize> = w.tensors().iter().map(|(_, _, v)| v.len()).collect();
     let starts: Vec<usize> = (0..b).step_by(CHUNK).collect();
@@ -441,7 +492,7 @@ fn run<T: Real>(
                     .iter()
                     .map(|&x| T::of32(x))
                     .collect();
-                sse += signal(&prep, &fr, &p, &targets[i * nt..(i + 1) * nt], &mut wk);
+                sse += signal_best(isa, &prep, &fr, &p, &targets[i * nt..(i + 1) * nt], &mut wk);
                 for (a, g) in acc.iter_mut().zip(&wk.g) {
                     for (x, y) in a.iter_mut().zip(g) {
                         *x += y.to64();
