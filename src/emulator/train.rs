@@ -1,6 +1,8 @@
 //! Training of the LSTM emulator: AdamW on the MSE of the normalised signal, shuffled
 //! mini-batches, learning rate halved on validation plateaus, early stopping that keeps the
-//! best weights, and a checkpoint every epoch from which a run resumes exactly.
+//! best weights, and a checkpoint every epoch from which a run resumes exactly. Gradients
+//! come from the hand-written BPTT of [`super::bptt`] on the CPU (default) or from candle's
+//! autograd ([`Trainer`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -655,4 +657,18 @@ pub fn write_loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), Spin
         .series(Series::line("train", &x, &tr))
         .series(Series::line("validation", &x, &va))
         .save(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trainer_names_parse_and_bad_names_are_errors() {
+        assert_eq!("bptt".parse::<Trainer>().unwrap(), Trainer::Bptt);
+        assert_eq!("candle".parse::<Trainer>().unwrap(), Trainer::Candle);
+        let e = "torch".parse::<Trainer>().unwrap_err();
+        assert!(e.to_string().contains("candle or bptt"), "{e}");
+        assert_eq!(Trainer::default(), Trainer::Bptt);
+    }
 }
