@@ -14,6 +14,11 @@
 //!   SIMD width of `f64`); sums over the 451 steps of one signal lose ~1e-6 relative.
 //!   Across the batch the sums are `f64` so the batch size does not degrade them. The same
 //!   code runs in `f64` ([`loss_and_grad_f64`]) for finite-difference checks.
+//!
+//! Measured (release, AVX-512, 2 x LSTM(32), 451 steps, machine shared with other builds):
+//! one epoch of 24 000 signals took 68 CPU-seconds (2.8 ms per signal for forward and
+//! backward), against ~1700 CPU-seconds with candle's autograd; `cargo bench --bench
+//! bptt_batch` times one batch of 128.
 
 use std::ops::{Add, AddAssign, Mul, Sub};
 
