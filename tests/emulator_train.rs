@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use candle_core::{Device, Tensor};
 use spinflip::emulator::network::LstmNetwork;
-use spinflip::emulator::train::{loss_curve_path, train, TrainConfig, TrainOptions};
+use spinflip::emulator::train::{loss_curve_path, train, TrainConfig, TrainOptions, Trainer};
 use spinflip::emulator::{ErrorReport, GlobalEmulator};
 use spinflip::likelihoods::ForwardModel;
 
@@ -203,4 +203,37 @@ fn same_seed_same_weights_and_resume_equals_straight_run() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("hash"), "{e}");
+}
+
+#[test]
+fn bptt_and_candle_trainers_agree_and_share_checkpoints() {
+    let data = common::data(96, 32, 1.5, 4);
+    let candle = TrainOptions {
+        trainer: Trainer::Candle,
+        ..TrainOptions::default()
+    };
+    let bptt = TrainOptions::default();
+    assert_eq!(bptt.trainer, Trainer::Bptt);
+    let a = train(&data, &cfg(3), &tmp("by-candle"), &candle).unwrap();
+    let b = train(&data, &cfg(3), &tmp("by-bptt"), &bptt).unwrap();
+    // Same gradients to ~1e-6 relative, so 36 AdamW steps end at nearly the same loss.
+    for (x, y) in a.history.iter().zip(&b.history) {
+        let rel = (x.val_loss - y.val_loss).abs() / x.val_loss;
+        assert!(rel < 1e-3, "candle {x:?} vs bptt {y:?}");
+    }
+    // A candle checkpoint resumes under bptt.
+    let out = tmp("mixed");
+    train(&data, &cfg(2), &out, &candle).unwrap();
+    let resumed = train(
+        &data,
+        &cfg(3),
+        &out,
+        &TrainOptions {
+            resume: true,
+            ..bptt
+        },
+    )
+    .unwrap();
+    let rel = (resumed.history[2].val_loss - a.history[2].val_loss).abs() / a.history[2].val_loss;
+    assert!(rel < 1e-3, "{:?} vs {:?}", resumed.history[2], a.history[2]);
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::emulator::train::{train, TrainConfig, TrainData, TrainOptions};
+use crate::emulator::train::{train, TrainConfig, TrainData, TrainOptions, Trainer};
 use crate::io::{GlobalSignalSet, NpyArray};
 use crate::SpinflipError;
 
@@ -62,6 +62,10 @@ pub struct EmulatorArgs {
     /// Device: `cpu` or `cuda` (needs the `cuda` feature).
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Gradient computation: `bptt` (hand-written, CPU) or `candle` (autograd, any device).
+    /// Default: bptt on the CPU, candle on a GPU.
+    #[arg(long)]
+    pub trainer: Option<String>,
 }
 
 /// Rows of a 2-D array as row-major data with a column-count check.
@@ -121,19 +125,27 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         patience: a.patience,
         ..TrainConfig::default()
     };
+    let dev = device(&a.device)?;
+    let trainer = match &a.trainer {
+        Some(t) => t.parse()?,
+        None if dev.is_cpu() => Trainer::Bptt,
+        None => Trainer::Candle,
+    };
     let opts = TrainOptions {
         resume: a.resume,
         progress: true,
-        device: device(&a.device)?,
+        device: dev,
         plot: true,
         log_epochs: true,
+        trainer,
     };
     eprintln!(
-        "training {} x LSTM({}) on {} signals ({} validation)",
+        "training {} x LSTM({}) on {} signals ({} validation), trainer {:?}",
         cfg.layers,
         cfg.hidden,
         data.train_params.len() / PARAM_NAMES.len(),
-        data.val_params.len() / PARAM_NAMES.len()
+        data.val_params.len() / PARAM_NAMES.len(),
+        opts.trainer
     );
     let o = train(&data, &cfg, &a.out, &opts)?;
     println!(

@@ -64,13 +64,45 @@ impl Adam {
 
     /// One update from the gradients of a loss.
     pub fn step(&mut self, grads: &GradStore) -> Result<(), SpinflipError> {
+        let g: Vec<Option<Tensor>> = self
+            .vars
+            .iter()
+            .map(|v| grads.get(v.as_tensor()).cloned())
+            .collect();
+        self.update(&g)
+    }
+
+    /// One update from gradients given in variable order (e.g. from
+    /// [`super::bptt::loss_and_grad`]); the same arithmetic as [`Self::step`].
+    pub fn step_with(&mut self, grads: &[Tensor]) -> Result<(), SpinflipError> {
+        if grads.len() != self.vars.len() {
+            return Err(SpinflipError::config(
+                "optimiser",
+                format!(
+                    "{} gradients for {} variables",
+                    grads.len(),
+                    self.vars.len()
+                ),
+            ));
+        }
+        let g: Vec<Option<Tensor>> = grads.iter().cloned().map(Some).collect();
+        self.update(&g)
+    }
+
+    fn update(&mut self, grads: &[Option<Tensor>]) -> Result<(), SpinflipError> {
         self.step += 1;
         let p = self.params;
         let t = self.step as i32;
         let c1 = 1.0 / (1.0 - p.beta1.powi(t));
         let c2 = 1.0 / (1.0 - p.beta2.powi(t));
-        for ((var, m), v) in self.vars.iter().zip(&mut self.m).zip(&mut self.v) {
-            let Some(g) = grads.get(var.as_tensor()) else {
+        for (((var, m), v), g) in self
+            .vars
+            .iter()
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+            .zip(grads)
+        {
+            let Some(g) = g else {
                 continue;
             };
             *m = ((&*m * p.beta1)? + (g * (1.0 - p.beta1))?)?;

@@ -1,5 +1,6 @@
 //! The LSTM emulator of the global 21-cm signal, after 21cmLSTM (Dorigo Jones et al. 2024):
-//! network ([`network`], candle), training ([`train`]), fast CPU inference ([`fast`]),
+//! network ([`network`], candle), training ([`train`], with the hand-written
+//! backpropagation through time of [`bptt`]), fast CPU inference ([`fast`]),
 //! model files ([`model_file`]), error metrics ([`metrics`]) and the
 //! [`GlobalEmulator`] forward model.
 //!
@@ -17,6 +18,9 @@
 //! LSTM with 16 or more units on one core of this CPU.
 
 pub mod adam;
+// Index loops mirror the gate layout.
+#[allow(clippy::needless_range_loop)]
+pub mod bptt;
 pub mod checkpoint;
 pub mod config;
 #[allow(clippy::module_inception)]

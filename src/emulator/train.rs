@@ -1,6 +1,8 @@
 //! Training of the LSTM emulator: AdamW on the MSE of the normalised signal, shuffled
 //! mini-batches, learning rate halved on validation plateaus, early stopping that keeps the
-//! best weights, and a checkpoint every epoch from which a run resumes exactly.
+//! best weights, and a checkpoint every epoch from which a run resumes exactly. Gradients
+//! come from the hand-written BPTT of [`super::bptt`] on the CPU (default) or from candle's
+//! autograd ([`Trainer`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,6 +15,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use super::adam::{Adam, AdamParams};
+use super::bptt;
 use super::checkpoint::{
     checkpoint_paths, load_checkpoint, save_checkpoint, CheckpointState, EpochRecord, NamedArrays,
 };
@@ -152,6 +155,32 @@ impl TrainConfig {
     }
 }
 
+/// How the gradient of each mini-batch is computed. Both give the same gradient (to f32
+/// rounding) and feed the same AdamW, so checkpoints of one resume with the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Trainer {
+    /// candle autograd on the [`LstmNetwork`] (any device; ~9 CPU-s per batch of 128).
+    Candle,
+    /// Hand-written backpropagation through time ([`super::bptt`]), CPU only, parallel over
+    /// the batch.
+    #[default]
+    Bptt,
+}
+
+impl std::str::FromStr for Trainer {
+    type Err = SpinflipError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "candle" => Ok(Trainer::Candle),
+            "bptt" => Ok(Trainer::Bptt),
+            other => Err(SpinflipError::config(
+                "trainer",
+                format!("'{other}': use candle or bptt"),
+            )),
+        }
+    }
+}
+
 /// How to run training.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -165,6 +194,8 @@ pub struct TrainOptions {
     pub plot: bool,
     /// Print one line per finished epoch to stderr (for runs without a terminal).
     pub log_epochs: bool,
+    /// Gradient computation.
+    pub trainer: Trainer,
 }
 
 impl Default for TrainOptions {
@@ -175,6 +206,7 @@ impl Default for TrainOptions {
             device: Device::Cpu,
             plot: false,
             log_epochs: false,
+            trainer: Trainer::default(),
         }
     }
 }
@@ -287,6 +319,12 @@ pub fn train(
         serde_json::to_value(cfg).map_err(|e| SpinflipError::config("settings", e.to_string()))?;
 
     let dev = &opts.device;
+    if opts.trainer == Trainer::Bptt && !dev.is_cpu() {
+        return Err(SpinflipError::config(
+            "trainer",
+            "bptt runs on the CPU; use --trainer candle with a GPU device",
+        ));
+    }
     let net = LstmNetwork::from_weights(&LstmWeights::random(arch, cfg.seed), dev)?;
     let mut adam = Adam::new(
         net.vars(),
@@ -376,6 +414,10 @@ pub fn train(
         ProgressBar::hidden()
     };
     let freq_t = Tensor::from_slice(&freqs, m, dev)?;
+    let shapes: Vec<Vec<usize>> = LstmWeights::expected_shapes(&arch)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
     while state.epochs_done < cfg.epochs && !state.stopped {
         let epoch = state.epochs_done;
         let t0 = Instant::now();
@@ -395,12 +437,30 @@ pub fn train(
                 p.extend_from_slice(&train_set.params[i * d..(i + 1) * d]);
                 y.extend_from_slice(&train_set.seqs[i * m..(i + 1) * m]);
             }
-            let p = Tensor::from_vec(p, (b, d), dev)?;
-            let y = Tensor::from_vec(y, (b, m), dev)?;
-            let loss = net.mse(&p, &freq_t, &y)?;
-            let grads = loss.backward()?;
-            adam.step(&grads)?;
-            let l = f64::from(loss.to_scalar::<f32>()?);
+            let l = match opts.trainer {
+                Trainer::Candle => {
+                    let p = Tensor::from_vec(p, (b, d), dev)?;
+                    let y = Tensor::from_vec(y, (b, m), dev)?;
+                    let loss = net.mse(&p, &freq_t, &y)?;
+                    let grads = loss.backward()?;
+                    adam.step(&grads)?;
+                    f64::from(loss.to_scalar::<f32>()?)
+                }
+                Trainer::Bptt => {
+                    let lg = bptt::loss_and_grad(&net.weights()?, &freqs, &p, &y)?;
+                    let grads = lg
+                        .grads
+                        .iter()
+                        .zip(&shapes)
+                        .map(|(g, s)| {
+                            let g32: Vec<f32> = g.iter().map(|&x| x as f32).collect();
+                            Tensor::from_vec(g32, s.clone(), dev)
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    adam.step_with(&grads)?;
+                    lg.loss
+                }
+            };
             if !l.is_finite() {
                 return Err(SpinflipError::config(
                     "training",
@@ -597,4 +657,18 @@ pub fn write_loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), Spin
         .series(Series::line("train", &x, &tr))
         .series(Series::line("validation", &x, &va))
         .save(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trainer_names_parse_and_bad_names_are_errors() {
+        assert_eq!("bptt".parse::<Trainer>().unwrap(), Trainer::Bptt);
+        assert_eq!("candle".parse::<Trainer>().unwrap(), Trainer::Candle);
+        let e = "torch".parse::<Trainer>().unwrap_err();
+        assert!(e.to_string().contains("candle or bptt"), "{e}");
+        assert_eq!(Trainer::default(), Trainer::Bptt);
+    }
 }
