@@ -5,20 +5,11 @@
 use spinflip::config::RunConfig;
 use spinflip::problem::Problem;
 use spinflip::samplers::LogLikelihood;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// The directory holding libspinflip.so for this test build (target/<profile>).
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    for d in [deps, deps.parent().unwrap()] {
-        if d.join("libspinflip.so").exists() {
-            return d.to_path_buf();
-        }
-    }
-    panic!("libspinflip.so not found next to {}", exe.display());
-}
+mod cdylib;
+use cdylib::lib_dir;
 
 #[test]
 fn minimal_c_example_runs() {

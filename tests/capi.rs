@@ -1,20 +1,11 @@
 //! The C ABI from a real C program (tests/c/test_capi.c), compiled with
 //! `cc -Wall -Wextra -Werror` against include/spinflip.h and the cdylib cargo built.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// The directory holding libspinflip.so for this test build (target/<profile>).
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    for d in [deps, deps.parent().unwrap()] {
-        if d.join("libspinflip.so").exists() {
-            return d.to_path_buf();
-        }
-    }
-    panic!("libspinflip.so not found next to {}", exe.display());
-}
+mod cdylib;
+use cdylib::lib_dir;
 
 #[test]
 fn c_program_drives_the_abi() {

@@ -3,20 +3,11 @@
 //! numpy, dynesty and emcee (e.g. `.venv/bin/python`); otherwise it prints a skip notice.
 //! About 25 s with the release profile on 2 cores.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// The directory holding libspinflip.so for this test build (target/<profile>).
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    for d in [deps, deps.parent().unwrap()] {
-        if d.join("libspinflip.so").exists() {
-            return d.to_path_buf();
-        }
-    }
-    panic!("libspinflip.so not found next to {}", exe.display());
-}
+mod cdylib;
+use cdylib::lib_dir;
 
 #[test]
 fn dynesty_and_emcee_agree_with_spinflip() {
