@@ -8,7 +8,9 @@ use spinflip::emulator::{FastLstm, LstmConfig, LstmWeights};
 
 fn bench(c: &mut Criterion) {
     let cfg = LstmConfig::new(7, 451);
-    let freqs = (0..cfg.n_steps).map(|i| i as f32 / 450.0).collect();
+    let freqs = (0..cfg.n_steps)
+        .map(|i| i as f32 / (cfg.n_steps - 1) as f32)
+        .collect();
     let fast = FastLstm::new(&LstmWeights::random(cfg, 1), freqs).unwrap();
     let mut g = c.benchmark_group("emulator_per_call");
     g.sample_size(20);
@@ -16,7 +18,7 @@ fn bench(c: &mut Criterion) {
         let params: Vec<f32> = (0..n * 7)
             .map(|i| ((i * 37) % 101) as f32 / 100.0)
             .collect();
-        let mut out = vec![0f32; n * cfg.n_steps];
+        let mut out = vec![0f32; n * cfg.n_outputs()];
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
             if n == 1 {

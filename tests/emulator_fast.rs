@@ -55,16 +55,20 @@ fn weights(c: LstmConfig, seed: u64, scale: f32) -> LstmWeights {
 
 #[test]
 fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
-    for (hidden, layers) in [(32, 2), (8, 1), (13, 3)] {
+    for (hidden, layers, outputs_per_step) in
+        [(32, 2, 1), (8, 1, 1), (13, 3, 1), (64, 2, 11), (16, 1, 3)]
+    {
         let c = LstmConfig {
             n_params: 7,
             hidden,
             layers,
-            n_steps: 60,
+            n_steps: 60 / outputs_per_step.min(6),
+            outputs_per_step,
         };
         let w = weights(c, hidden as u64, 2.0);
         // 37 = two groups of 16, a group of 8 padded lanes... exercises every lane path.
         let (p, f) = random_inputs(37, 7, c.n_steps, 5);
+        let t = c.n_outputs();
         let reference = candle_forward(&w, &p, &f);
         let mut fast = FastLstm::new(&w, f.clone()).unwrap();
         for isa in [Isa::Generic, Isa::Avx2, Isa::Avx512] {
@@ -81,10 +85,10 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
                 r < 1e-5,
                 "{hidden}x{layers} {isa:?} batch: relative difference {r}"
             );
-            let mut single = vec![0f32; c.n_steps];
+            let mut single = vec![0f32; t];
             for i in [0, 20, 36] {
                 fast.forward(&p[i * 7..(i + 1) * 7], &mut single);
-                let r = rel_diff(&single, &reference[i * c.n_steps..(i + 1) * c.n_steps]);
+                let r = rel_diff(&single, &reference[i * t..(i + 1) * t]);
                 assert!(r < 1e-5, "{hidden}x{layers} {isa:?} single {i}: {r}");
             }
         }
@@ -99,6 +103,7 @@ fn one_unit_lstm_matches_hand_computation() {
         hidden: 1,
         layers: 1,
         n_steps: 2,
+        outputs_per_step: 1,
     };
     let w_ih = [0.5f32, -0.3, 0.2, 0.7, -0.4, 0.1, 0.9, 0.6];
     let w_hh = [0.3f32, -0.2, 0.5, 0.8];
@@ -111,7 +116,7 @@ fn one_unit_lstm_matches_hand_computation() {
             bias: bias.to_vec(),
         }],
         head_w: vec![1.5],
-        head_b: -0.25,
+        head_b: vec![-0.25],
     };
     let (p, nus) = (0.8f64, [0.0f64, 1.0]);
     // The textbook LSTM (Hochreiter & Schmidhuber 1997 with forget gate) in f64.
@@ -149,9 +154,24 @@ fn counts_match_the_architecture() {
         hidden: 32,
         layers: 2,
         n_steps: 451,
+        outputs_per_step: 1,
     };
     // Per step: layer 0 4h(1 + h) (frequency column + recurrent), layer 1 4h(2h), head h.
     let per_step = 4 * 32 * 33 + 4 * 32 * 64 + 32;
     assert_eq!(c.macs_per_signal(), per_step * 451 + 4 * 32 * 7);
     assert_eq!(c.transcendentals_per_signal(), 5 * 32 * 2 * 451);
+    // 41 steps of 11 channels: the head does 11 h per step, the gates a ninth as often.
+    let c = LstmConfig {
+        n_steps: 41,
+        outputs_per_step: 11,
+        hidden: 64,
+        ..c
+    };
+    let per_step = 4 * 64 * 65 + 4 * 64 * 128 + 64 * 11;
+    assert_eq!(c.macs_per_signal(), per_step * 41 + 4 * 64 * 7);
+    assert_eq!(c.n_outputs(), 451);
+    assert_eq!(
+        c.n_weights(),
+        4 * 64 * (8 + 64) + 4 * 64 + 4 * 64 * 128 + 4 * 64 + 11 * 65
+    );
 }

@@ -27,6 +27,7 @@ fn model(hidden: usize) -> EmulatorModel {
         hidden,
         layers: 2,
         n_steps: n,
+        outputs_per_step: 1,
     };
     let (mut lo, mut hi) = (vec![f64::INFINITY; 7], vec![f64::NEG_INFINITY; 7]);
     for r in data.train_params.chunks_exact(7) {

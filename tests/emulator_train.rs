@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use candle_core::{Device, Tensor};
 use spinflip::emulator::network::LstmNetwork;
-use spinflip::emulator::train::{loss_curve_path, train, TrainConfig, TrainOptions, Trainer};
+use spinflip::emulator::train::{
+    loss_curve_path, train, LossKind, TrainConfig, TrainOptions, Trainer,
+};
 use spinflip::emulator::{ErrorReport, GlobalEmulator};
 use spinflip::likelihoods::ForwardModel;
 
@@ -21,6 +23,10 @@ fn cfg(epochs: usize) -> TrainConfig {
     TrainConfig {
         hidden: 12,
         layers: 2,
+        // One channel per step and the plain MSE, so the checks below can recompute the
+        // validation loss by hand.
+        outputs_per_step: 1,
+        loss: LossKind::Mse,
         epochs,
         batch_size: 8,
         lr: 3e-3,
@@ -151,6 +157,54 @@ fn training_learns_and_writes_a_usable_model() {
         .zip(&cand)
         .fold(0f32, |a, (x, y)| a.max((x - y).abs()));
     assert!(diff / scale < 1e-5, "relative difference {}", diff / scale);
+}
+
+/// The relative loss is the mean over signals of the squared DJ+24 eq. 3 error: recompute it
+/// from the saved model's predictions in mK. Also exercises several channels per step and the
+/// cosine schedule.
+#[test]
+fn relative_loss_is_the_mean_squared_eq3_error() {
+    let data = common::data(96, 40, 1.0, 5);
+    let m = data.redshifts.len();
+    assert_eq!(m % 2, 0);
+    let c = TrainConfig {
+        outputs_per_step: 2,
+        loss: LossKind::Relative,
+        schedule: spinflip::emulator::LrSchedule::Cosine,
+        ..cfg(4)
+    };
+    let out = tmp("relative");
+    let o = train(&data, &c, &out, &TrainOptions::default()).unwrap();
+    let emu = GlobalEmulator::load(&out).unwrap();
+    assert_eq!(emu.sidecar().architecture.n_steps, m / 2);
+    // The learning rate fell every epoch.
+    assert!(o.history.windows(2).all(|w| w[1].lr < w[0].lr));
+    let n = data.val_params.len() / 7;
+    let mut pred = vec![0.0; n * m];
+    let mut ok = vec![false; n];
+    // The loss is defined on the network output, inside or outside the training range.
+    let emu = emu.allow_extrapolation(true);
+    emu.predict_batch(&data.val_params, &mut pred, &mut ok)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ok.iter().all(|&x| x));
+    let mut sum = 0.0;
+    for i in 0..n {
+        let t = &data.val_signals[i * m..(i + 1) * m];
+        let peak = t.iter().fold(0f64, |a, x| a.max(x.abs()));
+        let mse: f64 = pred[i * m..(i + 1) * m]
+            .iter()
+            .zip(t)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / m as f64;
+        sum += mse / (peak * peak);
+    }
+    let by_hand = sum / n as f64;
+    let stored = o.history[o.best_epoch].val_loss;
+    assert!(
+        (by_hand - stored).abs() < 1e-4 * stored,
+        "{by_hand} vs {stored}"
+    );
 }
 
 #[test]

@@ -35,6 +35,9 @@ pub struct EmulatorArgs {
     /// Layers (without --model).
     #[arg(long, default_value_t = LstmConfig::DEFAULT_LAYERS)]
     pub layers: usize,
+    /// Channels per LSTM step (without --model); must divide 451.
+    #[arg(long, default_value_t = LstmConfig::DEFAULT_OUTPUTS_PER_STEP)]
+    pub outputs_per_step: usize,
     /// Batch sizes to time.
     #[arg(long, value_delimiter = ',', default_value = "1,16,256,4096")]
     pub batch: Vec<usize>,
@@ -80,11 +83,18 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     let mut fast = match &a.model {
         Some(p) => GlobalEmulator::load(p)?.fast().clone(),
         None => {
+            if a.outputs_per_step == 0 || 451 % a.outputs_per_step != 0 {
+                return Err(SpinflipError::config(
+                    "outputs-per-step",
+                    "must divide the 451 channels (1, 11 or 41)",
+                ));
+            }
             let c = LstmConfig {
                 n_params: 7,
                 hidden: a.hidden,
                 layers: a.layers,
-                n_steps: 451,
+                n_steps: 451 / a.outputs_per_step,
+                outputs_per_step: a.outputs_per_step,
             };
             c.validate()?;
             let freqs = (0..c.n_steps)
@@ -113,10 +123,11 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     let sig_rate = sigmoid_per_second(isa);
     let bound = macs / peak + trans / sig_rate;
     println!(
-        "architecture: {} x LSTM({}), {} steps, {} weights; instruction set {:?}; one thread",
+        "architecture: {} x LSTM({}), {} steps x {} channels, {} weights; instruction set {:?}; one thread",
         c.layers,
         c.hidden,
         c.n_steps,
+        c.outputs_per_step,
         c.n_weights(),
         isa
     );
@@ -142,7 +153,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         let params: Vec<f32> = (0..n * c.n_params)
             .map(|i| ((i * 37) % 101) as f32 / 100.0)
             .collect();
-        let mut out = vec![0f32; n * c.n_steps];
+        let mut out = vec![0f32; n * c.n_outputs()];
         let t = if n == 1 {
             time_per_call(a.seconds, || {
                 fast.forward(black_box(&params), black_box(&mut out))

@@ -38,6 +38,20 @@ pub struct EmulatorArgs {
     /// Number of LSTM layers.
     #[arg(long, default_value_t = TrainConfig::default().layers)]
     pub layers: usize,
+    /// Channels predicted per LSTM step (1 = 21cmLSTM; must divide the channel count).
+    #[arg(long, default_value_t = TrainConfig::default().outputs_per_step)]
+    pub outputs_per_step: usize,
+    /// Learning-rate schedule: `plateau` (halve after --lr-patience epochs without
+    /// improvement) or `cosine` (decay from --lr to --min-lr over --epochs).
+    #[arg(long, default_value = "plateau")]
+    pub schedule: String,
+    /// Loss: `relative` (mean squared DJ+24 eq. 3 error, the metric the model is judged by)
+    /// or `mse` (normalised mean squared error, as 21cmLSTM).
+    #[arg(long, default_value = "relative")]
+    pub loss: String,
+    /// Smallest learning rate (end of the cosine schedule).
+    #[arg(long, default_value_t = TrainConfig::default().min_lr)]
+    pub min_lr: f64,
     /// Maximum epochs.
     #[arg(long, default_value_t = TrainConfig::default().epochs)]
     pub epochs: usize,
@@ -117,6 +131,10 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     let cfg = TrainConfig {
         hidden: a.hidden,
         layers: a.layers,
+        outputs_per_step: a.outputs_per_step,
+        schedule: a.schedule.parse()?,
+        loss: a.loss.parse()?,
+        min_lr: a.min_lr,
         epochs: a.epochs,
         batch_size: a.batch,
         lr: a.lr,
@@ -140,9 +158,10 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         trainer,
     };
     eprintln!(
-        "training {} x LSTM({}) on {} signals ({} validation), trainer {:?}",
+        "training {} x LSTM({}), {} channels per step, on {} signals ({} validation), trainer {:?}",
         cfg.layers,
         cfg.hidden,
+        cfg.outputs_per_step,
         data.train_params.len() / PARAM_NAMES.len(),
         data.val_params.len() / PARAM_NAMES.len(),
         opts.trainer

@@ -118,7 +118,7 @@ struct Prep<T> {
     config: LstmConfig,
     layers: Vec<LayerPrep<T>>,
     head_w: Vec<T>,
-    head_b: T,
+    head_b: Vec<T>,
 }
 
 fn transpose<T: Real>(w: &[T], rows: usize, cols: usize) -> Vec<T> {
@@ -158,7 +158,7 @@ impl<T: Real> Prep<T> {
             config: c,
             layers,
             head_w: conv(&w.head_w),
-            head_b: T::of32(w.head_b),
+            head_b: conv(&w.head_b),
         }
     }
 }
@@ -224,15 +224,16 @@ fn signal_best<T: Real>(
     freqs: &[T],
     p: &[T],
     target: &[f32],
+    weight: T,
     wk: &mut Work<T>,
 ) -> f64 {
     match isa {
         // SAFETY: `isa` comes from `Isa::detect`, so the CPU has these features.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { signal_avx512(prep, freqs, p, target, wk) },
+        Isa::Avx512 => unsafe { signal_avx512(prep, freqs, p, target, weight, wk) },
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { signal_avx2(prep, freqs, p, target, wk) },
-        _ => signal(prep, freqs, p, target, wk),
+        Isa::Avx2 => unsafe { signal_avx2(prep, freqs, p, target, weight, wk) },
+        _ => signal(prep, freqs, p, target, weight, wk),
     }
 }
 
@@ -243,9 +244,10 @@ unsafe fn signal_avx2<T: Real>(
     freqs: &[T],
     p: &[T],
     target: &[f32],
+    weight: T,
     wk: &mut Work<T>,
 ) -> f64 {
-    signal(prep, freqs, p, target, wk)
+    signal(prep, freqs, p, target, weight, wk)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -255,15 +257,23 @@ unsafe fn signal_avx512<T: Real>(
     freqs: &[T],
     p: &[T],
     target: &[f32],
+    weight: T,
     wk: &mut Work<T>,
 ) -> f64 {
-    signal(prep, freqs, p, target, wk)
+    signal(prep, freqs, p, target, weight, wk)
 }
 
-/// Forward and backward pass of one signal: adds d(sum of squared errors)/2 to `wk.g`
-/// (zeroed here) and returns the sum of squared errors.
+/// Forward and backward pass of one signal: writes d(weight x sum of squared errors)/2 to
+/// `wk.g` (zeroed here) and returns weight x the sum of squared errors.
 #[inline(always)]
-fn signal<T: Real>(prep: &Prep<T>, freqs: &[T], p: &[T], target: &[f32], wk: &mut Work<T>) -> f64 {
+fn signal<T: Real>(
+    prep: &Prep<T>,
+    freqs: &[T],
+    p: &[T],
+    target: &[f32],
+    weight: T,
+    wk: &mut Work<T>,
+) -> f64 {
     let cfg = prep.config;
     let (h, nt, np) = (cfg.hidden, cfg.n_steps, cfg.n_params);
     let h4 = 4 * h;
@@ -335,19 +345,23 @@ fn signal<T: Real>(prep: &Prep<T>, freqs: &[T], p: &[T], target: &[f32], wk: &mu
     {
         let hs = &wk.hs[top];
         let (gw, gb) = wk.g[n_t - 2..].split_at_mut(1);
+        let k_out = cfg.outputs_per_step;
         for t in 0..nt {
             let ht = &hs[t * h..(t + 1) * h];
-            let mut y = prep.head_b;
-            for k in 0..h {
-                y += prep.head_w[k] * ht[k];
-            }
-            let dy = y - T::of32(target[t]);
-            sse += dy.to64() * dy.to64();
-            axpy(&mut gw[0], dy, ht);
-            gb[0][0] += dy;
             let d = &mut wk.dh_out[t * h..(t + 1) * h];
-            for k in 0..h {
-                d[k] = dy * prep.head_w[k];
+            d.iter_mut().for_each(|x| *x = T::default());
+            for q in 0..k_out {
+                let w = &prep.head_w[q * h..(q + 1) * h];
+                let mut y = prep.head_b[q];
+                for k in 0..h {
+                    y += w[k] * ht[k];
+                }
+                let e = y - T::of32(target[t * k_out + q]);
+                sse += weight.to64() * e.to64() * e.to64();
+                let dy = weight * e;
+                axpy(&mut gw[0][q * h..(q + 1) * h], dy, ht);
+                gb[0][q] += dy;
+                axpy(d, dy, w);
             }
         }
     }
@@ -459,12 +473,12 @@ fn check(
         ));
     }
     let b = params.len() / c.n_params;
-    if targets.len() != b * c.n_steps {
+    if targets.len() != b * c.n_outputs() {
         return Err(SpinflipError::config(
             "bptt input",
             format!(
                 "expected {b} x {} target values, got {}",
-                c.n_steps,
+                c.n_outputs(),
                 targets.len()
             ),
         ));
@@ -477,10 +491,19 @@ fn run<T: Real>(
     freqs: &[f32],
     params: &[f32],
     targets: &[f32],
+    signal_weights: Option<&[f32]>,
 ) -> Result<LossGrad, SpinflipError> {
     let b = check(w, freqs, params, targets)?;
+    if let Some(sw) = signal_weights {
+        if sw.len() != b || sw.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
+            return Err(SpinflipError::config(
+                "bptt input",
+                format!("expected {b} finite non-negative signal weights"),
+            ));
+        }
+    }
     let c = w.config;
-    let (np, nt) = (c.n_params, c.n_steps);
+    let (np, nt) = (c.n_params, c.n_outputs());
     let prep = Prep::<T>::new(w);
     let isa = Isa::detect();
     let fr: Vec<T> = freqs.iter().map(|&x| T::of32(x)).collect();
@@ -497,7 +520,9 @@ fn run<T: Real>(
                     .iter()
                     .map(|&x| T::of32(x))
                     .collect();
-                sse += signal_best(isa, &prep, &fr, &p, &targets[i * nt..(i + 1) * nt], &mut wk);
+                let wt = T::of32(signal_weights.map_or(1.0, |sw| sw[i]));
+                let y = &targets[i * nt..(i + 1) * nt];
+                sse += signal_best(isa, &prep, &fr, &p, y, wt, &mut wk);
                 for (a, g) in acc.iter_mut().zip(&wk.g) {
                     for (x, y) in a.iter_mut().zip(g) {
                         *x += y.to64();
@@ -538,7 +563,19 @@ pub fn loss_and_grad(
     params: &[f32],
     targets: &[f32],
 ) -> Result<LossGrad, SpinflipError> {
-    run::<f32>(weights, freqs, params, targets)
+    run::<f32>(weights, freqs, params, targets, None)
+}
+
+/// [`loss_and_grad`] with a weight per signal: the loss is the mean over signals and steps
+/// of `signal_weights[i] * (y - target)^2` (see [`super::train::LossKind::Relative`]).
+pub fn loss_and_grad_weighted(
+    weights: &LstmWeights,
+    freqs: &[f32],
+    params: &[f32],
+    targets: &[f32],
+    signal_weights: &[f32],
+) -> Result<LossGrad, SpinflipError> {
+    run::<f32>(weights, freqs, params, targets, Some(signal_weights))
 }
 
 /// [`loss_and_grad`] in `f64` throughout (slower; for gradient checks).
@@ -548,7 +585,7 @@ pub fn loss_and_grad_f64(
     params: &[f32],
     targets: &[f32],
 ) -> Result<LossGrad, SpinflipError> {
-    run::<f64>(weights, freqs, params, targets)
+    run::<f64>(weights, freqs, params, targets, None)
 }
 
 #[cfg(test)]
@@ -567,7 +604,7 @@ mod tests {
             .map(|t| t as f32 / c.n_steps.max(2) as f32)
             .collect();
         let params = (0..b * c.n_params).map(|_| rng.random::<f32>()).collect();
-        let targets = (0..b * c.n_steps)
+        let targets = (0..b * c.n_outputs())
             .map(|_| rng.random_range(-1.0..1.0))
             .collect();
         (freqs, params, targets)
@@ -586,7 +623,7 @@ mod tests {
         let net = LstmNetwork::from_weights(w, &dev).unwrap();
         let p = Tensor::from_slice(params, (b, c.n_params), &dev).unwrap();
         let f = Tensor::from_slice(freqs, c.n_steps, &dev).unwrap();
-        let y = Tensor::from_slice(targets, (b, c.n_steps), &dev).unwrap();
+        let y = Tensor::from_slice(targets, (b, c.n_outputs()), &dev).unwrap();
         let loss = net.mse(&p, &f, &y).unwrap();
         let grads = loss.backward().unwrap();
         let g = net
@@ -646,14 +683,19 @@ mod tests {
 
     #[test]
     fn gradient_matches_candle_on_small_nets() {
-        for (hidden, layers, n_steps, seed) in
-            [(3, 2, 5, 1), (8, 2, 17, 2), (5, 1, 9, 3), (4, 3, 7, 4)]
-        {
+        for (hidden, layers, n_steps, outputs_per_step, seed) in [
+            (3, 2, 5, 1, 1),
+            (8, 2, 17, 1, 2),
+            (5, 1, 9, 1, 3),
+            (4, 3, 7, 1, 4),
+            (6, 2, 5, 4, 5),
+        ] {
             let c = LstmConfig {
                 n_params: 7,
                 hidden,
                 layers,
                 n_steps,
+                outputs_per_step,
             };
             against_candle(c, 6, seed, 1e-5);
         }
@@ -666,6 +708,7 @@ mod tests {
             hidden: 4,
             layers: 2,
             n_steps: 451,
+            outputs_per_step: 1,
         };
         against_candle(c, 5, 9, 1e-5);
     }
@@ -677,10 +720,11 @@ mod tests {
             hidden: 3,
             layers: 2,
             n_steps: 6,
+            outputs_per_step: 2,
         };
         let mut w = LstmWeights::random(c, 11);
-        // Non-zero head bias and non-default gate biases, so every path is exercised.
-        w.head_b = 0.3;
+        // Non-zero head biases and non-default gate biases, so every path is exercised.
+        w.head_b = vec![0.3, -0.2];
         for lw in &mut w.layers {
             for (k, b) in lw.bias.iter_mut().enumerate() {
                 *b += 0.05 * k as f32 - 0.2;
@@ -714,7 +758,7 @@ mod tests {
                     } else if ti == 3 * nl {
                         &mut w.head_w[k]
                     } else {
-                        &mut w.head_b
+                        &mut w.head_b[k]
                     };
                     *slot = v;
                 };
@@ -736,12 +780,61 @@ mod tests {
     }
 
     #[test]
+    fn weighted_gradient_matches_candle() {
+        let c = LstmConfig {
+            n_params: 4,
+            hidden: 5,
+            layers: 2,
+            n_steps: 6,
+            outputs_per_step: 3,
+        };
+        let b = 4;
+        let w = LstmWeights::random(c, 21);
+        let (freqs, params, targets) = inputs(c, b, 22);
+        let sw = [0.5f32, 2.0, 7.0, 0.0];
+        let dev = Device::Cpu;
+        let net = LstmNetwork::from_weights(&w, &dev).unwrap();
+        let loss = net
+            .weighted_mse(
+                &Tensor::from_slice(&params, (b, c.n_params), &dev).unwrap(),
+                &Tensor::from_slice(&freqs, c.n_steps, &dev).unwrap(),
+                &Tensor::from_slice(&targets, (b, c.n_outputs()), &dev).unwrap(),
+                &Tensor::from_slice(&sw, b, &dev).unwrap(),
+            )
+            .unwrap();
+        let grads = loss.backward().unwrap();
+        let g_ref: Vec<Vec<f64>> = net
+            .vars()
+            .iter()
+            .map(|v| {
+                let g = grads.get(v.as_tensor()).unwrap();
+                let g = g.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                g.iter().map(|&x| f64::from(x)).collect()
+            })
+            .collect();
+        let ours = loss_and_grad_weighted(&w, &freqs, &params, &targets, &sw).unwrap();
+        let l_ref = f64::from(loss.to_scalar::<f32>().unwrap());
+        assert!(
+            (ours.loss - l_ref).abs() < 1e-5 * l_ref,
+            "{} vs {l_ref}",
+            ours.loss
+        );
+        let r = worst_rel(&ours.grads, &g_ref);
+        assert!(r < 1e-5, "weighted gradient off by {r:e} relative");
+        // Negative or non-finite weights are refused.
+        let bad = [1.0f32, -1.0, 1.0, 1.0];
+        assert!(loss_and_grad_weighted(&w, &freqs, &params, &targets, &bad).is_err());
+        assert!(loss_and_grad_weighted(&w, &freqs, &params, &targets, &sw[..3]).is_err());
+    }
+
+    #[test]
     fn result_does_not_depend_on_the_thread_count() {
         let c = LstmConfig {
             n_params: 7,
             hidden: 6,
             layers: 2,
             n_steps: 20,
+            outputs_per_step: 1,
         };
         let w = LstmWeights::random(c, 5);
         let (freqs, params, targets) = inputs(c, 13, 6);
@@ -762,6 +855,7 @@ mod tests {
             hidden: 3,
             layers: 1,
             n_steps: 4,
+            outputs_per_step: 1,
         };
         let w = LstmWeights::random(c, 1);
         assert!(loss_and_grad(&w, &[0.0; 3], &[0.0; 2], &[0.0; 4]).is_err());

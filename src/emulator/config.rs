@@ -8,8 +8,14 @@ use crate::SpinflipError;
 ///
 /// Every step of the sequence gets the `n_params` normalised parameters plus the normalised
 /// frequency (`n_params + 1` inputs); `layers` LSTM layers of `hidden` units each run over the
-/// `n_steps` channels (high z to low z) and a dense head maps each step's hidden state to one
-/// output. 21cmLSTM itself is `LstmConfig { n_params: 7, hidden: 451, layers: 2, n_steps: 451 }`.
+/// `n_steps` steps (high z to low z) and a dense head maps each step's hidden state to
+/// `outputs_per_step` consecutive channels, so the network covers
+/// `n_steps * outputs_per_step` channels. 21cmLSTM itself is one channel per step:
+/// `LstmConfig { n_params: 7, hidden: 451, layers: 2, n_steps: 451, outputs_per_step: 1 }`.
+///
+/// Several channels per step shorten the sequence the recurrence walks (the signal is smooth
+/// on the scale of a few channels), which divides both training and inference cost by about
+/// `outputs_per_step` and shortens the path gradients travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LstmConfig {
     /// Number of physical parameters.
@@ -18,24 +24,47 @@ pub struct LstmConfig {
     pub hidden: usize,
     /// Number of stacked LSTM layers.
     pub layers: usize,
-    /// Sequence length (output channels).
+    /// Sequence length (LSTM steps).
     pub n_steps: usize,
+    /// Channels predicted by the dense head at each step (1 in models written before this
+    /// field existed).
+    #[serde(default = "one")]
+    pub outputs_per_step: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl LstmConfig {
     /// Default hidden size; see the crate documentation of [`crate::emulator`] for why.
-    pub const DEFAULT_HIDDEN: usize = 32;
+    pub const DEFAULT_HIDDEN: usize = 64;
     /// Default number of layers (as 21cmLSTM).
     pub const DEFAULT_LAYERS: usize = 2;
+    /// Default channels per step for new models (21cmLSTM: 1); see the type's docs.
+    pub const DEFAULT_OUTPUTS_PER_STEP: usize = 11;
 
-    /// The default architecture for `n_params` parameters and `n_steps` channels.
-    pub fn new(n_params: usize, n_steps: usize) -> Self {
+    /// The default architecture for `n_params` parameters and `n_channels` channels:
+    /// [`Self::DEFAULT_OUTPUTS_PER_STEP`] channels per step when that divides `n_channels`
+    /// (451 = 41 x 11), else one.
+    pub fn new(n_params: usize, n_channels: usize) -> Self {
+        let k = if n_channels.is_multiple_of(Self::DEFAULT_OUTPUTS_PER_STEP) {
+            Self::DEFAULT_OUTPUTS_PER_STEP
+        } else {
+            1
+        };
         LstmConfig {
             n_params,
             hidden: Self::DEFAULT_HIDDEN,
             layers: Self::DEFAULT_LAYERS,
-            n_steps,
+            n_steps: n_channels / k,
+            outputs_per_step: k,
         }
+    }
+
+    /// Output channels: `n_steps * outputs_per_step`.
+    pub fn n_outputs(&self) -> usize {
+        self.n_steps * self.outputs_per_step
     }
 
     /// Inputs per step: the parameters and the frequency.
@@ -58,8 +87,7 @@ impl LstmConfig {
         (0..self.layers)
             .map(|l| 4 * h * (self.layer_inputs(l) + h) + 4 * h)
             .sum::<usize>()
-            + h
-            + 1
+            + (h + 1) * self.outputs_per_step
     }
 
     /// Multiply-adds of one signal in the fast path (input projection of layer 0 hoisted out
@@ -72,7 +100,7 @@ impl LstmConfig {
                 4 * h * (input + h)
             })
             .sum::<usize>()
-            + h;
+            + h * self.outputs_per_step;
         per_step * self.n_steps + 4 * h * self.n_params
     }
 
@@ -88,6 +116,7 @@ impl LstmConfig {
             ("hidden", self.hidden),
             ("layers", self.layers),
             ("n_steps", self.n_steps),
+            ("outputs_per_step", self.outputs_per_step),
         ] {
             if v == 0 {
                 return Err(SpinflipError::config(field, "must be at least 1"));
@@ -109,6 +138,7 @@ mod tests {
             hidden: 451,
             layers: 2,
             n_steps: 451,
+            outputs_per_step: 1,
         };
         let n = c.n_weights();
         assert!((2_455_000..2_465_000).contains(&n), "{n}");

@@ -33,10 +33,10 @@ impl GlobalEmulator {
             .sidecar
             .validate()
             .map_err(|r| SpinflipError::config("model", r))?;
-        let freqs = model
-            .sidecar
-            .normalisation
-            .frequency_inputs(&model.sidecar.redshifts);
+        let freqs = model.sidecar.normalisation.step_inputs(
+            &model.sidecar.redshifts,
+            model.sidecar.architecture.outputs_per_step,
+        );
         let fast = FastLstm::new(&model.weights, freqs)?;
         Ok(GlobalEmulator {
             sidecar: model.sidecar,

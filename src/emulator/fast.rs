@@ -81,8 +81,10 @@ pub struct FastLstm {
     pub(super) w_t: Vec<Vec<f32>>,
     /// Per layer gate biases (`4h`).
     pub(super) bias: Vec<Vec<f32>>,
+    /// Head weights, `outputs_per_step` rows of `h`.
     pub(super) head_w: Vec<f32>,
-    pub(super) head_b: f32,
+    /// Head biases (`outputs_per_step`).
+    pub(super) head_b: Vec<f32>,
     /// Normalised frequency of each step, in sequence order.
     pub(super) freqs: Vec<f32>,
     isa: Isa,
@@ -145,7 +147,8 @@ impl FastLstm {
             ));
         }
         let bad = weights.layers.len() != c.layers
-            || weights.head_w.len() != h
+            || weights.head_w.len() != h * c.outputs_per_step
+            || weights.head_b.len() != c.outputs_per_step
             || weights.layers.iter().enumerate().any(|(l, w)| {
                 w.w_ih.len() != 4 * h * c.layer_inputs(l)
                     || w.w_hh.len() != 4 * h * h
@@ -189,7 +192,7 @@ impl FastLstm {
             w_t,
             bias: weights.layers.iter().map(|w| w.bias.clone()).collect(),
             head_w: weights.head_w.clone(),
-            head_b: weights.head_b,
+            head_b: weights.head_b.clone(),
             freqs,
             isa: Isa::detect(),
         })
@@ -218,10 +221,10 @@ impl FastLstm {
     }
 
     /// One signal: normalised parameters (`n_params`) to the normalised sequence
-    /// (`n_steps`, high z first).
+    /// (`n_outputs`, high z first).
     pub fn forward(&self, params: &[f32], out: &mut [f32]) {
         assert_eq!(params.len(), self.config.n_params, "parameter count");
-        assert_eq!(out.len(), self.config.n_steps, "output length");
+        assert_eq!(out.len(), self.config.n_outputs(), "output length");
         #[cfg(target_arch = "x86_64")]
         if self.isa == Isa::Avx512 && self.config.hidden.is_multiple_of(16) {
             // SAFETY: `isa` is only set to instruction sets the CPU supports.
@@ -229,16 +232,22 @@ impl FastLstm {
             return;
         }
         let par: Vec<[f32; 1]> = params.iter().map(|&x| [x]).collect();
-        let mut o = vec![[0.0f32; 1]; self.config.n_steps];
+        let mut o = vec![[0.0f32; 1]; self.config.n_outputs()];
         self.dispatch::<1, 32>(&par, &mut o);
         for (a, b) in out.iter_mut().zip(&o) {
             *a = b[0];
         }
     }
 
-    /// `n` signals: `params` row-major (`n * n_params`), `out` row-major (`n * n_steps`).
+    /// Signals per group of the batched path: a batch of `n` costs as much as one of
+    /// `n` rounded up to a multiple of this.
+    pub fn preferred_batch(&self) -> usize {
+        LANES
+    }
+
+    /// `n` signals: `params` row-major (`n * n_params`), `out` row-major (`n * n_outputs`).
     pub fn forward_batch(&self, params: &[f32], out: &mut [f32]) {
-        let (p, t) = (self.config.n_params, self.config.n_steps);
+        let (p, t) = (self.config.n_params, self.config.n_outputs());
         assert_eq!(params.len() % p, 0, "parameter count");
         let n = params.len() / p;
         assert_eq!(out.len(), n * t, "output length");
@@ -260,7 +269,7 @@ impl FastLstm {
     /// signals (the same numbers: each signal's arithmetic does not depend on the split).
     pub fn forward_batch_par(&self, params: &[f32], out: &mut [f32]) {
         use rayon::prelude::*;
-        let (p, t) = (self.config.n_params, self.config.n_steps);
+        let (p, t) = (self.config.n_params, self.config.n_outputs());
         assert_eq!(params.len() % p, 0, "parameter count");
         assert_eq!(out.len(), params.len() / p * t, "output length");
         const BLOCK: usize = 64;
@@ -272,7 +281,7 @@ impl FastLstm {
 
     /// Up to `L` signals (missing lanes repeat the last one).
     fn group<const L: usize, const JB: usize>(&self, params: &[f32], out: &mut [f32]) {
-        let (p, t) = (self.config.n_params, self.config.n_steps);
+        let (p, t) = (self.config.n_params, self.config.n_outputs());
         let m = params.len() / p;
         let mut par = vec![[0.0f32; L]; p];
         for lane in 0..L {
@@ -336,7 +345,7 @@ impl FastLstm {
         self.run::<L, JB, true>(par, out)
     }
 
-    /// The forward pass of `L` lanes; `par`: `n_params` rows, `out`: `n_steps` rows.
+    /// The forward pass of `L` lanes; `par`: `n_params` rows, `out`: `n_outputs` rows.
     #[inline(always)]
     fn run<const L: usize, const JB: usize, const FMA: bool>(
         &self,
@@ -359,7 +368,8 @@ impl FastLstm {
                 }
             }
         }
-        for (step, o) in out.iter_mut().enumerate() {
+        let k_out = c.outputs_per_step;
+        for (step, o) in out.chunks_exact_mut(k_out).enumerate() {
             let nu = self.freqs[step];
             for l in 0..c.layers {
                 // Gate pre-activations start from the input-independent part.
@@ -407,13 +417,16 @@ impl FastLstm {
             }
             let top = &s.xh[c.layers - 1];
             let off = if c.layers == 1 { 0 } else { h };
-            let mut acc = [self.head_b; L];
-            for u in 0..h {
-                for lane in 0..L {
-                    acc[lane] = madd::<FMA>(self.head_w[u], top[off + u][lane], acc[lane]);
+            for (q, oq) in o.iter_mut().enumerate() {
+                let w = &self.head_w[q * h..(q + 1) * h];
+                let mut acc = [self.head_b[q]; L];
+                for u in 0..h {
+                    for lane in 0..L {
+                        acc[lane] = madd::<FMA>(w[u], top[off + u][lane], acc[lane]);
+                    }
                 }
+                *oq = acc;
             }
-            *o = acc;
         }
     }
 }

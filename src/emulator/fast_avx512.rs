@@ -82,7 +82,7 @@ fn tanh(x: __m512) -> __m512 {
     _mm512_mask_blend_ps(is_small, big, small)
 }
 
-/// 16 signals, one per lane: `par` has `n_params` vectors, `out` `n_steps`.
+/// 16 signals, one per lane: `par` has `n_params` vectors, `out` `n_outputs`.
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
@@ -107,7 +107,8 @@ pub(super) unsafe fn run16(net: &FastLstm, par: &[[f32; 16]], out: &mut [[f32; 1
         *v = acc;
     }
     const JB: usize = 8;
-    for (step, o) in out.iter_mut().enumerate() {
+    let k_out = c.outputs_per_step;
+    for (step, o) in out.chunks_exact_mut(k_out).enumerate() {
         let nu = _mm512_set1_ps(net.freqs[step]);
         for l in 0..c.layers {
             if l == 0 {
@@ -180,11 +181,14 @@ pub(super) unsafe fn run16(net: &FastLstm, par: &[[f32; 16]], out: &mut [[f32; 1
         }
         let off = if c.layers == 1 { 0 } else { h };
         let top = &xh[c.layers - 1];
-        let mut acc = _mm512_set1_ps(net.head_b);
-        for u in 0..h {
-            acc = _mm512_fmadd_ps(_mm512_set1_ps(net.head_w[u]), top[off + u], acc);
+        for (q, oq) in o.iter_mut().enumerate() {
+            let w = &net.head_w[q * h..(q + 1) * h];
+            let mut acc = _mm512_set1_ps(net.head_b[q]);
+            for u in 0..h {
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(w[u]), top[off + u], acc);
+            }
+            _mm512_storeu_ps(oq.as_mut_ptr(), acc);
         }
-        _mm512_storeu_ps(o.as_mut_ptr(), acc);
     }
 }
 
@@ -209,7 +213,8 @@ pub(super) unsafe fn run1(net: &FastLstm, par: &[f32], out: &mut [f32]) {
             *cv = w.mul_add(pk, *cv);
         }
     }
-    for (step, o) in out.iter_mut().enumerate() {
+    let k_out = c.outputs_per_step;
+    for (step, o) in out.chunks_exact_mut(k_out).enumerate() {
         let nu = _mm512_set1_ps(net.freqs[step]);
         for l in 0..c.layers {
             let gp = g.as_mut_ptr();
@@ -308,15 +313,18 @@ pub(super) unsafe fn run1(net: &FastLstm, par: &[f32], out: &mut [f32]) {
         }
         let off = if c.layers == 1 { 0 } else { h };
         let top = &xh[c.layers - 1];
-        let mut acc = _mm512_setzero_ps();
-        for u in (0..h).step_by(16) {
-            acc = _mm512_fmadd_ps(
-                _mm512_loadu_ps(net.head_w.as_ptr().wrapping_add(u)),
-                _mm512_loadu_ps(top.as_ptr().wrapping_add(off + u)),
-                acc,
-            );
+        for (q, oq) in o.iter_mut().enumerate() {
+            let w = net.head_w.as_ptr().wrapping_add(q * h);
+            let mut acc = _mm512_setzero_ps();
+            for u in (0..h).step_by(16) {
+                acc = _mm512_fmadd_ps(
+                    _mm512_loadu_ps(w.wrapping_add(u)),
+                    _mm512_loadu_ps(top.as_ptr().wrapping_add(off + u)),
+                    acc,
+                );
+            }
+            *oq = _mm512_reduce_add_ps(acc) + net.head_b[q];
         }
-        *o = _mm512_reduce_add_ps(acc) + net.head_b;
     }
 }
 

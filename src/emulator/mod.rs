@@ -48,5 +48,5 @@ pub use fast::FastLstm;
 pub use metrics::{relative_rms_error, ErrorReport};
 pub use model_file::{load_model, save_model, EmulatorModel, ModelSidecar};
 pub use preprocessing::Normalisation;
-pub use train::{train, TrainConfig, TrainData, TrainOptions};
+pub use train::{train, LrSchedule, TrainConfig, TrainData, TrainOptions};
 pub use weights::LstmWeights;

@@ -168,11 +168,13 @@ impl ModelSidecar {
                 ));
             }
         }
-        if self.redshifts.len() != a.n_steps {
+        if self.redshifts.len() != a.n_outputs() {
             return Err(format!(
-                "{} redshifts but the architecture has {} steps",
+                "{} redshifts but the architecture has {} outputs ({} steps x {} per step)",
                 self.redshifts.len(),
-                a.n_steps
+                a.n_outputs(),
+                a.n_steps,
+                a.outputs_per_step
             ));
         }
         if self.redshifts.windows(2).any(|w| w[1] <= w[0]) {

@@ -53,8 +53,8 @@ impl LstmNetwork {
         Ok(LstmNetwork {
             config: c,
             layers,
-            head_w: var(&weights.head_w, &[1, h])?,
-            head_b: var(&[weights.head_b], &[1])?,
+            head_w: var(&weights.head_w, &[c.outputs_per_step, h])?,
+            head_b: var(&weights.head_b, &[c.outputs_per_step])?,
             device: device.clone(),
         })
     }
@@ -103,7 +103,7 @@ impl LstmNetwork {
             config: self.config,
             layers,
             head_w: flat(&self.head_w)?,
-            head_b: flat(&self.head_b)?[0],
+            head_b: flat(&self.head_b)?,
         })
     }
 
@@ -122,8 +122,8 @@ impl LstmNetwork {
         Ok(())
     }
 
-    /// Normalised signal sequences `(batch, n_steps)` from normalised parameters
-    /// `(batch, n_params)` and normalised frequencies `(n_steps)` in sequence order.
+    /// Normalised signal sequences `(batch, n_outputs)` from normalised parameters
+    /// `(batch, n_params)` and normalised step frequencies `(n_steps)` in sequence order.
     pub fn forward(&self, params: &Tensor, freqs: &Tensor) -> Result<Tensor, SpinflipError> {
         let c = &self.config;
         let (b, p) = params.dims2()?;
@@ -184,11 +184,11 @@ impl LstmNetwork {
         let y = hs
             .reshape((b * t, h))?
             .matmul(&self.head_w.t()?)?
-            .broadcast_add(self.head_b.as_tensor())?;
-        Ok(y.reshape((b, t))?)
+            .broadcast_add(self.head_b.as_tensor())?; // (b t, k)
+        Ok(y.reshape((b, t * c.outputs_per_step))?)
     }
 
-    /// Mean squared error of the forward pass against normalised targets `(batch, n_steps)`.
+    /// Mean squared error of the forward pass against normalised targets `(batch, n_outputs)`.
     pub fn mse(
         &self,
         params: &Tensor,
@@ -197,5 +197,20 @@ impl LstmNetwork {
     ) -> Result<Tensor, SpinflipError> {
         let y = self.forward(params, freqs)?;
         Ok((y - targets)?.sqr()?.mean_all()?)
+    }
+
+    /// Mean over signals and steps of `weights[i] * (y - target)^2`, `weights` `(batch)`.
+    pub fn weighted_mse(
+        &self,
+        params: &Tensor,
+        freqs: &Tensor,
+        targets: &Tensor,
+        weights: &Tensor,
+    ) -> Result<Tensor, SpinflipError> {
+        let y = self.forward(params, freqs)?;
+        Ok((y - targets)?
+            .sqr()?
+            .broadcast_mul(&weights.unsqueeze(1)?)?
+            .mean_all()?)
     }
 }

@@ -179,6 +179,15 @@ impl Normalisation {
             .collect()
     }
 
+    /// Normalised frequency of each LSTM step when each step predicts `outputs_per_step`
+    /// consecutive channels: the frequency of the step's first channel, in sequence order.
+    pub fn step_inputs(&self, redshifts: &[f64], outputs_per_step: usize) -> Vec<f32> {
+        self.frequency_inputs(redshifts)
+            .into_iter()
+            .step_by(outputs_per_step.max(1))
+            .collect()
+    }
+
     /// Normalised signal in sequence order from a signal on the ascending grid.
     pub fn normalise_signal(&self, signal: &[f64], out: &mut [f32]) {
         let scale = self.signal_max - self.signal_min;

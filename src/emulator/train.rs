@@ -99,6 +99,12 @@ pub struct TrainConfig {
     pub hidden: usize,
     /// LSTM layers.
     pub layers: usize,
+    /// Channels predicted per LSTM step (must divide the number of channels).
+    pub outputs_per_step: usize,
+    /// Learning-rate schedule.
+    pub schedule: LrSchedule,
+    /// What the loss measures.
+    pub loss: LossKind,
     /// Maximum number of epochs.
     pub epochs: usize,
     /// Mini-batch size.
@@ -124,6 +130,9 @@ impl Default for TrainConfig {
         TrainConfig {
             hidden: LstmConfig::DEFAULT_HIDDEN,
             layers: LstmConfig::DEFAULT_LAYERS,
+            outputs_per_step: LstmConfig::DEFAULT_OUTPUTS_PER_STEP,
+            schedule: LrSchedule::Plateau,
+            loss: LossKind::Relative,
             epochs: 200,
             batch_size: 128,
             lr: 1e-3,
@@ -152,6 +161,69 @@ impl TrainConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// The training loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossKind {
+    /// Mean squared error of the normalised signal (as 21cmLSTM): every mK counts the same.
+    Mse,
+    /// Mean over signals of the squared DJ+24 eq. 3 error, `mean_nu (T_emu - T)^2 /
+    /// max|T|^2`: the metric the emulator is judged by. A 1 mK error on a signal whose
+    /// largest |T| is 25 mK (a quarter of the prior volume: early heating leaves only the
+    /// dark-ages dip at z = 50) then weighs 36 times more than on a 150 mK trough.
+    #[default]
+    Relative,
+}
+
+impl std::str::FromStr for LossKind {
+    type Err = SpinflipError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "mse" => Ok(LossKind::Mse),
+            "relative" => Ok(LossKind::Relative),
+            other => Err(SpinflipError::config(
+                "loss",
+                format!("'{other}': use mse or relative"),
+            )),
+        }
+    }
+}
+
+/// How the learning rate changes over the epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// Multiply by `lr_factor` after `lr_patience` epochs without a better validation loss
+    /// (Keras' ReduceLROnPlateau, as 21cmLSTM).
+    #[default]
+    Plateau,
+    /// Cosine decay from `lr` at the first epoch to `min_lr` at the last of `epochs`
+    /// (Loshchilov & Hutter 2017, without restarts): a fixed budget ends at a small step.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// Learning rate of `epoch` (0-based) of `epochs` under the cosine schedule.
+    pub fn cosine_lr(lr: f64, min_lr: f64, epoch: usize, epochs: usize) -> f64 {
+        let x = epoch as f64 / epochs.max(1) as f64;
+        min_lr + 0.5 * (lr - min_lr) * (1.0 + (std::f64::consts::PI * x).cos())
+    }
+}
+
+impl std::str::FromStr for LrSchedule {
+    type Err = SpinflipError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "plateau" => Ok(LrSchedule::Plateau),
+            "cosine" => Ok(LrSchedule::Cosine),
+            other => Err(SpinflipError::config(
+                "schedule",
+                format!("'{other}': use plateau or cosine"),
+            )),
+        }
     }
 }
 
@@ -226,33 +298,67 @@ pub struct TrainOutcome {
     pub files: Vec<PathBuf>,
 }
 
-/// Normalised copies of a split: parameters `(n, d)` and sequences `(n, t)` as `f32`.
+/// Normalised copies of a split: parameters `(n, d)` and sequences `(n, t)` as `f32`, and
+/// each signal's loss weight.
 struct Prepared {
     params: Vec<f32>,
     seqs: Vec<f32>,
+    weights: Vec<f32>,
     n: usize,
 }
 
-fn prepare(norm: &Normalisation, d: usize, m: usize, p: &[f64], s: &[f64]) -> Prepared {
+fn prepare(
+    norm: &Normalisation,
+    loss: LossKind,
+    d: usize,
+    m: usize,
+    p: &[f64],
+    s: &[f64],
+) -> Prepared {
     let n = p.len() / d;
     let mut params = vec![0f32; n * d];
     let mut seqs = vec![0f32; n * m];
+    let mut weights = vec![1f32; n];
+    let scale = norm.signal_max - norm.signal_min;
     for i in 0..n {
+        let sig = &s[i * m..(i + 1) * m];
         norm.normalise_params(&p[i * d..(i + 1) * d], &mut params[i * d..(i + 1) * d]);
-        norm.normalise_signal(&s[i * m..(i + 1) * m], &mut seqs[i * m..(i + 1) * m]);
+        norm.normalise_signal(sig, &mut seqs[i * m..(i + 1) * m]);
+        if loss == LossKind::Relative {
+            // (normalised error x scale / max|T|)^2 = squared eq. 3 error; the floor only
+            // guards an all-zero signal.
+            let peak = sig
+                .iter()
+                .fold(0f64, |a, x| a.max(x.abs()))
+                .max(1e-3 * scale);
+            weights[i] = ((scale / peak) * (scale / peak)) as f32;
+        }
     }
-    Prepared { params, seqs, n }
+    Prepared {
+        params,
+        seqs,
+        weights,
+        n,
+    }
 }
 
-/// Validation MSE with the fast CPU path (same numbers as candle to ~1e-6).
+/// Validation loss with the fast CPU path (same numbers as candle to ~1e-6).
 fn val_loss(weights: &LstmWeights, freqs: &[f32], val: &Prepared) -> Result<f64, SpinflipError> {
     let fast = FastLstm::new(weights, freqs.to_vec())?;
     let mut out = vec![0f32; val.seqs.len()];
     fast.forward_batch(&val.params, &mut out);
+    let m = out.len() / val.n.max(1);
     let se: f64 = out
-        .iter()
-        .zip(&val.seqs)
-        .map(|(a, b)| f64::from(a - b).powi(2))
+        .chunks(m)
+        .zip(val.seqs.chunks(m))
+        .zip(&val.weights)
+        .map(|((a, b), w)| {
+            f64::from(*w)
+                * a.iter()
+                    .zip(b)
+                    .map(|(x, y)| f64::from(x - y).powi(2))
+                    .sum::<f64>()
+        })
         .sum();
     Ok(se / out.len() as f64)
 }
@@ -298,11 +404,21 @@ pub fn train(
     data.validate()?;
     cfg.validate()?;
     let (d, m) = (data.param_names.len(), data.redshifts.len());
+    if cfg.outputs_per_step == 0 || !m.is_multiple_of(cfg.outputs_per_step) {
+        return Err(SpinflipError::config(
+            "outputs-per-step",
+            format!(
+                "{} does not divide the {m} channels of the data",
+                cfg.outputs_per_step
+            ),
+        ));
+    }
     let arch = LstmConfig {
         n_params: d,
         hidden: cfg.hidden,
         layers: cfg.layers,
-        n_steps: m,
+        n_steps: m / cfg.outputs_per_step,
+        outputs_per_step: cfg.outputs_per_step,
     };
     arch.validate()?;
     let norm = Normalisation::fit(
@@ -311,9 +427,16 @@ pub fn train(
         &data.train_signals,
         &data.redshifts,
     )?;
-    let train_set = prepare(&norm, d, m, &data.train_params, &data.train_signals);
-    let val_set = prepare(&norm, d, m, &data.val_params, &data.val_signals);
-    let freqs = norm.frequency_inputs(&data.redshifts);
+    let train_set = prepare(
+        &norm,
+        cfg.loss,
+        d,
+        m,
+        &data.train_params,
+        &data.train_signals,
+    );
+    let val_set = prepare(&norm, cfg.loss, d, m, &data.val_params, &data.val_signals);
+    let freqs = norm.step_inputs(&data.redshifts, cfg.outputs_per_step);
     let data_hash = data.hash();
     let settings =
         serde_json::to_value(cfg).map_err(|e| SpinflipError::config("settings", e.to_string()))?;
@@ -413,7 +536,7 @@ pub fn train(
     } else {
         ProgressBar::hidden()
     };
-    let freq_t = Tensor::from_slice(&freqs, m, dev)?;
+    let freq_t = Tensor::from_slice(&freqs, arch.n_steps, dev)?;
     let shapes: Vec<Vec<usize>> = LstmWeights::expected_shapes(&arch)
         .into_iter()
         .map(|(_, s)| s)
@@ -421,6 +544,9 @@ pub fn train(
     while state.epochs_done < cfg.epochs && !state.stopped {
         let epoch = state.epochs_done;
         let t0 = Instant::now();
+        if cfg.schedule == LrSchedule::Cosine {
+            adam.params.lr = LrSchedule::cosine_lr(cfg.lr, cfg.min_lr, epoch, cfg.epochs);
+        }
         bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
         // Shuffle from (seed, epoch) so a resumed run draws the same batches.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(
@@ -433,21 +559,24 @@ pub fn train(
             let b = idx.len();
             let mut p = Vec::with_capacity(b * d);
             let mut y = Vec::with_capacity(b * m);
+            let mut sw = Vec::with_capacity(b);
             for &i in idx {
                 p.extend_from_slice(&train_set.params[i * d..(i + 1) * d]);
                 y.extend_from_slice(&train_set.seqs[i * m..(i + 1) * m]);
+                sw.push(train_set.weights[i]);
             }
             let l = match opts.trainer {
                 Trainer::Candle => {
                     let p = Tensor::from_vec(p, (b, d), dev)?;
                     let y = Tensor::from_vec(y, (b, m), dev)?;
-                    let loss = net.mse(&p, &freq_t, &y)?;
+                    let sw = Tensor::from_vec(sw, b, dev)?;
+                    let loss = net.weighted_mse(&p, &freq_t, &y, &sw)?;
                     let grads = loss.backward()?;
                     adam.step(&grads)?;
                     f64::from(loss.to_scalar::<f32>()?)
                 }
                 Trainer::Bptt => {
-                    let lg = bptt::loss_and_grad(&net.weights()?, &freqs, &p, &y)?;
+                    let lg = bptt::loss_and_grad_weighted(&net.weights()?, &freqs, &p, &y, &sw)?;
                     let grads = lg
                         .grads
                         .iter()
@@ -497,7 +626,7 @@ pub fn train(
         } else {
             state.bad_epochs += 1;
             state.plateau_epochs += 1;
-            if state.plateau_epochs >= cfg.lr_patience {
+            if cfg.schedule == LrSchedule::Plateau && state.plateau_epochs >= cfg.lr_patience {
                 adam.params.lr = (adam.params.lr * cfg.lr_factor).max(cfg.min_lr);
                 state.plateau_epochs = 0;
             }
@@ -652,7 +781,7 @@ pub fn write_loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), Spin
     let va: Vec<f64> = history.iter().map(|r| r.val_loss).collect();
     LinePlot::new("Emulator training")
         .x_label("epoch")
-        .y_label("MSE (normalised signal)")
+        .y_label("loss (see the model's training settings)")
         .log_y(true)
         .series(Series::line("train", &x, &tr))
         .series(Series::line("validation", &x, &va))
@@ -670,5 +799,19 @@ mod tests {
         let e = "torch".parse::<Trainer>().unwrap_err();
         assert!(e.to_string().contains("candle or bptt"), "{e}");
         assert_eq!(Trainer::default(), Trainer::Bptt);
+    }
+
+    #[test]
+    fn cosine_schedule_runs_from_lr_to_min_lr() {
+        let f = |e| LrSchedule::cosine_lr(1e-3, 1e-6, e, 100);
+        assert_eq!(f(0), 1e-3);
+        // Halfway the rate is the mean of the two ends; at the budget it is the floor.
+        assert!((f(50) - 0.5 * (1e-3 + 1e-6)).abs() < 1e-15);
+        assert!((f(100) - 1e-6).abs() < 1e-18);
+        assert!((1..=100).all(|e| f(e) < f(e - 1)), "strictly decreasing");
+        assert_eq!("cosine".parse::<LrSchedule>().unwrap(), LrSchedule::Cosine);
+        assert!("step".parse::<LrSchedule>().is_err());
+        assert_eq!("relative".parse::<LossKind>().unwrap(), LossKind::Relative);
+        assert!("l1".parse::<LossKind>().is_err());
     }
 }

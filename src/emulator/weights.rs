@@ -28,10 +28,10 @@ pub struct LstmWeights {
     pub config: LstmConfig,
     /// One entry per LSTM layer, input side first.
     pub layers: Vec<LayerWeights>,
-    /// Dense head weights (`hidden` values).
+    /// Dense head weights, `outputs_per_step` rows of `hidden` values.
     pub head_w: Vec<f32>,
-    /// Dense head bias.
-    pub head_b: f32,
+    /// Dense head biases (`outputs_per_step` values).
+    pub head_b: Vec<f32>,
 }
 
 /// Safetensors names of layer `l`'s tensors: input weights, recurrent weights, bias.
@@ -43,9 +43,9 @@ pub fn layer_names(l: usize) -> [String; 3] {
     ]
 }
 
-/// Safetensors name of the head's weights (shape `[1, hidden]`).
+/// Safetensors name of the head's weights (shape `[outputs_per_step, hidden]`).
 pub const HEAD_W: &str = "head.weight";
-/// Safetensors name of the head's bias (shape `[1]`).
+/// Safetensors name of the head's bias (shape `[outputs_per_step]`).
 pub const HEAD_B: &str = "head.bias";
 
 impl LstmWeights {
@@ -65,12 +65,13 @@ impl LstmWeights {
             bias[h..2 * h].iter_mut().for_each(|b| *b = 1.0);
             layers.push(LayerWeights { w_ih, w_hh, bias });
         }
-        let head_w = draw(h);
+        let k = config.outputs_per_step;
+        let head_w = draw(k * h);
         LstmWeights {
             config,
             layers,
             head_w,
-            head_b: 0.0,
+            head_b: vec![0.0; k],
         }
     }
 
@@ -88,8 +89,9 @@ impl LstmWeights {
             v.push((b, vec![4 * h, h], w.w_hh.as_slice()));
             v.push((c, vec![4 * h], w.bias.as_slice()));
         }
-        v.push((HEAD_W.into(), vec![1, h], self.head_w.as_slice()));
-        v.push((HEAD_B.into(), vec![1], std::slice::from_ref(&self.head_b)));
+        let k = self.config.outputs_per_step;
+        v.push((HEAD_W.into(), vec![k, h], self.head_w.as_slice()));
+        v.push((HEAD_B.into(), vec![k], self.head_b.as_slice()));
         v
     }
 
@@ -103,8 +105,9 @@ impl LstmWeights {
             v.push((b, vec![4 * h, h]));
             v.push((c, vec![4 * h]));
         }
-        v.push((HEAD_W.into(), vec![1, h]));
-        v.push((HEAD_B.into(), vec![1]));
+        let k = config.outputs_per_step;
+        v.push((HEAD_W.into(), vec![k, h]));
+        v.push((HEAD_B.into(), vec![k]));
         v
     }
 
@@ -121,7 +124,7 @@ impl LstmWeights {
             })
             .collect();
         let head_w = get(HEAD_W);
-        let head_b = get(HEAD_B)[0];
+        let head_b = get(HEAD_B);
         LstmWeights {
             config,
             layers,
