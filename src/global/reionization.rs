@@ -115,12 +115,13 @@ impl PhotonFractionTable {
             (x * (1.0 + r) - s * f - q, (1.0 + r) - s * df)
         };
         let (mut lo, mut hi) = (0.0f64, 1.0f64);
-        // Start from the semi-implicit (sources explicit) step.
+        // Start from the semi-implicit (sources explicit) step. Q' to 1e-13 absolute: far
+        // below anything the signal (proportional to 1 - Q) can show.
+        const TOL: f64 = 1e-13;
         let mut x = ((q + s * self.eval(q)) / (1.0 + r)).clamp(0.0, 1.0);
-        for _ in 0..100 {
+        for _ in 0..200 {
             let (gx, dg) = g(x);
-            // Residual at rounding level of the terms (~1e-16 of Q' and q).
-            if gx.abs() <= 1e-14 {
+            if gx == 0.0 {
                 return x;
             }
             if gx < 0.0 {
@@ -128,15 +129,18 @@ impl PhotonFractionTable {
             } else {
                 hi = x;
             }
-            if hi - lo <= 1e-14 {
-                break;
-            }
             let newton = x - gx / dg;
-            x = if newton > lo && newton < hi && dg > 0.0 {
-                newton
+            if dg > 0.0 && newton > lo && newton < hi {
+                if (newton - x).abs() <= TOL {
+                    return newton;
+                }
+                x = newton;
             } else {
-                0.5 * (lo + hi)
-            };
+                x = 0.5 * (lo + hi);
+                if hi - lo <= TOL {
+                    return x;
+                }
+            }
         }
         x.clamp(0.0, 1.0)
     }
