@@ -213,6 +213,9 @@ impl LogLikelihood for Problem {
     fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
         self.likelihood.log_likelihood_batch(points, out)
     }
+    fn preferred_batch(&self) -> usize {
+        self.likelihood.preferred_batch()
+    }
 }
 
 /// A noise covariance from an NPY file (n x n, mK^2).
