@@ -10,6 +10,10 @@
 //!
 //! [data]
 //! band = [50.0, 200.0]             # optional frequency cut, MHz
+//! # file = "spectrum.txt"          # measured data instead of the mock: nu_MHz T_mK [sigma_mK]
+//! # sigma = 25.0                   # mK, for a file without a sigma column (or to override it)
+//! # covariance = "cov.npy"         # or a full noise covariance: n x n, mK^2, over the n lines
+//! #                                # of `file` (the band cut is applied to it too)
 //! [data.mock]                      # a mock from known parameters (or: file = "spectrum.txt")
 //! noise = 25.0                     # mK
 //! seed = 1
@@ -110,7 +114,10 @@ pub struct DataConfig {
     /// Noise for a file without a sigma column (mK), or to override it.
     #[serde(default)]
     pub sigma: Option<f64>,
-    /// A full noise covariance (NPY, n x n in mK^2) for the channels of `file`.
+    /// A full noise covariance: an NPY file holding an `n x n` array (mK^2, float64 or
+    /// float32) over the `n` lines of `file`, in the same order. It replaces `sigma` and the
+    /// file's sigma column; `band` cuts it as it cuts the data. Must be symmetric and positive
+    /// definite.
     #[serde(default)]
     pub covariance: Option<PathBuf>,
 }
@@ -281,6 +288,21 @@ impl RunConfig {
                         format!("value {v} is not finite"),
                     ));
                 }
+            }
+        }
+        if self.data.covariance.is_some() {
+            // The covariance is over the file's channels; a mock has its own white noise.
+            if self.data.mock.is_some() {
+                return Err(SpinflipError::config(
+                    "data.covariance",
+                    "a covariance goes with `file`; a `[data.mock]` has white noise of `noise` mK",
+                ));
+            }
+            if self.data.sigma.is_some() {
+                return Err(SpinflipError::config(
+                    "data.covariance",
+                    "give `sigma` or `covariance`, not both",
+                ));
             }
         }
         if let Some(s) = self.data.sigma {

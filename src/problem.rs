@@ -213,14 +213,92 @@ impl LogLikelihood for Problem {
     fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
         self.likelihood.log_likelihood_batch(points, out)
     }
+    fn preferred_batch(&self) -> usize {
+        self.likelihood.preferred_batch()
+    }
 }
 
-/// A noise covariance from an NPY file (n x n, mK^2).
+/// Relative tolerance of the symmetry check, in units of sqrt(C_ii C_jj) (the largest an
+/// entry C_ij of a covariance can be): loose enough for a matrix written in float64 after
+/// some arithmetic, tight enough to catch a transposed or wrongly stacked block.
+const SYMMETRY_RTOL: f64 = 1e-10;
+/// The same for float32 files, whose entries carry only ~7 digits (8 float32 epsilons).
+const SYMMETRY_RTOL_F32: f64 = 1e-6;
+
+/// Whether an NPY file's header declares float32 data.
+fn npy_is_f32(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
+    head.find("descr")
+        .and_then(|i| head.get(i..(i + 16).min(head.len())))
+        .is_some_and(|s| s.contains("f4"))
+}
+
+/// The noise covariance in the NPY file `path` (`data.covariance`): an `n x n` array in mK^2
+/// over the `n` channels of `data.file`, in the file's order. A band cut is applied to it
+/// afterwards exactly as to the data. float32 and integer arrays are converted to f64.
+///
+/// Checked here so the error names the field: shape, finiteness, symmetry (to
+/// [`SYMMETRY_RTOL`], or [`SYMMETRY_RTOL_F32`] for float32 files) and positive definiteness
+/// (its Cholesky factor is what the likelihood uses). The matrix is symmetrised,
+/// `(C + C^T) / 2`, before factorisation.
 fn read_covariance(path: &std::path::Path, n: usize) -> Result<Noise, SpinflipError> {
-    // MERGE: use crate::io::npy once the NPY reader lands.
-    let _ = (path, n);
-    Err(SpinflipError::config(
-        "data.covariance",
-        "NPY covariance files are not supported yet",
-    ))
+    let bad = |reason: String| {
+        SpinflipError::config("data.covariance", format!("'{}': {reason}", path.display()))
+    };
+    let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read the file ({e})")))?;
+    let arr =
+        crate::io::NpyArray::from_npy_bytes(&bytes, &path.display().to_string()).map_err(|e| {
+            match e {
+                SpinflipError::Data { reason, .. } => {
+                    bad(format!("not a readable .npy array: {reason}"))
+                }
+                e => bad(e.to_string()),
+            }
+        })?;
+    if arr.shape != [n, n] {
+        let dims: Vec<String> = arr.shape.iter().map(usize::to_string).collect();
+        return Err(bad(format!(
+            "shape ({}), expected ({n}, {n}): one row and one column per channel of data.file \
+             ({n} channels; a band cut is applied to the covariance as to the data)",
+            dims.join(", ")
+        )));
+    }
+    let rtol = if npy_is_f32(&bytes) {
+        SYMMETRY_RTOL_F32
+    } else {
+        SYMMETRY_RTOL
+    };
+    let c = arr.data;
+    if let Some(k) = c.iter().position(|v| !v.is_finite()) {
+        return Err(bad(format!(
+            "entry ({}, {}) is {}; every entry must be finite (mK^2)",
+            k / n,
+            k % n,
+            c[k]
+        )));
+    }
+    for i in 0..n {
+        for j in 0..i {
+            let (a, b) = (c[i * n + j], c[j * n + i]);
+            let scale = (c[i * n + i] * c[j * n + j]).abs().sqrt();
+            if (a - b).abs() > rtol * scale {
+                return Err(bad(format!(
+                    "not symmetric: entry ({i}, {j}) = {a} but ({j}, {i}) = {b} \
+                     (diagonal scale {scale:e} mK^2, tolerance {rtol:e} of it)"
+                )));
+            }
+        }
+    }
+    let mut sym = c;
+    for i in 0..n {
+        for j in 0..i {
+            let m = 0.5 * (sym[i * n + j] + sym[j * n + i]);
+            sym[i * n + j] = m;
+            sym[j * n + i] = m;
+        }
+    }
+    Noise::covariance(&sym, n).map_err(|e| match e {
+        spinflip_likelihoods::ModelError::Invalid { reason, .. } => bad(reason),
+        e => bad(e.to_string()),
+    })
 }

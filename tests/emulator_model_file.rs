@@ -184,6 +184,10 @@ fn emulator_range_checks_and_extrapolation_flag() {
     let lo = m.sidecar.param_min.clone();
     let hi = m.sidecar.param_max.clone();
     let emu = GlobalEmulator::from_model(m.clone()).unwrap();
+    // Batches are evaluated in SIMD groups of 16: samplers are told so.
+    let shared: std::sync::Arc<dyn ForwardModel> = std::sync::Arc::new(emu.clone());
+    assert_eq!(shared.preferred_batch(), spinflip::emulator::fast::LANES);
+    assert_eq!(spinflip::emulator::fast::LANES, 16);
     let mid: Vec<f64> = lo.iter().zip(&hi).map(|(a, b)| 0.5 * (a + b)).collect();
     let mut out = vec![0.0; emu.n_outputs()];
     emu.predict(&mid, &mut out).unwrap();

@@ -111,6 +111,10 @@ fn bad_configs_name_the_field_and_write_nothing() {
             "no/such/model",
         ),
         (good.replace("[output]", "[output\n"), "run.toml"),
+        (
+            good.replace("[data.mock]", "[data]\ncovariance = 'cov.npy'\n[data.mock]"),
+            "data.covariance",
+        ),
     ];
     for (text, field) in cases {
         let cfg = dir.join("run.toml");

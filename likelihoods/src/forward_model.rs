@@ -68,6 +68,14 @@ pub trait ForwardModel: Send + Sync {
         Ok(())
     }
 
+    /// A hint for batching: batch sizes that are multiples of this cost no more per call than
+    /// smaller ones; samplers round batches up to it. An emulator evaluating signals in SIMD
+    /// groups of 16 returns 16. The default, 1, means no preference. Likelihoods built on a
+    /// model pass it on as [`LogLikelihood::preferred_batch`](spinflip_samplers::LogLikelihood::preferred_batch).
+    fn preferred_batch(&self) -> usize {
+        1
+    }
+
     /// Check a batched call's shapes (`n` points); implementations call this first.
     fn check_batch_shapes(
         &self,
@@ -137,6 +145,9 @@ impl<T: ForwardModel + ?Sized> ForwardModel for Box<T> {
     ) -> Result<(), ModelError> {
         (**self).predict_batch(thetas, out, ok)
     }
+    fn preferred_batch(&self) -> usize {
+        (**self).preferred_batch()
+    }
 }
 
 impl<T: ForwardModel + ?Sized> ForwardModel for std::sync::Arc<T> {
@@ -162,5 +173,8 @@ impl<T: ForwardModel + ?Sized> ForwardModel for std::sync::Arc<T> {
         ok: &mut [bool],
     ) -> Result<(), ModelError> {
         (**self).predict_batch(thetas, out, ok)
+    }
+    fn preferred_batch(&self) -> usize {
+        (**self).preferred_batch()
     }
 }

@@ -217,4 +217,8 @@ impl<M: ForwardModel> LogLikelihood for GlobalSignalLikelihood<M> {
         }
         Ok(())
     }
+
+    fn preferred_batch(&self) -> usize {
+        self.model.preferred_batch()
+    }
 }

@@ -125,3 +125,40 @@ fn mismatched_data_are_clear_errors() {
         .unwrap();
     assert!(e.to_string().contains("noise"), "{e}");
 }
+
+#[test]
+fn the_model_preferred_batch_reaches_the_samplers() {
+    // A model that evaluates in groups of 16 says so; the likelihood passes it on, through
+    // Box and Arc as well; models that say nothing prefer 1.
+    struct Grouped(Trough);
+    impl ForwardModel for Grouped {
+        fn param_names(&self) -> Vec<String> {
+            self.0.param_names()
+        }
+        fn grid(&self) -> &[f64] {
+            self.0.grid()
+        }
+        fn predict(&self, th: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
+            self.0.predict(th, out)
+        }
+        fn preferred_batch(&self) -> usize {
+            16
+        }
+    }
+    let noise = Noise::white(10.0, 41).unwrap();
+    let data = mock_spectrum(&Trough { z: grid() }, &[-100.0, 17.0], &noise, 7).unwrap();
+    let like = |m: Box<dyn ForwardModel>| {
+        GlobalSignalLikelihood::new(m, data.clone(), noise.clone(), None).unwrap()
+    };
+    assert_eq!(like(Box::new(Trough { z: grid() })).preferred_batch(), 1);
+    assert_eq!(
+        like(Box::new(Grouped(Trough { z: grid() }))).preferred_batch(),
+        16
+    );
+    let shared: std::sync::Arc<dyn ForwardModel> =
+        std::sync::Arc::new(Grouped(Trough { z: grid() }));
+    assert_eq!(shared.preferred_batch(), 16);
+    let arced = GlobalSignalLikelihood::new(shared, data.clone(), noise.clone(), None).unwrap();
+    assert_eq!(arced.preferred_batch(), 16);
+    assert_eq!(spinflip_samplers::Parallel(&arced).preferred_batch(), 16);
+}

@@ -48,6 +48,18 @@ pub trait LogLikelihood {
         }
         Ok(())
     }
+
+    /// A hint for batching: batch sizes that are multiples of this cost no more per call than
+    /// smaller ones, so samplers round batches up to it. An emulator that evaluates signals in
+    /// groups of 16 SIMD lanes returns 16 (a batch of 3 costs as much as one of 16). The
+    /// default, 1, means no preference.
+    ///
+    /// Only the nested sampler's rejection step uses it: slice sampling evaluates one point at
+    /// a time along a chain, and the ensemble sampler's batch is half the walkers, fixed by
+    /// the settings.
+    fn preferred_batch(&self) -> usize {
+        1
+    }
 }
 
 /// A likelihood that also gives its gradient with respect to `theta`.
@@ -90,6 +102,9 @@ impl<T: LogLikelihood + ?Sized> LogLikelihood for &T {
     fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
         (**self).log_likelihood_batch(points, out)
     }
+    fn preferred_batch(&self) -> usize {
+        (**self).preferred_batch()
+    }
 }
 
 impl<T: LogLikelihood + ?Sized> LogLikelihood for Box<T> {
@@ -101,6 +116,9 @@ impl<T: LogLikelihood + ?Sized> LogLikelihood for Box<T> {
     }
     fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
         (**self).log_likelihood_batch(points, out)
+    }
+    fn preferred_batch(&self) -> usize {
+        (**self).preferred_batch()
     }
 }
 
@@ -128,6 +146,9 @@ impl<L: LogLikelihood + Sync> LogLikelihood for Parallel<L> {
                 *o = recover(self.0.log_likelihood(theta))?;
                 Ok(())
             })
+    }
+    fn preferred_batch(&self) -> usize {
+        self.0.preferred_batch()
     }
 }
 

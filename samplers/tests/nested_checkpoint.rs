@@ -95,6 +95,9 @@ impl<L: LogLikelihood> LogLikelihood for Crashing<L> {
         self.calls_left.set(self.calls_left.get() - 1);
         self.inner.log_likelihood(theta)
     }
+    fn preferred_batch(&self) -> usize {
+        self.inner.preferred_batch()
+    }
 }
 
 #[test]
@@ -177,4 +180,93 @@ fn mismatched_checkpoint_is_refused_with_a_reason() {
         .resume()
         .unwrap_err();
     assert!(matches!(e, SamplerError::Checkpoint { .. }), "{e}");
+}
+
+#[test]
+fn resume_with_a_preferred_batch_is_bit_identical() {
+    // Batches rounded up to the likelihood's preferred 16 depend on the run state and on the
+    // likelihood alone, so a stopped and resumed run matches an uninterrupted one, and so
+    // does one resumed after a crash.
+    let (p, l, _) = common::gaussian(3);
+    let lanes = common::Lanes::new(&l, 16);
+    let path = tmp("lanes.json");
+    let s = NestedSettings {
+        batch_size: 64,
+        ..settings(Method::Rejection, &path)
+    };
+    let full = NestedSampler::new(&p, &lanes, s.clone())
+        .unwrap()
+        .run()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let stopped = NestedSampler::new(
+        &p,
+        &lanes,
+        NestedSettings {
+            max_iterations: Some(333),
+            ..s.clone()
+        },
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    assert!(!stopped.converged);
+    let resumed = NestedSampler::new(&p, &lanes, s.clone())
+        .unwrap()
+        .resume()
+        .unwrap();
+    assert_identical(&full, &resumed);
+
+    let _ = std::fs::remove_file(&path);
+    let crashing = Crashing {
+        inner: &lanes,
+        calls_left: Cell::new(full.n_calls / 2),
+    };
+    assert!(NestedSampler::new(&p, &crashing, s.clone())
+        .unwrap()
+        .run()
+        .is_err());
+    let resumed = NestedSampler::new(&p, &lanes, s.clone())
+        .unwrap()
+        .resume()
+        .unwrap();
+    assert_identical(&full, &resumed);
+
+    // A likelihood with another preferred batch would batch differently: refused.
+    let e = NestedSampler::new(&p, &l, s).unwrap().resume().unwrap_err();
+    assert!(e.to_string().contains("preferred_batch"), "{e}");
+}
+
+#[test]
+fn checkpoints_without_a_preferred_batch_resume_as_preference_one() {
+    // Checkpoints written before the preferred batch was recorded had none (1).
+    let (p, l, _) = common::gaussian(2);
+    let path = tmp("old.json");
+    let s = settings(Method::Rejection, &path);
+    let full = NestedSampler::new(&p, &l, s.clone())
+        .unwrap()
+        .run()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    NestedSampler::new(
+        &p,
+        &l,
+        NestedSettings {
+            max_iterations: Some(200),
+            ..s.clone()
+        },
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let removed = json["fingerprint"]
+        .as_object_mut()
+        .unwrap()
+        .remove("preferred_batch");
+    assert_eq!(removed, Some(serde_json::json!(1)));
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    let resumed = NestedSampler::new(&p, &l, s).unwrap().resume().unwrap();
+    assert_identical(&full, &resumed);
 }

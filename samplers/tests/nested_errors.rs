@@ -252,3 +252,30 @@ fn call_limit_stops_the_run_unconverged() {
     assert!(!r.converged);
     assert!(r.n_calls >= 500 && r.n_calls < 520, "{}", r.n_calls);
 }
+
+#[test]
+fn batches_are_multiples_of_the_preferred_batch() {
+    // A likelihood that prefers groups of 16 gets only multiples of 16 after the initial
+    // live points, even when the cap or the adaptive batch is smaller; the run stays correct
+    // and every candidate is counted.
+    let (p, l, exact) = common::gaussian(2);
+    for (cap, largest) in [(1, 16), (8, 16), (40, 32), (64, 64)] {
+        let lanes = common::Lanes::new(&l, 16);
+        let s = NestedSettings {
+            n_live: 100,
+            batch_size: cap,
+            seed: 4,
+            ..Default::default()
+        };
+        let r = NestedSampler::new(&p, &lanes, s).unwrap().run().unwrap();
+        assert!((r.log_evidence - exact).abs() < 3.0 * r.log_evidence_err);
+        let sizes = lanes.sizes();
+        assert_eq!(sizes[0], 100, "the initial live points are one batch");
+        assert!(
+            sizes[1..].iter().all(|&b| b % 16 == 0 && b <= largest),
+            "cap {cap}: {:?}",
+            &sizes[1..sizes.len().min(40)]
+        );
+        assert_eq!(sizes.iter().sum::<usize>() as u64, r.n_calls);
+    }
+}

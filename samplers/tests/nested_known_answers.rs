@@ -167,3 +167,47 @@ fn eggbox() {
     let c = 5.0 * std::f64::consts::PI;
     assert!((m[0] - c).abs() < 1.0 && (m[1] - c).abs() < 1.0, "{m:?}");
 }
+
+/// As [`run`], through a likelihood that prefers batches of 16 (an emulator's SIMD groups)
+/// with the emulator fits' batch cap of 64: the same evidence bounds hold, and every batch
+/// after the initial live points is a multiple of 16.
+fn run_lanes<L: LogLikelihood>(p: &ParameterSet, l: L, n_live: usize) -> NestedResult {
+    let lanes = common::Lanes::new(l, 16);
+    let s = NestedSettings {
+        n_live,
+        seed: seed(),
+        batch_size: 64,
+        ..Default::default()
+    };
+    let r = NestedSampler::new(p, &lanes, s).unwrap().run().unwrap();
+    let sizes = lanes.sizes();
+    assert_eq!(sizes[0], n_live, "the initial live points are one batch");
+    assert!(
+        sizes[1..].iter().all(|&b| b % 16 == 0 && b <= 64),
+        "batch sizes {:?}",
+        &sizes[1..sizes.len().min(40)]
+    );
+    assert_eq!(sizes.iter().sum::<usize>() as u64, r.n_calls);
+    r
+}
+
+#[test]
+fn gaussian_5d_in_batches_of_16() {
+    let (p, l, exact) = common::gaussian(5);
+    let r = run_lanes(&p, l, 200);
+    check_evidence(&r, exact, 0.8);
+}
+
+#[test]
+fn shells_in_batches_of_16() {
+    let (p, l, exact) = common::shells();
+    let r = run_lanes(&p, l, 300);
+    check_evidence(&r, exact, 0.4);
+}
+
+#[test]
+fn eggbox_in_batches_of_16() {
+    let (p, l, exact) = common::eggbox();
+    let r = run_lanes(&p, l, 400);
+    check_evidence(&r, exact, 0.5);
+}

@@ -148,4 +148,8 @@ impl ForwardModel for GlobalEmulator {
         }
         Ok(())
     }
+
+    fn preferred_batch(&self) -> usize {
+        super::fast::LANES
+    }
 }

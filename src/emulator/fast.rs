@@ -67,7 +67,7 @@ impl Isa {
 }
 
 /// Lanes per group in batched calls.
-const LANES: usize = 16;
+pub const LANES: usize = 16;
 
 /// The network, re-laid out for the CPU.
 #[derive(Debug, Clone)]

@@ -24,7 +24,9 @@ use std::time::Instant;
 /// proposals go to the likelihood as one batch
 /// ([`LogLikelihood::log_likelihood_batch`]), so emulators vectorise and
 /// [`Parallel`](crate::Parallel) spreads simulators over threads; proposals outside the prior
-/// are rejected without a likelihood call. The same seed gives the same chain.
+/// are rejected without a likelihood call. The batch is fixed by `n_walkers`, so
+/// [`LogLikelihood::preferred_batch`] is not used: pick `n_walkers` as twice a multiple of it
+/// for the best use of an emulator. The same seed gives the same chain.
 ///
 /// ```
 /// use spinflip_samplers::mcmc::{EnsembleSampler, EnsembleSettings, Stop};

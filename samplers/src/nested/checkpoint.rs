@@ -35,11 +35,25 @@ pub struct Fingerprint {
     pub batch_size: usize,
     /// Slice steps per point.
     pub n_repeats: usize,
+    /// The likelihood's preferred batch (rejection batches are multiples of it). Checkpoints
+    /// from before it was recorded were written with no preference, 1.
+    #[serde(default = "one")]
+    pub preferred_batch: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Fingerprint {
-    /// The fingerprint of a run.
-    pub fn new(names: Vec<String>, n_free: usize, s: &NestedSettings) -> Self {
+    /// The fingerprint of a run; `preferred_batch` is the likelihood's
+    /// [`preferred_batch`](crate::LogLikelihood::preferred_batch).
+    pub fn new(
+        names: Vec<String>,
+        n_free: usize,
+        s: &NestedSettings,
+        preferred_batch: usize,
+    ) -> Self {
         Fingerprint {
             names,
             n_free,
@@ -51,6 +65,7 @@ impl Fingerprint {
             update_interval: s.update_interval(),
             batch_size: s.batch_size,
             n_repeats: s.n_repeats(n_free),
+            preferred_batch,
         }
     }
 
@@ -76,7 +91,8 @@ impl Fingerprint {
             enlarge,
             update_interval,
             batch_size,
-            n_repeats
+            n_repeats,
+            preferred_batch
         );
         None
     }

@@ -33,6 +33,11 @@ impl<'a, L: LogLikelihood + ?Sized> Evaluator<'a, L> {
         self.params.n_params()
     }
 
+    /// The likelihood's [`LogLikelihood::preferred_batch`], at least 1.
+    pub fn preferred_batch(&self) -> usize {
+        self.likelihood.preferred_batch().max(1)
+    }
+
     /// Evaluates the cube points `u` (row-major): returns (theta row-major, log L).
     /// Every point counts as a call in `n_calls`. NaN or `+inf` stop the run; recoverable
     /// errors are already `-inf` through [`LogLikelihood::log_likelihood_batch`].

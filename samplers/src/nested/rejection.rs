@@ -15,6 +15,11 @@ use rand::Rng;
 /// as a call. The batch is the running mean of candidates needed per new point, capped at
 /// `max_batch`: about one batch per new point, without evaluating many more candidates
 /// than one-at-a-time sampling would (at most one batch's worth).
+///
+/// The batch is then rounded up to a multiple of the likelihood's
+/// [`preferred_batch`](LogLikelihood::preferred_batch) `q` (an emulator whose SIMD groups
+/// of 16 make a batch of 3 cost as much as one of 16), and the cap becomes the largest
+/// multiple of `q` not above `max(max_batch, q)`. With `q = 1` nothing changes.
 pub fn replace<L: LogLikelihood + ?Sized>(
     state: &mut State,
     eval: &mut Evaluator<'_, L>,
@@ -24,8 +29,9 @@ pub fn replace<L: LogLikelihood + ?Sized>(
     max_rejections: u64,
 ) -> Result<(), SamplerError> {
     let (d, p) = (eval.n_free(), eval.n_params());
-    // Deterministic in the run's state, so a resumed run batches exactly as the original.
-    let batch = (state.calls_per_accept.round() as usize).clamp(1, max_batch.max(1));
+    // Deterministic in the run's state and the likelihood, so a resumed run batches exactly
+    // as the original.
+    let batch = batch_size(state.calls_per_accept, max_batch, eval.preferred_batch());
     let calls_before = state.n_calls;
     let mut u = vec![0.0; batch * d];
     let mut scratch = vec![0.0; d];
@@ -62,5 +68,37 @@ pub fn replace<L: LogLikelihood + ?Sized>(
                  points or a larger `enlarge`"
             )));
         }
+    }
+}
+
+/// Candidates per batch: the running calls per acceptance, rounded up to a multiple of the
+/// preferred batch `q` (extra lanes are free, and raise the chance of one batch sufficing),
+/// capped at the largest multiple of `q` within `max(max_batch, q)`.
+fn batch_size(calls_per_accept: f64, max_batch: usize, q: usize) -> usize {
+    let q = q.max(1);
+    let cap = max_batch.max(q) / q * q;
+    (calls_per_accept.round() as usize)
+        .clamp(1, cap)
+        .next_multiple_of(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_size;
+
+    #[test]
+    fn batches_round_up_to_the_preferred_multiple_within_the_cap() {
+        // q = 1: the adaptive batch clamped to [1, max_batch], as before.
+        assert_eq!(batch_size(0.2, 8, 1), 1);
+        assert_eq!(batch_size(5.4, 8, 1), 5);
+        assert_eq!(batch_size(30.0, 8, 1), 8);
+        assert_eq!(batch_size(30.0, 0, 1), 1);
+        // q = 16: multiples of 16, at least one group even when max_batch is smaller.
+        assert_eq!(batch_size(1.0, 64, 16), 16);
+        assert_eq!(batch_size(17.0, 64, 16), 32);
+        assert_eq!(batch_size(200.0, 64, 16), 64);
+        assert_eq!(batch_size(5.0, 8, 16), 16);
+        assert_eq!(batch_size(200.0, 40, 16), 32);
+        assert_eq!(batch_size(f64::NAN, 64, 16), 16);
     }
 }

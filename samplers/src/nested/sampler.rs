@@ -100,7 +100,12 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
     }
 
     fn fingerprint(&self) -> Fingerprint {
-        Fingerprint::new(self.params.names(), self.params.n_free(), &self.settings)
+        Fingerprint::new(
+            self.params.names(),
+            self.params.n_free(),
+            &self.settings,
+            self.likelihood.preferred_batch().max(1),
+        )
     }
 
     /// `n_live` uniform draws in the cube, evaluated in one batch.

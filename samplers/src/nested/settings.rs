@@ -63,6 +63,8 @@ pub struct NestedSettings {
     /// Most candidates proposed and evaluated per batch in rejection sampling; the batch adapts
     /// to the acceptance rate up to this cap. 1 spends the fewest likelihood calls; larger
     /// caps suit emulators (one vectorised call per batch) and [`Parallel`](crate::Parallel).
+    /// Batches are rounded up to a multiple of the likelihood's
+    /// [`preferred_batch`](crate::LogLikelihood::preferred_batch), which may exceed this cap.
     pub batch_size: usize,
     /// Slice-sampling steps per new point (PolyChord's `num_repeats`); `None` gives `5 * d`,
     /// PolyChord's default: with `3 * d` the spread of ln Z over seeds was 1.5x the reported

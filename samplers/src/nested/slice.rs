@@ -16,6 +16,9 @@ const MAX_EXPAND: usize = 100;
 
 /// Replaces live point `slot` by the end of a slice-sampling chain started at another live
 /// point, and adapts the slice width so expansions and contractions balance.
+///
+/// Points are evaluated one at a time (each step depends on the last), so the likelihood's
+/// [`preferred_batch`](LogLikelihood::preferred_batch) does not apply here.
 pub fn replace<L: LogLikelihood + ?Sized>(
     state: &mut State,
     eval: &mut Evaluator<'_, L>,

@@ -1,8 +1,49 @@
 //! Test problems with known evidences, shared by the integration tests.
 #![allow(dead_code)]
 
-use spinflip_samplers::{FnLikelihood, ParameterSet, Prior};
+use spinflip_samplers::{FnLikelihood, LikelihoodError, LogLikelihood, ParameterSet, Prior};
 use std::f64::consts::PI;
+use std::sync::Mutex;
+
+/// `inner` as an emulator that evaluates `lanes` points per SIMD group would present it
+/// (`preferred_batch() == lanes`), recording the size of every batch it is given.
+pub struct Lanes<L> {
+    pub inner: L,
+    pub lanes: usize,
+    pub sizes: Mutex<Vec<usize>>,
+}
+
+impl<L> Lanes<L> {
+    pub fn new(inner: L, lanes: usize) -> Self {
+        Lanes {
+            inner,
+            lanes,
+            sizes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sizes of the batches received so far.
+    pub fn sizes(&self) -> Vec<usize> {
+        self.sizes.lock().unwrap().clone()
+    }
+}
+
+impl<L: LogLikelihood> LogLikelihood for Lanes<L> {
+    fn n_params(&self) -> usize {
+        self.inner.n_params()
+    }
+    fn log_likelihood(&self, theta: &[f64]) -> Result<f64, LikelihoodError> {
+        self.sizes.lock().unwrap().push(1);
+        self.inner.log_likelihood(theta)
+    }
+    fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
+        self.sizes.lock().unwrap().push(out.len());
+        self.inner.log_likelihood_batch(points, out)
+    }
+    fn preferred_batch(&self) -> usize {
+        self.lanes
+    }
+}
 
 /// Unit Gaussian in `d` dimensions, prior U[-10, 10]^d: ln Z = -d ln 20 (the Gaussian mass
 /// outside the box, 2 d Phi(-10) ~ 1e-22, is negligible).
