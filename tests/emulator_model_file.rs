@@ -186,8 +186,8 @@ fn emulator_range_checks_and_extrapolation_flag() {
     let emu = GlobalEmulator::from_model(m.clone()).unwrap();
     // Batches are evaluated in SIMD groups of 16: samplers are told so.
     let shared: std::sync::Arc<dyn ForwardModel> = std::sync::Arc::new(emu.clone());
-    assert_eq!(shared.preferred_batch(), spinflip::emulator::fast::LANES);
-    assert_eq!(spinflip::emulator::fast::LANES, 16);
+    assert_eq!(shared.preferred_batch(), emu.fast().preferred_batch());
+    assert_eq!(emu.fast().preferred_batch(), 16);
     let mid: Vec<f64> = lo.iter().zip(&hi).map(|(a, b)| 0.5 * (a + b)).collect();
     let mut out = vec![0.0; emu.n_outputs()];
     emu.predict(&mid, &mut out).unwrap();

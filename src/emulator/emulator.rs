@@ -150,6 +150,6 @@ impl ForwardModel for GlobalEmulator {
     }
 
     fn preferred_batch(&self) -> usize {
-        super::fast::LANES
+        self.fast.preferred_batch()
     }
 }

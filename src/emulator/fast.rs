@@ -67,7 +67,7 @@ impl Isa {
 }
 
 /// Lanes per group in batched calls.
-pub const LANES: usize = 16;
+const LANES: usize = 16;
 
 /// The network, re-laid out for the CPU.
 #[derive(Debug, Clone)]

@@ -238,7 +238,21 @@ impl MultiEllipsoid {
     /// A uniform draw from the union intersected with the unit cube: pick an ellipsoid with
     /// probability proportional to its volume, draw inside it, and keep the point with
     /// probability 1/(number of ellipsoids containing it). `scratch` has length `d`.
+    ///
+    /// When the summed volume exceeds the cube's, draws from the cube kept if inside any
+    /// ellipsoid give the same distribution with fewer wasted draws: their acceptance is
+    /// V(union & cube), against V(union & cube) / V(sum) for draws from the ellipsoids. (A
+    /// 7-D fit once carried one ellipsoid 59 000 times the cube's volume: ~10^4 draws per
+    /// point, most of a run's time.)
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64], scratch: &mut [f64]) {
+        if self.log_volume > 0.0 {
+            loop {
+                out.iter_mut().for_each(|x| *x = rng.random());
+                if self.ellipsoids.iter().any(|e| e.contains(out, scratch)) {
+                    return;
+                }
+            }
+        }
         loop {
             let u: f64 = rng.random();
             let k = self
@@ -460,5 +474,23 @@ mod tests {
         }
         // equal areas: binomial(4000, 1/2) has sd 32
         assert!((left as i64 - 2000).abs() < 150, "{left}");
+    }
+
+    #[test]
+    fn bound_larger_than_the_cube_samples_the_cube_uniformly() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+        let pts: Vec<f64> = (0..800).map(|_| rng.random()).collect();
+        // Enlarged 50 times: the ellipse holds the whole square many times over.
+        let m = MultiEllipsoid::fit(&pts, 2, 0.0, 50f64.ln(), false);
+        assert!(m.log_volume() > 1.0, "{}", m.log_volume());
+        let (mut x, mut s) = ([0.0; 2], [0.0; 2]);
+        let mut quadrant = 0;
+        for _ in 0..4000 {
+            m.sample(&mut rng, &mut x, &mut s);
+            assert!(x.iter().all(|v| (0.0..1.0).contains(v)));
+            quadrant += usize::from(x[0] < 0.5 && x[1] < 0.5);
+        }
+        // binomial(4000, 1/4) has sd 27
+        assert!((quadrant as i64 - 1000).abs() < 130, "{quadrant}");
     }
 }
