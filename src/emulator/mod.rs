@@ -6,16 +6,20 @@
 //!
 //! # Default architecture
 //!
-//! 21cmLSTM uses 2 layers of 451 units (2.46 M weights, 46 ms per call on an A100). Here the
-//! default is 2 layers of [`LstmConfig::DEFAULT_HIDDEN`] = 32 units (13.6 k weights). Per
-//! signal that is 5.6 M multiply-adds and 0.14 M sigmoid/tanh; with the peaks measured on
-//! the build machine (one core, AVX-512: 88 G multiply-adds/s in an FMA loop, 3.0 G
-//! sigmoids/s) the lower bound is about 110 us per signal, which leaves room for the 0.25 ms
-//! batch-1 budget, while 16 units (40 us bound) likely lacks the capacity for a 0.15% error.
-//! Measured (release build, machine shared with other builds): 0.41 ms per call at batch 1,
-//! 0.22-0.24 ms per signal batched (2.0-2.2 x the bound); `spinflip bench emulator` prints
-//! the current numbers. A per-signal cost of 20 us is below the bound of any two-layer
-//! LSTM with 16 or more units on one core of this CPU.
+//! 21cmLSTM uses 2 layers of 451 units, one channel per step (2.46 M weights, 46 ms per call
+//! on an A100); that network is expressible here (`--hidden 451 --outputs-per-step 1`). The
+//! default is 2 layers of [`LstmConfig::DEFAULT_HIDDEN`] = 64 units walking 41 steps of
+//! [`LstmConfig::DEFAULT_OUTPUTS_PER_STEP`] = 11 channels each (the dense head maps each
+//! step's hidden state to 11 consecutive channels; 52 k weights). The signal is smooth on the
+//! scale of 11 channels (dz = 1.1), so the shorter recurrence costs no accuracy, while it
+//! divides the sequential work by 11: per signal 2.1 M multiply-adds and 26 k sigmoid/tanh,
+//! a lower bound of ~32 us on one AVX-512 core (against ~110 us for 2 x LSTM(32) over 451
+//! steps), and training epochs ~3x faster with 4x the units. `spinflip bench emulator`
+//! prints the measured cost and its ratio to that bound.
+//!
+//! The training loss defaults to the squared DJ+24 eq. 3 error averaged over signals
+//! ([`train::LossKind::Relative`]), the metric the model is judged by, rather than the MSE of
+//! the normalised signal; see the README for the shipped model's numbers.
 
 pub mod adam;
 // Index loops mirror the gate layout.

@@ -81,12 +81,19 @@ impl PhotonFractionTable {
 
     /// f_IGM(Q) and its slope dF/dQ on the interpolating segment.
     pub fn eval_with_slope(&self, q: f64) -> (f64, f64) {
-        let (table, x, width) = if q < Self::SPLIT {
-            (&self.coarse, q.max(0.0) / Self::SPLIT, Self::SPLIT)
+        let (v, slope, _, _) = self.segment(q);
+        (v, slope)
+    }
+
+    /// f_IGM(Q), its slope, and the Q range of the linear segment holding `q`.
+    fn segment(&self, q: f64) -> (f64, f64, f64, f64) {
+        let (table, x, start, width) = if q < Self::SPLIT {
+            (&self.coarse, q.max(0.0) / Self::SPLIT, 0.0, Self::SPLIT)
         } else {
             (
                 &self.fine,
                 ((q - Self::SPLIT) / (1.0 - Self::SPLIT)).min(1.0),
+                Self::SPLIT,
                 1.0 - Self::SPLIT,
             )
         };
@@ -95,7 +102,9 @@ impl PhotonFractionTable {
         let i = (x as usize).min(Self::N - 1);
         let t = x - i as f64;
         let value = table[i] * (1.0 - t) + table[i + 1] * t;
-        (value, (table[i + 1] - table[i]) * n / width)
+        let lo = start + width * i as f64 / n;
+        let hi = start + width * (i + 1) as f64 / n;
+        (value, (table[i + 1] - table[i]) * n / width, lo, hi)
     }
 
     /// One backward-Euler step of dQ = s f_IGM(Q) - r Q from `q` (`s`: zeta times the
@@ -110,17 +119,16 @@ impl PhotonFractionTable {
     /// at 0 and >= r at 1, so the root exists and is unique: safeguarded Newton on the
     /// piecewise-linear table (exact once on the right segment).
     pub fn implicit_step(&self, q: f64, s: f64, r: f64) -> f64 {
-        let g = |x: f64| {
-            let (f, df) = self.eval_with_slope(x);
-            (x * (1.0 + r) - s * f - q, (1.0 + r) - s * df)
-        };
         let (mut lo, mut hi) = (0.0f64, 1.0f64);
-        // Start from the semi-implicit (sources explicit) step. Q' to 1e-13 absolute: far
-        // below anything the signal (proportional to 1 - Q) can show.
+        // Newton from the previous Q. f_IGM is linear on each table segment, so a Newton step
+        // that stays on the segment it started from is the root (one table look-up for most
+        // steps); otherwise iterate, bisecting when Newton leaves the bracket.
         const TOL: f64 = 1e-13;
-        let mut x = ((q + s * self.eval(q)) / (1.0 + r)).clamp(0.0, 1.0);
+        let mut x = q.clamp(0.0, 1.0);
         for _ in 0..200 {
-            let (gx, dg) = g(x);
+            let (f, df, seg_lo, seg_hi) = self.segment(x);
+            let gx = x * (1.0 + r) - s * f - q;
+            let dg = (1.0 + r) - s * df;
             if gx == 0.0 {
                 return x;
             }
@@ -130,9 +138,9 @@ impl PhotonFractionTable {
                 hi = x;
             }
             let newton = x - gx / dg;
-            if dg > 0.0 && newton > lo && newton < hi {
-                if (newton - x).abs() <= TOL {
-                    return newton;
+            if dg > 0.0 && newton >= lo && newton <= hi {
+                if (newton >= seg_lo && newton <= seg_hi) || (newton - x).abs() <= TOL {
+                    return newton.clamp(0.0, 1.0);
                 }
                 x = newton;
             } else {

@@ -1,0 +1,97 @@
+//! The shipped emulator `models/global_lstm`: it loads, its fast path agrees with the candle
+//! reference on its own weights, and on fresh simulator signals (a seed the training set
+//! never used) its DJ+24 eq. 3 error is what the README claims.
+
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use spinflip::emulator::network::LstmNetwork;
+use spinflip::emulator::{ErrorReport, GlobalEmulator, LstmConfig};
+use spinflip::global::sampling::{unit_cube_design, Sampling};
+use spinflip::global::{GlobalParams, GlobalSimulator};
+use spinflip::likelihoods::ForwardModel;
+
+const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/global_lstm");
+
+fn shipped() -> GlobalEmulator {
+    GlobalEmulator::load(Path::new(MODEL)).expect("models/global_lstm loads")
+}
+
+#[test]
+fn shipped_model_has_the_default_architecture() {
+    let emu = shipped();
+    let a = emu.sidecar().architecture;
+    assert_eq!(a, LstmConfig::new(7, 451));
+    assert_eq!(emu.n_outputs(), 451);
+    assert_eq!(
+        emu.param_names(),
+        spinflip::global::PARAM_NAMES.map(String::from)
+    );
+}
+
+#[test]
+fn fast_path_matches_candle_on_the_shipped_weights() {
+    let m = spinflip::emulator::load_model(Path::new(MODEL)).unwrap();
+    let emu = GlobalEmulator::from_model(m.clone()).unwrap();
+    let c = m.sidecar.architecture;
+    let freqs = m
+        .sidecar
+        .normalisation
+        .step_inputs(&m.sidecar.redshifts, c.outputs_per_step);
+    let n = 21;
+    // Normalised parameters spread over [0, 1] (deterministic, no RNG needed).
+    let params: Vec<f32> = (0..n * c.n_params)
+        .map(|i| ((i * 37 + 11) % 97) as f32 / 96.0)
+        .collect();
+    let net = LstmNetwork::from_weights(&m.weights, &Device::Cpu).unwrap();
+    let reference: Vec<f32> = net
+        .forward(
+            &Tensor::from_slice(&params, (n, c.n_params), &Device::Cpu).unwrap(),
+            &Tensor::from_slice(&freqs, c.n_steps, &Device::Cpu).unwrap(),
+        )
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let mut fast = vec![0f32; reference.len()];
+    emu.fast().forward_batch(&params, &mut fast);
+    let scale = reference.iter().fold(0f32, |a, x| a.max(x.abs()));
+    let worst = fast
+        .iter()
+        .zip(&reference)
+        .fold(0f32, |a, (x, y)| a.max((x - y).abs()));
+    assert!(worst / scale < 1e-5, "fast vs candle: {}", worst / scale);
+}
+
+/// Fresh signals: a Latin hypercube over the inner 96% of the prior box (the training range
+/// is the sampled box, so its very edges are outside), seed 77 (training used 2024).
+#[test]
+fn error_on_fresh_simulator_signals_matches_the_readme() {
+    let emu = shipped();
+    let sim = GlobalSimulator::planck18();
+    let n = 150;
+    let cube = unit_cube_design(n, Sampling::LatinHypercube, 77);
+    let mut truth = Vec::new();
+    let mut pred = Vec::new();
+    for u in &cube {
+        let inner = u.map(|x| 0.02 + 0.96 * x);
+        let theta = GlobalParams::from_unit_cube(&inner).to_array();
+        let mut t = vec![0.0; 451];
+        sim.predict(&theta, &mut t).unwrap();
+        let mut e = vec![0.0; 451];
+        emu.predict(&theta, &mut e).unwrap();
+        truth.extend(t);
+        pred.extend(e);
+    }
+    let rep = ErrorReport::new(&pred, &truth, 451);
+    let r = rep.relative_error_percent;
+    eprintln!("fresh signals: {r:?}");
+    // README (1800 held-out test signals): see "Measured numbers". The bounds leave room for
+    // the scatter of a 150-signal sample, not for a worse model.
+    assert!(r.mean < MEAN_BOUND_PERCENT, "mean {}%", r.mean);
+    assert!(r.max < MAX_BOUND_PERCENT, "max {}%", r.max);
+}
+
+const MEAN_BOUND_PERCENT: f64 = 1.0;
+const MAX_BOUND_PERCENT: f64 = 5.0;
