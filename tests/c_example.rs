@@ -37,7 +37,13 @@ fn minimal_c_example_runs() {
         "cc failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let run = Command::new(&exe).arg(&cfg).output().unwrap();
+    // cargo puts target/<profile> on LD_LIBRARY_PATH, which outranks the RUNPATH above; a
+    // stale uplifted copy of the library there (from an earlier `cargo build`) would win.
+    let run = Command::new(&exe)
+        .arg(&cfg)
+        .env("LD_LIBRARY_PATH", &lib)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),

@@ -48,7 +48,12 @@ fn c_program_drives_the_abi() {
         "cc failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let run = Command::new(&exe).arg(&cfg).output().unwrap();
+    // cargo's LD_LIBRARY_PATH outranks the RUNPATH: pin it to this build's library.
+    let run = Command::new(&exe)
+        .arg(&cfg)
+        .env("LD_LIBRARY_PATH", &lib)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&run.stderr));
