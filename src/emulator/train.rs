@@ -708,7 +708,7 @@ pub fn train(
     let mut files = vec![wp, sp];
     if opts.plot && !state.history.is_empty() {
         let png = loss_curve_path(out);
-        write_loss_curve(&png, &state.history)?;
+        write_loss_curve(&png, &state.history, cfg.loss)?;
         files.push(png);
     }
     Ok(TrainOutcome {
@@ -774,14 +774,21 @@ pub fn checkpoint_files(out: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// Plot training and validation loss against epoch (log scale).
-pub fn write_loss_curve(path: &Path, history: &[EpochRecord]) -> Result<(), SpinflipError> {
+pub fn write_loss_curve(
+    path: &Path,
+    history: &[EpochRecord],
+    loss: LossKind,
+) -> Result<(), SpinflipError> {
     use crate::plot::lines::{LinePlot, Series};
     let x: Vec<f64> = history.iter().map(|r| (r.epoch + 1) as f64).collect();
     let tr: Vec<f64> = history.iter().map(|r| r.train_loss).collect();
     let va: Vec<f64> = history.iter().map(|r| r.val_loss).collect();
     LinePlot::new("Emulator training")
         .x_label("epoch")
-        .y_label("loss (see the model's training settings)")
+        .y_label(match loss {
+            LossKind::Relative => "mean squared relative error (DJ+24 eq. 3)",
+            LossKind::Mse => "MSE (normalised signal)",
+        })
         .log_y(true)
         .series(Series::line("train", &x, &tr))
         .series(Series::line("validation", &x, &va))
