@@ -196,7 +196,18 @@ impl MultiEllipsoid {
         let root = ctx.fit(&idx);
         let mut ellipsoids = Vec::new();
         if split {
-            ctx.split(&idx, root, &mut ellipsoids);
+            ctx.split(&idx, root.clone(), &mut ellipsoids);
+            // The oversize rule keeps splits without an immediate volume gain, and a small
+            // cluster's ill-conditioned covariance can give one child a huge volume (a 7-D
+            // fit once held an ellipsoid 59 000 times the cube): never sample a decomposition
+            // larger than the single bounding ellipsoid of all the points.
+            let sum = ellipsoids
+                .iter()
+                .map(|e| e.log_volume)
+                .fold(f64::NEG_INFINITY, super::linalg::logaddexp);
+            if sum > root.log_volume {
+                ellipsoids = vec![root];
+            }
         } else {
             ellipsoids.push(root);
         }
@@ -474,6 +485,29 @@ mod tests {
         }
         // equal areas: binomial(4000, 1/2) has sd 32
         assert!((left as i64 - 2000).abs() < 150, "{left}");
+    }
+
+    #[test]
+    fn decomposition_is_never_larger_than_one_ellipsoid() {
+        // Box-like clouds in 7-D: covariance-shaped ellipsoids fit boxes badly, so the
+        // oversize rule splits them; the result must still not exceed the single fit.
+        for seed in 0..6 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let d = 7;
+            let pts: Vec<f64> = (0..200 * d)
+                .map(|i| 0.1 + 0.3 * rng.random::<f64>() * if i % d == 0 { 2.0 } else { 1.0 })
+                .collect();
+            let log_x = (2.0 * 0.3f64.powi(7)).ln();
+            let split = MultiEllipsoid::fit(&pts, d, log_x, 1.25f64.ln(), true);
+            let single = MultiEllipsoid::fit(&pts, d, log_x, 1.25f64.ln(), false);
+            assert!(
+                split.log_volume() <= single.log_volume() + 1e-12,
+                "seed {seed}: {} ellipsoids, ln V {} > {}",
+                split.ellipsoids().len(),
+                split.log_volume(),
+                single.log_volume()
+            );
+        }
     }
 
     #[test]
