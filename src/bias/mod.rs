@@ -129,15 +129,21 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                 );
             }
             cases.push(case);
+            // Rewrite the report after every case, so a run that is stopped (or one slow
+            // fit) still leaves the finished cases' table behind.
+            BiasReport {
+                names: names.clone(),
+                noise_levels: cfg.mocks.noise.clone(),
+                cases: cases.clone(),
+            }
+            .write(&cfg.output.root)?;
         }
     }
-    let report = BiasReport {
+    Ok(BiasReport {
         names: names.clone(),
         noise_levels: cfg.mocks.noise.clone(),
         cases,
-    };
-    report.write(&cfg.output.root)?;
-    Ok(report)
+    })
 }
 
 /// Truths: explicit ones (fiducial for missing names) or draws from the central part of the prior.
