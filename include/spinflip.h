@@ -111,12 +111,17 @@
 /**
  * Default hidden size; see the crate documentation of [`crate::emulator`] for why.
  */
-#define LstmConfig_DEFAULT_HIDDEN 32
+#define LstmConfig_DEFAULT_HIDDEN 64
 
 /**
  * Default number of layers (as 21cmLSTM).
  */
 #define LstmConfig_DEFAULT_LAYERS 2
+
+/**
+ * Default channels per step for new models (21cmLSTM: 1); see the type's docs.
+ */
+#define LstmConfig_DEFAULT_OUTPUTS_PER_STEP 11
 
 /**
  * Current sidecar version.
