@@ -61,9 +61,18 @@ impl Ellipsoid {
         e
     }
 
-    /// An ellipsoid for a cluster too small to have a covariance: the shape and at least
-    /// the volume of `like` (a sibling cluster's ellipsoid), moved to the points' mean and
-    /// grown until it holds them, and to at least `exp(log_volume_min)`.
+    /// An ellipsoid for a cluster too small to have a covariance, holding its points and at
+    /// least `exp(log_volume_min)`: the smaller of two candidates,
+    /// - the shape and at least the volume of `like` (a sibling cluster's ellipsoid), moved to
+    ///   the points' mean and grown until it holds them;
+    /// - an axis-aligned ellipsoid with semi-axes `sqrt(d)` times the points' largest offset
+    ///   from their mean per axis (which holds them all), each axis at least `like`'s extent
+    ///   along it.
+    ///
+    /// The first alone fails when the few points lie across the sibling's thin direction: it
+    /// grows as `r^d` (a 7-D fit once carried a child of e^3 cube volumes for a contour of
+    /// e^-10.7, and the run fell back to drawing from the whole cube: 800k calls in 20
+    /// iterations).
     pub fn fit_like(
         like: &Ellipsoid,
         points: &[f64],
@@ -72,9 +81,9 @@ impl Ellipsoid {
     ) -> Ellipsoid {
         let d = like.d;
         let (center, _) = mean_cov(points, d, idx);
-        let mut e = Ellipsoid {
+        let mut shaped = Ellipsoid {
             d,
-            center,
+            center: center.clone(),
             chol: like.chol.clone(),
             log_volume: like.log_volume,
             log_volume_tight: like.log_volume_tight,
@@ -83,14 +92,41 @@ impl Ellipsoid {
         let mut r2max: f64 = 0.0;
         for &i in idx {
             for (k, v) in y.iter_mut().enumerate() {
-                *v = points[i * d + k] - e.center[k];
+                *v = points[i * d + k] - shaped.center[k];
             }
-            solve_lower(&e.chol, d, &mut y);
+            solve_lower(&shaped.chol, d, &mut y);
             r2max = r2max.max(y.iter().map(|v| v * v).sum());
         }
         if r2max > 1.0 {
-            e.scale_log_volume(0.5 * d as f64 * r2max.ln());
+            shaped.scale_log_volume(0.5 * d as f64 * r2max.ln());
         }
+
+        // Axis-aligned: sum_k (x_k - c_k)^2 / a_k^2 <= d * (1 / d) = 1 for every point.
+        let mut chol = vec![0.0; d * d];
+        for k in 0..d {
+            let spread = idx
+                .iter()
+                .map(|&i| (points[i * d + k] - center[k]).abs())
+                .fold(0.0, f64::max);
+            let extent = (0..d)
+                .map(|j| like.chol[k * d + j].powi(2))
+                .sum::<f64>()
+                .sqrt();
+            chol[k * d + k] = ((d as f64).sqrt() * spread).max(extent);
+        }
+        let tight = log_volume_of(&chol, d);
+        let boxed = Ellipsoid {
+            d,
+            center,
+            chol,
+            log_volume: tight,
+            log_volume_tight: tight,
+        };
+        let mut e = if boxed.log_volume < shaped.log_volume {
+            boxed
+        } else {
+            shaped
+        };
         if e.log_volume < log_volume_min {
             e.scale_log_volume(log_volume_min - e.log_volume);
         }
@@ -508,6 +544,50 @@ mod tests {
                 single.log_volume()
             );
         }
+    }
+
+    #[test]
+    fn few_points_across_a_thin_sibling_cost_one_axis_not_d() {
+        // The sibling: a 7-D slab, long in x0 (0.3) and thin (0.003) in the other axes. Five
+        // points spread 0.05 along x1 only, across the thin direction: the sibling's shape
+        // grown to hold them would be (0.05 / 0.003)^7 ~ 4e8 times the sibling; one stretched
+        // axis is (sqrt(7) 0.05) / 0.003 ~ 44 times.
+        let d = 7;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        let mut pts = Vec::new();
+        for _ in 0..100 {
+            let mut z = vec![0.0; d];
+            sample_unit_ball(&mut rng, &mut z);
+            for (k, v) in z.iter().enumerate() {
+                pts.push(0.5 + v * if k == 0 { 0.3 } else { 0.003 });
+            }
+        }
+        for j in 0..5 {
+            for k in 0..d {
+                pts.push(
+                    0.5 + if k == 1 {
+                        0.025 * (j as f64 - 2.0)
+                    } else {
+                        0.0
+                    },
+                );
+            }
+        }
+        let sibling: Vec<usize> = (0..100).collect();
+        let few: Vec<usize> = (100..105).collect();
+        let like = Ellipsoid::fit(&pts, d, &sibling, 0.0, f64::NEG_INFINITY);
+        let e = Ellipsoid::fit_like(&like, &pts, &few, f64::NEG_INFINITY);
+        let mut s = vec![0.0; d];
+        assert!(few
+            .iter()
+            .all(|&i| e.contains(&pts[i * d..(i + 1) * d], &mut s)));
+        let one_axis = like.log_volume() + ((7f64).sqrt() * 0.05 / 0.003).ln();
+        assert!(
+            e.log_volume() < one_axis + 0.5,
+            "ln V {} vs sibling {} (one stretched axis: {one_axis})",
+            e.log_volume(),
+            like.log_volume()
+        );
     }
 
     #[test]
