@@ -291,3 +291,61 @@ fn bptt_and_candle_trainers_agree_and_share_checkpoints() {
     let rel = (resumed.history[2].val_loss - a.history[2].val_loss).abs() / a.history[2].val_loss;
     assert!(rel < 1e-3, "{:?} vs {:?}", resumed.history[2], a.history[2]);
 }
+
+#[test]
+fn fine_tuning_starts_from_the_model_and_keeps_its_normalisation() {
+    let base = train(
+        &common::data(96, 32, 1.5, 4),
+        &cfg(6),
+        &tmp("ft-base"),
+        &TrainOptions::default(),
+    )
+    .unwrap()
+    .model;
+    // Other data (other signal ranges); a learning rate so small that one epoch cannot move
+    // the weights: what comes out is where the run started.
+    let other = common::data(96, 32, 1.5, 5);
+    let still = TrainConfig {
+        lr: 1e-9,
+        min_lr: 1e-9,
+        ..cfg(1)
+    };
+    let init = TrainOptions {
+        init: Some(base.clone()),
+        ..TrainOptions::default()
+    };
+    let tuned = train(&other, &still, &tmp("ft-tuned"), &init).unwrap();
+    assert_eq!(
+        tuned.model.sidecar.normalisation,
+        base.sidecar.normalisation
+    );
+    // AdamW moves a weight by about lr per step: 12 steps of 1e-9.
+    let (a, b) = (&tuned.model.weights, &base.weights);
+    for ((_, _, x), (_, _, y)) in a.tensors().iter().zip(b.tensors()) {
+        for (u, v) in x.iter().zip(y) {
+            assert!((u - v).abs() <= 1e-6, "{u} vs {v}");
+        }
+    }
+    // From random weights the same epoch ends far worse.
+    let fresh = train(&other, &still, &tmp("ft-fresh"), &TrainOptions::default()).unwrap();
+    assert!(
+        tuned.history[0].val_loss < 0.5 * fresh.history[0].val_loss,
+        "tuned {:?} vs fresh {:?}",
+        tuned.history[0],
+        fresh.history[0]
+    );
+
+    // Another architecture, or --init with --resume, is refused.
+    let wider = TrainConfig {
+        hidden: 16,
+        ..cfg(1)
+    };
+    let e = train(&other, &wider, &tmp("ft-wider"), &init).unwrap_err();
+    assert!(e.to_string().contains("architecture"), "{e}");
+    let both = TrainOptions {
+        resume: true,
+        ..init
+    };
+    let e = train(&other, &cfg(1), &tmp("ft-both"), &both).unwrap_err();
+    assert!(e.to_string().contains("--resume"), "{e}");
+}

@@ -87,12 +87,12 @@ fn error_on_fresh_simulator_signals_matches_the_readme() {
     let rep = ErrorReport::new(&pred, &truth, 451);
     let r = rep.relative_error_percent;
     eprintln!("fresh signals: {r:?}");
-    // README, 1800 held-out test signals: mean 0.232%, max 2.96% (this sample: mean 0.231%,
-    // max 1.28%). The bounds leave room for the scatter of a 150-signal sample (the mean's
-    // standard error is ~0.015%), not for a model 50% worse.
+    // README, 1800 held-out test signals: mean 0.199%, max 2.85% (this sample: mean 0.195%,
+    // max 1.23%). The mean's bound leaves room for the scatter of a 150-signal sample (its
+    // standard error is ~0.015%), not for a model 25% worse; the max's is the 2%.
     assert!(r.mean < MEAN_BOUND_PERCENT, "mean {}%", r.mean);
     assert!(r.max < MAX_BOUND_PERCENT, "max {}%", r.max);
 }
 
-const MEAN_BOUND_PERCENT: f64 = 0.35;
-const MAX_BOUND_PERCENT: f64 = 3.0;
+const MEAN_BOUND_PERCENT: f64 = 0.25;
+const MAX_BOUND_PERCENT: f64 = 2.0;

@@ -73,6 +73,10 @@ pub struct EmulatorArgs {
     /// Continue from the checkpoint of OUT.
     #[arg(long)]
     pub resume: bool,
+    /// Fine-tune: start from this model's weights and normalisation (path without
+    /// extension), with a fresh optimiser and schedule; e.g. on more data.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
     /// Device: `cpu` or `cuda` (needs the `cuda` feature).
     #[arg(long, default_value = "cpu")]
     pub device: String,
@@ -156,6 +160,11 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         plot: true,
         log_epochs: true,
         trainer,
+        init: a
+            .init
+            .as_deref()
+            .map(crate::emulator::model_file::load_model)
+            .transpose()?,
     };
     eprintln!(
         "training {} x LSTM({}), {} channels per step, on {} signals ({} validation), trainer {:?}",

@@ -268,6 +268,10 @@ pub struct TrainOptions {
     pub log_epochs: bool,
     /// Gradient computation.
     pub trainer: Trainer,
+    /// Fine-tune: start from this model's weights and keep its normalisation (the inputs
+    /// the weights were trained on), with a fresh optimiser and schedule. Its architecture
+    /// must match the settings'; exclusive with `resume`.
+    pub init: Option<EmulatorModel>,
 }
 
 impl Default for TrainOptions {
@@ -279,6 +283,7 @@ impl Default for TrainOptions {
             plot: false,
             log_epochs: false,
             trainer: Trainer::default(),
+            init: None,
         }
     }
 }
@@ -421,12 +426,18 @@ pub fn train(
         outputs_per_step: cfg.outputs_per_step,
     };
     arch.validate()?;
-    let norm = Normalisation::fit(
-        &data.param_names,
-        &data.train_params,
-        &data.train_signals,
-        &data.redshifts,
-    )?;
+    if let Some(init) = &opts.init {
+        check_init(init, &arch, data, opts.resume)?;
+    }
+    let norm = match &opts.init {
+        Some(init) => init.sidecar.normalisation.clone(),
+        None => Normalisation::fit(
+            &data.param_names,
+            &data.train_params,
+            &data.train_signals,
+            &data.redshifts,
+        )?,
+    };
     let train_set = prepare(
         &norm,
         cfg.loss,
@@ -448,7 +459,11 @@ pub fn train(
             "bptt runs on the CPU; use --trainer candle with a GPU device",
         ));
     }
-    let net = LstmNetwork::from_weights(&LstmWeights::random(arch, cfg.seed), dev)?;
+    let start = match &opts.init {
+        Some(init) => init.weights.clone(),
+        None => LstmWeights::random(arch, cfg.seed),
+    };
+    let net = LstmNetwork::from_weights(&start, dev)?;
     let mut adam = Adam::new(
         net.vars(),
         AdamParams {
@@ -695,6 +710,11 @@ pub fn train(
             metrics: Some(metrics),
             training: Some(serde_json::json!({
                 "settings": settings,
+                "init": opts.init.as_ref().map(|m| serde_json::json!({
+                    "weights_hash": m.sidecar.weights_hash,
+                    "data_hash": m.sidecar.data_hash,
+                    "metrics": m.sidecar.metrics,
+                })),
                 "epochs_done": state.epochs_done,
                 "best_epoch": state.best_epoch,
                 "best_val_loss": state.best_val,
@@ -718,6 +738,43 @@ pub fn train(
         stopped_early: state.stopped,
         files,
     })
+}
+
+/// A model to fine-tune from must have the architecture, parameters and grid of the run.
+fn check_init(
+    init: &EmulatorModel,
+    arch: &LstmConfig,
+    data: &TrainData,
+    resume: bool,
+) -> Result<(), SpinflipError> {
+    let sc = &init.sidecar;
+    let refuse = |reason: String| Err(SpinflipError::config("init", reason));
+    if resume {
+        return refuse("--init starts a new run; --resume continues one: use one of them".into());
+    }
+    if sc.architecture != *arch {
+        return refuse(format!(
+            "the model's architecture {:?} differs from the settings' {arch:?} (pass its \
+             --hidden, --layers and --outputs-per-step)",
+            sc.architecture
+        ));
+    }
+    if sc.param_names != data.param_names {
+        return refuse(format!(
+            "the model's parameters {:?} differ from the data's {:?}",
+            sc.param_names, data.param_names
+        ));
+    }
+    let same_grid = sc.redshifts.len() == data.redshifts.len()
+        && sc
+            .redshifts
+            .iter()
+            .zip(&data.redshifts)
+            .all(|(a, b)| (a - b).abs() <= 1e-9 * b.abs().max(1.0));
+    if !same_grid {
+        return refuse("the model's redshift grid differs from the data's".into());
+    }
+    Ok(())
 }
 
 /// DJ+24 eq. 3 errors of `weights` on the validation set, for the sidecar.
