@@ -46,7 +46,8 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = "plateau")]
     pub schedule: String,
     /// Loss: `relative` (mean squared DJ+24 eq. 3 error, the metric the model is judged by)
-    /// or `mse` (normalised mean squared error, as 21cmLSTM).
+    /// `mse` (normalised mean squared error, as 21cmLSTM) or `tail` (relative plus a term
+    /// that weighs signals above 1% error harder: for the worst case; bptt only).
     #[arg(long, default_value = "relative")]
     pub loss: String,
     /// Smallest learning rate (end of the cosine schedule).

@@ -492,6 +492,7 @@ fn run<T: Real>(
     params: &[f32],
     targets: &[f32],
     signal_weights: Option<&[f32]>,
+    tail: Option<f64>,
 ) -> Result<LossGrad, SpinflipError> {
     let b = check(w, freqs, params, targets)?;
     if let Some(sw) = signal_weights {
@@ -522,10 +523,20 @@ fn run<T: Real>(
                     .collect();
                 let wt = T::of32(signal_weights.map_or(1.0, |sw| sw[i]));
                 let y = &targets[i * nt..(i + 1) * nt];
-                sse += signal_best(isa, &prep, &fr, &p, y, wt, &mut wk);
+                let se = signal_best(isa, &prep, &fr, &p, y, wt, &mut wk);
+                // Tail term: the signal's loss s + s^2 / s_ref, s its mean squared error,
+                // has gradient (1 + 2 s / s_ref) ds; the kernel's gradient is linear in ds.
+                let (se, factor) = match tail {
+                    Some(s_ref) => {
+                        let s_i = se / nt as f64;
+                        (se * (1.0 + s_i / s_ref), 1.0 + 2.0 * s_i / s_ref)
+                    }
+                    None => (se, 1.0),
+                };
+                sse += se;
                 for (a, g) in acc.iter_mut().zip(&wk.g) {
                     for (x, y) in a.iter_mut().zip(g) {
-                        *x += y.to64();
+                        *x += factor * y.to64();
                     }
                 }
             }
@@ -563,7 +574,7 @@ pub fn loss_and_grad(
     params: &[f32],
     targets: &[f32],
 ) -> Result<LossGrad, SpinflipError> {
-    run::<f32>(weights, freqs, params, targets, None)
+    run::<f32>(weights, freqs, params, targets, None, None)
 }
 
 /// [`loss_and_grad`] with a weight per signal: the loss is the mean over signals and steps
@@ -575,7 +586,34 @@ pub fn loss_and_grad_weighted(
     targets: &[f32],
     signal_weights: &[f32],
 ) -> Result<LossGrad, SpinflipError> {
-    run::<f32>(weights, freqs, params, targets, Some(signal_weights))
+    run::<f32>(weights, freqs, params, targets, Some(signal_weights), None)
+}
+
+/// [`loss_and_grad_weighted`] with a tail term: each signal's weighted mean squared error
+/// `s_i` enters as `s_i + s_i^2 / s_ref` (see [`super::train::LossKind::Tail`]), so signals
+/// with errors well above `sqrt(s_ref)` dominate the gradient.
+pub fn loss_and_grad_tail(
+    weights: &LstmWeights,
+    freqs: &[f32],
+    params: &[f32],
+    targets: &[f32],
+    signal_weights: &[f32],
+    s_ref: f64,
+) -> Result<LossGrad, SpinflipError> {
+    if !(s_ref > 0.0 && s_ref.is_finite()) {
+        return Err(SpinflipError::config(
+            "bptt input",
+            format!("the tail reference must be positive and finite, got {s_ref}"),
+        ));
+    }
+    run::<f32>(
+        weights,
+        freqs,
+        params,
+        targets,
+        Some(signal_weights),
+        Some(s_ref),
+    )
 }
 
 /// [`loss_and_grad`] in `f64` throughout (slower; for gradient checks).
@@ -585,7 +623,7 @@ pub fn loss_and_grad_f64(
     params: &[f32],
     targets: &[f32],
 ) -> Result<LossGrad, SpinflipError> {
-    run::<f64>(weights, freqs, params, targets, None)
+    run::<f64>(weights, freqs, params, targets, None, None)
 }
 
 #[cfg(test)]
@@ -825,6 +863,52 @@ mod tests {
         let bad = [1.0f32, -1.0, 1.0, 1.0];
         assert!(loss_and_grad_weighted(&w, &freqs, &params, &targets, &bad).is_err());
         assert!(loss_and_grad_weighted(&w, &freqs, &params, &targets, &sw[..3]).is_err());
+    }
+
+    #[test]
+    fn tail_loss_is_the_weighted_loss_with_chain_rule_factors() {
+        // d(s + s^2 / s_ref) = (1 + 2 s / s_ref) ds: the tail gradient is the weighted one
+        // with each signal's weight times that factor, s taken at the current weights.
+        let c = LstmConfig {
+            n_params: 3,
+            hidden: 6,
+            layers: 2,
+            n_steps: 5,
+            outputs_per_step: 2,
+        };
+        let b = 5;
+        let w = LstmWeights::random(c, 31);
+        let (freqs, params, targets) = inputs(c, b, 32);
+        let sw = [0.5f32, 2.0, 1.0, 0.0, 3.0];
+        let s_ref = 0.5;
+        let (np, no) = (c.n_params, c.n_outputs());
+        let s: Vec<f64> = (0..b)
+            .map(|i| {
+                loss_and_grad_weighted(
+                    &w,
+                    &freqs,
+                    &params[i * np..(i + 1) * np],
+                    &targets[i * no..(i + 1) * no],
+                    &sw[i..i + 1],
+                )
+                .unwrap()
+                .loss
+            })
+            .collect();
+        let scaled: Vec<f32> = (0..b)
+            .map(|i| (f64::from(sw[i]) * (1.0 + 2.0 * s[i] / s_ref)) as f32)
+            .collect();
+        let expect = loss_and_grad_weighted(&w, &freqs, &params, &targets, &scaled).unwrap();
+        let tail = loss_and_grad_tail(&w, &freqs, &params, &targets, &sw, s_ref).unwrap();
+        let l_exp = s.iter().map(|x| x + x * x / s_ref).sum::<f64>() / b as f64;
+        assert!(
+            (tail.loss - l_exp).abs() < 1e-6 * l_exp,
+            "{} vs {l_exp}",
+            tail.loss
+        );
+        let r = worst_rel(&tail.grads, &expect.grads);
+        assert!(r < 1e-5, "tail gradient off by {r:e} relative");
+        assert!(loss_and_grad_tail(&w, &freqs, &params, &targets, &sw, 0.0).is_err());
     }
 
     #[test]
