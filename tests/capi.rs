@@ -61,3 +61,27 @@ fn c_program_drives_the_abi() {
     assert!(stdout.contains(" 0 failed"), "{stdout}");
     let _ = std::fs::remove_dir_all(tmp);
 }
+
+/// The header defines the ABI's own names only (it once carried every `pub const` of the
+/// crate, `VERSION` and `BETA` among them, into users' C namespace), and its one constant
+/// has the Rust value.
+#[test]
+fn header_defines_only_spinflip_names() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let header = std::fs::read_to_string(root.join("include/spinflip.h")).unwrap();
+    let macros: Vec<&str> = header
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("#define "))
+        .collect();
+    for m in &macros {
+        assert!(m.starts_with("SPINFLIP_"), "#define {m}");
+    }
+    let logzero = macros
+        .iter()
+        .find_map(|m| m.strip_prefix("SPINFLIP_LOGZERO "))
+        .expect("SPINFLIP_LOGZERO is defined");
+    assert_eq!(
+        logzero.trim().parse::<f64>().unwrap(),
+        spinflip::capi::SPINFLIP_LOGZERO
+    );
+}
