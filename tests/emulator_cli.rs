@@ -52,6 +52,31 @@ fn simulate_train_eval_bench() {
     let mean = report["relative_error_percent"]["mean"].as_f64().unwrap();
     assert!(mean.is_finite() && mean > 0.0, "{mean}");
     assert!(dir.join("models").join("tiny_eval_test.png").exists());
+    // The same data again may replace the report; other data needs --out.
+    run(bin()
+        .args(["eval", "emulator", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data));
+    let other = dir.join("other.npz");
+    std::fs::copy(&data, &other).unwrap();
+    let refused = bin()
+        .args(["eval", "emulator", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&other)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && err.contains("--out"), "{err}");
+    run(bin()
+        .args(["eval", "emulator", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&other)
+        .arg("--out")
+        .arg(dir.join("other_eval.json")));
+    assert!(dir.join("other_eval.png").exists());
     let out = run(bin()
         .args(["bench", "emulator", "--model"])
         .arg(&model)

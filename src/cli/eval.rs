@@ -37,7 +37,8 @@ pub struct EmulatorArgs {
     /// Split to evaluate: test, val or train.
     #[arg(long, default_value = "test")]
     pub split: String,
-    /// JSON report path (default MODEL_eval_SPLIT.json; the PNG goes next to it).
+    /// JSON report path (default MODEL_eval_SPLIT.json, which is not replaced by a report on
+    /// other data; the PNG goes next to it).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -112,6 +113,9 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         s.push(format!("_eval_{}.json", a.split));
         PathBuf::from(s)
     });
+    if a.out.is_none() {
+        refuse_overwriting_other_data(&json_path, &a.data)?;
+    }
     let json = serde_json::json!({
         "model": a.model.display().to_string(),
         "data": a.data.display().to_string(),
@@ -129,6 +133,36 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     plot_examples(&png, &set.redshifts, &report, &emulated, &truth)?;
     println!("wrote {} and {}", json_path.display(), png.display());
     Ok(())
+}
+
+/// The default report path sits next to the model (a shipped model's report is part of the
+/// repository): do not silently replace a report on other data with this one.
+fn refuse_overwriting_other_data(json_path: &Path, data: &Path) -> Result<(), SpinflipError> {
+    let Ok(text) = std::fs::read_to_string(json_path) else {
+        return Ok(());
+    };
+    let Some(old) = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["data"].as_str().map(PathBuf::from))
+    else {
+        return Ok(());
+    };
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    if same(&old, data) {
+        return Ok(());
+    }
+    Err(SpinflipError::config(
+        "out",
+        format!(
+            "{} holds an evaluation on {}; pass --out to write this one (on {}) elsewhere",
+            json_path.display(),
+            old.display(),
+            data.display()
+        ),
+    ))
 }
 
 /// Best, median and worst signals against truth, one panel each.
