@@ -335,17 +335,53 @@ fn fine_tuning_starts_from_the_model_and_keeps_its_normalisation() {
         fresh.history[0]
     );
 
-    // Another architecture, or --init with --resume, is refused.
+    // Another architecture is refused.
     let wider = TrainConfig {
         hidden: 16,
         ..cfg(1)
     };
     let e = train(&other, &wider, &tmp("ft-wider"), &init).unwrap_err();
     assert!(e.to_string().contains("architecture"), "{e}");
-    let both = TrainOptions {
-        resume: true,
-        ..init
+
+    // A killed fine-tune resumes with the same --init and ends where a straight one does; without
+    // --init its checkpoint is refused (the fresh normalisation would not match its weights).
+    let out = tmp("ft-resumed");
+    train(&other, &cfg(1), &out, &init).unwrap();
+    let resume = |o: &TrainOptions| {
+        train(
+            &other,
+            &cfg(2),
+            &out,
+            &TrainOptions {
+                resume: true,
+                ..o.clone()
+            },
+        )
     };
-    let e = train(&other, &cfg(1), &tmp("ft-both"), &both).unwrap_err();
-    assert!(e.to_string().contains("--resume"), "{e}");
+    let e = resume(&TrainOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("settings differ"), "{e}");
+    let resumed = resume(&init).unwrap();
+    let straight = train(&other, &cfg(2), &tmp("ft-straight"), &init).unwrap();
+    assert_eq!(resumed.history.len(), 2);
+    // The tail loss exists in the BPTT kernel only: candle refuses it by name.
+    let tail = TrainConfig {
+        loss: LossKind::Tail,
+        ..cfg(1)
+    };
+    let candle = TrainOptions {
+        trainer: Trainer::Candle,
+        ..TrainOptions::default()
+    };
+    let e = train(&other, &tail, &tmp("ft-tail-candle"), &candle).unwrap_err();
+    assert!(e.to_string().contains("bptt"), "{e}");
+    assert_eq!(
+        resumed.model.sidecar.normalisation,
+        base.sidecar.normalisation
+    );
+    for (a, b) in resumed.history.iter().zip(&straight.history) {
+        assert!(
+            (a.val_loss - b.val_loss).abs() <= 1e-6 * b.val_loss,
+            "{a:?} vs {b:?}"
+        );
+    }
 }

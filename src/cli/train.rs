@@ -75,7 +75,8 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub resume: bool,
     /// Fine-tune: start from this model's weights and normalisation (path without
-    /// extension), with a fresh optimiser and schedule; e.g. on more data.
+    /// extension), with a fresh optimiser and schedule; e.g. on more data. Resume a
+    /// fine-tune with the same --init plus --resume.
     #[arg(long)]
     pub init: Option<PathBuf>,
     /// Device: `cpu` or `cuda` (needs the `cuda` feature).

@@ -287,7 +287,8 @@ pub struct TrainOptions {
     pub trainer: Trainer,
     /// Fine-tune: start from this model's weights and keep its normalisation (the inputs
     /// the weights were trained on), with a fresh optimiser and schedule. Its architecture
-    /// must match the settings'; exclusive with `resume`.
+    /// must match the settings'. A killed fine-tune resumes with `resume` and the same
+    /// `init` (the checkpoint records the model's weights hash and refuses anything else).
     pub init: Option<EmulatorModel>,
 }
 
@@ -453,7 +454,7 @@ pub fn train(
     };
     arch.validate()?;
     if let Some(init) = &opts.init {
-        check_init(init, &arch, data, opts.resume)?;
+        check_init(init, &arch, data)?;
     }
     let norm = match &opts.init {
         Some(init) => init.sidecar.normalisation.clone(),
@@ -475,8 +476,13 @@ pub fn train(
     let val_set = prepare(&norm, cfg.loss, d, m, &data.val_params, &data.val_signals);
     let freqs = norm.step_inputs(&data.redshifts, cfg.outputs_per_step);
     let data_hash = data.hash();
-    let settings =
+    let mut settings =
         serde_json::to_value(cfg).map_err(|e| SpinflipError::config("settings", e.to_string()))?;
+    // The model a fine-tune started from is part of its settings: its normalisation shapes
+    // the inputs, so resuming without it (or from another model) must be refused.
+    if let (Some(init), Some(o)) = (&opts.init, settings.as_object_mut()) {
+        o.insert("init".into(), init.sidecar.weights_hash.clone().into());
+    }
 
     let dev = &opts.device;
     if opts.trainer == Trainer::Candle && cfg.loss == LossKind::Tail {
@@ -781,13 +787,9 @@ fn check_init(
     init: &EmulatorModel,
     arch: &LstmConfig,
     data: &TrainData,
-    resume: bool,
 ) -> Result<(), SpinflipError> {
     let sc = &init.sidecar;
     let refuse = |reason: String| Err(SpinflipError::config("init", reason));
-    if resume {
-        return refuse("--init starts a new run; --resume continues one: use one of them".into());
-    }
     if sc.architecture != *arch {
         return refuse(format!(
             "the model's architecture {:?} differs from the settings' {arch:?} (pass its \
