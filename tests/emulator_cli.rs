@@ -51,6 +51,24 @@ fn simulate_train_eval_bench() {
     .unwrap();
     let mean = report["relative_error_percent"]["mean"].as_f64().unwrap();
     assert!(mean.is_finite() && mean > 0.0, "{mean}");
+    // The tail is named: the worst signal's error is the max, and its per-signal file holds
+    // every test signal (5% of 40).
+    let max = report["relative_error_percent"]["max"].as_f64().unwrap();
+    assert_eq!(
+        report["worst"][0]["relative_error_percent"].as_f64(),
+        Some(max)
+    );
+    assert_eq!(report["worst"][0]["params"].as_object().unwrap().len(), 7);
+    let above_half = report["n_above_percent"]["0.5"].as_u64().unwrap();
+    assert!(above_half <= 2, "{report}");
+    let errors = spinflip::io::NpyArray::from_npy_bytes(
+        &std::fs::read(dir.join("models").join("tiny_eval_test_errors.npy")).unwrap(),
+        "errors",
+    )
+    .unwrap();
+    assert_eq!(errors.shape, vec![2]);
+    assert!(errors.data.iter().all(|e| *e <= max));
+    assert!(errors.data.contains(&max));
     assert!(dir.join("models").join("tiny_eval_test.png").exists());
     // The same data again may replace the report; other data needs --out.
     run(bin()
@@ -91,4 +109,105 @@ fn simulate_train_eval_bench() {
         .args([
             "--hidden", "8", "--epochs", "1", "--batch", "64", "--resume",
         ]));
+}
+
+/// Extra signals in a sub-box of the prior (`simulate --box`) join a training set
+/// (`train --data A --data B`); sets on another redshift grid are refused.
+#[test]
+fn focused_signals_join_the_training_set() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("spinflip-emu-join-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (base, soft) = (dir.join("base.npz"), dir.join("soft.npz"));
+    run(bin()
+        .args(["simulate", "global", "--n", "40", "--seed", "3", "--out"])
+        .arg(&base));
+    run(bin()
+        .args([
+            "simulate",
+            "global",
+            "--box",
+            "nu_min=0.1,0.35",
+            "--box",
+            "tau=0.05,0.08",
+        ])
+        .args([
+            "--n-train",
+            "12",
+            "--n-val",
+            "3",
+            "--n-test",
+            "0",
+            "--seed",
+            "4",
+            "--out",
+        ])
+        .arg(&soft));
+    let set = spinflip::io::GlobalSignalSet::load(&soft).unwrap();
+    for p in set
+        .par_train
+        .data
+        .chunks(7)
+        .chain(set.par_val.data.chunks(7))
+    {
+        assert!(
+            (0.1..=0.35).contains(&p[5]) && (0.05..=0.08).contains(&p[3]),
+            "{p:?}"
+        );
+    }
+    let bad = bin()
+        .args([
+            "simulate",
+            "global",
+            "--box",
+            "nu_min=0.01,0.35",
+            "--n",
+            "5",
+            "--out",
+        ])
+        .arg(dir.join("never.npz"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && err.contains("nu_min"), "{err}");
+
+    let model = dir.join("joined");
+    let out = bin()
+        .args(["train", "emulator", "--data"])
+        .arg(&base)
+        .arg("--data")
+        .arg(&soft)
+        .arg("--out")
+        .arg(&model)
+        .args(["--hidden", "8", "--epochs", "1", "--batch", "64"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    // 36 + 12 training signals, 2 + 3 validation.
+    assert!(
+        out.status.success() && log.contains("on 48 signals (5 validation)"),
+        "{log}"
+    );
+
+    let mut other = set.clone();
+    other.redshifts.iter_mut().for_each(|z| *z += 0.01);
+    let shifted = dir.join("shifted.npz");
+    other
+        .save_as(&shifted, spinflip::io::DataFormat::Npz)
+        .unwrap();
+    let refused = bin()
+        .args(["train", "emulator", "--data"])
+        .arg(&base)
+        .arg("--data")
+        .arg(&shifted)
+        .arg("--out")
+        .arg(dir.join("never"))
+        .args(["--hidden", "8", "--epochs", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && err.contains("redshift grid"),
+        "{err}"
+    );
 }

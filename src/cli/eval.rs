@@ -8,7 +8,7 @@ use super::train::{rows, PARAM_NAMES};
 use crate::emulator::metrics::ErrorReport;
 use crate::emulator::model_file::model_paths;
 use crate::emulator::GlobalEmulator;
-use crate::io::GlobalSignalSet;
+use crate::io::{GlobalSignalSet, NpyArray};
 use crate::plot::lines::{save_grid, LinePlot, Series};
 use crate::SpinflipError;
 
@@ -107,6 +107,9 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         report.n_signals, outside, r.mean, r.median, r.p95, r.max,
         report.rms_mk.mean, report.rms_mk.median, report.rms_mk.p95, report.rms_mk.max
     );
+    let above = n_above(&report.per_signal_percent, &ERROR_THRESHOLDS);
+    let above: Vec<String> = above.iter().map(|(t, n)| format!("> {t}%: {n}")).collect();
+    println!("signals {}", above.join("  "));
     let json_path = a.out.clone().unwrap_or_else(|| {
         let (w, _) = model_paths(&a.model);
         let mut s = w.with_extension("").into_os_string();
@@ -124,15 +127,77 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         "n_outside_training_range": outside,
         "relative_error_percent": report.relative_error_percent,
         "rms_mk": report.rms_mk,
+        "n_above_percent": n_above(&report.per_signal_percent, &ERROR_THRESHOLDS),
+        "worst": worst_signals(&report, &params, N_WORST),
+        "per_signal": errors_path(&json_path).display().to_string(),
     });
     let text = serde_json::to_string_pretty(&json)
         .map_err(|e| SpinflipError::config("report", e.to_string()))?;
     crate::samplers::output::ensure_parent(&json_path)?;
     std::fs::write(&json_path, text).map_err(|e| SpinflipError::io(&json_path, e))?;
+    let per_signal = NpyArray::new(vec![report.n_signals], report.per_signal_percent.clone())?;
+    write_bytes(&errors_path(&json_path), &per_signal.to_npy_bytes())?;
     let png = json_path.with_extension("png");
     plot_examples(&png, &set.redshifts, &report, &emulated, &truth)?;
-    println!("wrote {} and {}", json_path.display(), png.display());
+    println!(
+        "wrote {}, {} and {}",
+        json_path.display(),
+        errors_path(&json_path).display(),
+        png.display()
+    );
     Ok(())
+}
+
+/// Error thresholds (percent) counted in the report: the max bound and two below it.
+const ERROR_THRESHOLDS: [f64; 3] = [0.5, 1.0, 2.0];
+
+/// Signals listed by name in the report: where the tail of the error lives in parameter space.
+const N_WORST: usize = 10;
+
+/// `REPORT_errors.npy`: the per-signal eq. 3 errors (percent) in the split's order.
+fn errors_path(json_path: &Path) -> PathBuf {
+    let mut s = json_path.with_extension("").into_os_string();
+    s.push("_errors.npy");
+    PathBuf::from(s)
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), SpinflipError> {
+    std::fs::write(path, bytes).map_err(|e| SpinflipError::io(path, e))
+}
+
+/// How many errors exceed each threshold, keyed by the threshold.
+fn n_above(errors: &[f64], thresholds: &[f64]) -> serde_json::Map<String, serde_json::Value> {
+    thresholds
+        .iter()
+        .map(|t| {
+            let n = errors.iter().filter(|e| **e > *t).count();
+            (format!("{t}"), n.into())
+        })
+        .collect()
+}
+
+/// The `n` largest errors with their index in the split and their parameters.
+fn worst_signals(report: &ErrorReport, params: &[f64], n: usize) -> Vec<serde_json::Value> {
+    let d = PARAM_NAMES.len();
+    let mut order: Vec<usize> = (0..report.n_signals).collect();
+    order.sort_by(|&i, &j| report.per_signal_percent[j].total_cmp(&report.per_signal_percent[i]));
+    order
+        .into_iter()
+        .take(n)
+        .map(|i| {
+            let p: serde_json::Map<String, serde_json::Value> = PARAM_NAMES
+                .iter()
+                .zip(&params[i * d..(i + 1) * d])
+                .map(|(name, v)| (name.to_string(), (*v).into()))
+                .collect();
+            serde_json::json!({
+                "index": i,
+                "relative_error_percent": report.per_signal_percent[i],
+                "rms_mk": report.per_signal_rms_mk[i],
+                "params": p,
+            })
+        })
+        .collect()
 }
 
 /// The default report path sits next to the model (a shipped model's report is part of the

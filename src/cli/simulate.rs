@@ -1,6 +1,6 @@
 //! `spinflip simulate global`: training data for emulators in the 21cmGEM layout.
 
-use crate::global::{parameter_design, GlobalParams, GlobalSimulator, Sampling, N_OUT};
+use crate::global::{parameter_design_in, GlobalParams, GlobalSimulator, Sampling, SubBox, N_OUT};
 use crate::io::{DataFormat, GlobalSignalSet, NpyArray};
 use crate::likelihoods::ForwardModel;
 use crate::SpinflipError;
@@ -66,6 +66,10 @@ pub struct Args {
     /// Output format (default: from the extension .npz, .h5 or .hdf5).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
+    /// Restrict a parameter to a sub-range of its prior, NAME=MIN,MAX (repeatable), e.g.
+    /// `--box nu_min=0.1,0.35` for extra training signals where an emulator is weak.
+    #[arg(long = "box", value_name = "NAME=MIN,MAX")]
+    pub sub_box: Vec<String>,
 }
 
 /// Sizes of the three splits from the arguments.
@@ -153,7 +157,11 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     let Model::Global = a.model;
     let sim = GlobalSimulator::planck18();
     let n: usize = sizes.iter().sum();
-    let design = parameter_design(n, sampling, a.seed);
+    let mut sub = SubBox::default();
+    for spec in &a.sub_box {
+        sub.restrict_from_spec(spec)?;
+    }
+    let design = parameter_design_in(n, sampling, a.seed, &sub);
 
     let pb = ProgressBar::new(n as u64);
     pb.set_style(
@@ -166,7 +174,7 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
-            let r = simulate_point(&sim, p, a.seed, i);
+            let r = simulate_point(&sim, p, a.seed, i, &sub);
             pb.inc(1);
             r
         })
@@ -215,12 +223,14 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
 type Row = ([f64; 7], Vec<f64>);
 
 /// Simulate one design point; a point where the model fails recoverably (no zeta reaches tau)
-/// is replaced by a seeded uniform redraw, so the set always has the requested size.
+/// is replaced by a seeded uniform redraw in the same box, so the set always has the
+/// requested size.
 fn simulate_point(
     sim: &GlobalSimulator,
     p: &GlobalParams,
     seed: u64,
     index: usize,
+    sub: &SubBox,
 ) -> Result<Row, SpinflipError> {
     let mut p = *p;
     let mut out = vec![0.0; N_OUT];
@@ -229,7 +239,7 @@ fn simulate_point(
             Ok(()) => return Ok((p.to_array(), out)),
             Err(e) if e.is_recoverable() => {
                 let s = seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (attempt + 1);
-                p = parameter_design(1, Sampling::Uniform, s)[0];
+                p = parameter_design_in(1, Sampling::Uniform, s, sub)[0];
             }
             Err(e) => return Err(e.into()),
         }

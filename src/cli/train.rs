@@ -25,9 +25,11 @@ enum What {
 /// Arguments of `spinflip train emulator`.
 #[derive(Debug, clap::Args)]
 pub struct EmulatorArgs {
-    /// Data set (`.npz` from `spinflip simulate global`, or 21cmGEM `.h5`).
-    #[arg(long)]
-    pub data: PathBuf,
+    /// Data set (`.npz` from `spinflip simulate global`, or 21cmGEM `.h5`). Given more than
+    /// once, the training and validation splits of all sets are joined in order (e.g. extra
+    /// signals from `simulate --box` where the emulator is weak); test splits are not used.
+    #[arg(long, required = true)]
+    pub data: Vec<PathBuf>,
     /// Output model path without extension: writes OUT.safetensors, OUT.json, OUT_loss.png
     /// and the checkpoint OUT.ckpt.*.
     #[arg(long)]
@@ -112,6 +114,33 @@ pub fn train_data(set: &GlobalSignalSet) -> Result<TrainData, SpinflipError> {
     })
 }
 
+/// Training and validation splits of several data sets on one redshift grid, joined in order.
+pub fn joined_train_data(paths: &[PathBuf]) -> Result<TrainData, SpinflipError> {
+    let mut joined: Option<TrainData> = None;
+    for path in paths {
+        let part = train_data(&GlobalSignalSet::load(path)?)?;
+        match &mut joined {
+            None => joined = Some(part),
+            Some(j) => {
+                if j.redshifts != part.redshifts {
+                    return Err(SpinflipError::Data {
+                        path: path.display().to_string(),
+                        reason: format!(
+                            "redshift grid differs from {}'s: data sets can only be joined on one grid",
+                            paths[0].display()
+                        ),
+                    });
+                }
+                j.train_params.extend_from_slice(&part.train_params);
+                j.train_signals.extend_from_slice(&part.train_signals);
+                j.val_params.extend_from_slice(&part.val_params);
+                j.val_signals.extend_from_slice(&part.val_signals);
+            }
+        }
+    }
+    joined.ok_or_else(|| SpinflipError::config("--data", "give at least one data set"))
+}
+
 /// The candle device named `name`.
 pub fn device(name: &str) -> Result<candle_core::Device, SpinflipError> {
     match name {
@@ -132,8 +161,7 @@ pub fn run(args: Args) -> Result<(), SpinflipError> {
 }
 
 fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
-    let set = GlobalSignalSet::load(&a.data)?;
-    let data = train_data(&set)?;
+    let data = joined_train_data(&a.data)?;
     let cfg = TrainConfig {
         hidden: a.hidden,
         layers: a.layers,

@@ -80,6 +80,8 @@ pub struct ErrorReport {
     pub rms_mk: Stats,
     /// Per-signal relative errors (percent), in input order.
     pub per_signal_percent: Vec<f64>,
+    /// Per-signal rms errors (mK), in input order.
+    pub per_signal_rms_mk: Vec<f64>,
 }
 
 impl ErrorReport {
@@ -100,6 +102,7 @@ impl ErrorReport {
             relative_error_percent: Stats::of(&rel),
             rms_mk: Stats::of(&abs),
             per_signal_percent: rel,
+            per_signal_rms_mk: abs,
         }
     }
 }

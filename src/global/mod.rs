@@ -16,5 +16,5 @@ pub mod thermal;
 pub mod xray;
 
 pub use params::{GlobalParams, PARAM_LATEX, PARAM_LOG, PARAM_NAMES, PARAM_RANGES};
-pub use sampling::{parameter_design, unit_cube_design, Sampling};
+pub use sampling::{parameter_design, parameter_design_in, unit_cube_design, Sampling, SubBox};
 pub use simulator::{output_redshifts, GlobalHistories, GlobalSimulator, GlobalTables, N_OUT};

@@ -1,7 +1,8 @@
 //! Seeded designs over the 21cmGEM prior box: Latin hypercube or independent uniform draws in
 //! the unit cube, mapped with [`GlobalParams::from_unit_cube`] (log-uniform in f_star, V_c, f_X).
 
-use super::params::{GlobalParams, N_PARAMS};
+use super::params::{GlobalParams, N_PARAMS, PARAM_LOG, PARAM_NAMES, PARAM_RANGES};
+use crate::SpinflipError;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -43,10 +44,91 @@ pub fn unit_cube_design(n: usize, sampling: Sampling, seed: u64) -> Vec<[f64; N_
 
 /// `n` parameter points over the 21cmGEM prior box.
 pub fn parameter_design(n: usize, sampling: Sampling, seed: u64) -> Vec<GlobalParams> {
+    parameter_design_in(n, sampling, seed, &SubBox::default())
+}
+
+/// `n` parameter points over a sub-box of the prior: the same design squeezed into it, so a
+/// region where an emulator is weak can get more training signals.
+pub fn parameter_design_in(
+    n: usize,
+    sampling: Sampling,
+    seed: u64,
+    sub: &SubBox,
+) -> Vec<GlobalParams> {
     unit_cube_design(n, sampling, seed)
         .iter()
-        .map(GlobalParams::from_unit_cube)
+        .map(|u| GlobalParams::from_unit_cube(&sub.squeeze(u)))
         .collect()
+}
+
+/// A sub-box of the 21cmGEM prior, kept as unit-cube bounds so that log-uniform parameters
+/// stay log-uniform inside it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SubBox {
+    lo: [f64; N_PARAMS],
+    hi: [f64; N_PARAMS],
+}
+
+impl Default for SubBox {
+    /// The whole prior box.
+    fn default() -> Self {
+        Self {
+            lo: [0.0; N_PARAMS],
+            hi: [1.0; N_PARAMS],
+        }
+    }
+}
+
+impl SubBox {
+    /// Restrict parameter `name` to `[min, max]` (physical units), inside its prior range.
+    pub fn restrict(&mut self, name: &str, min: f64, max: f64) -> Result<(), SpinflipError> {
+        let i = PARAM_NAMES.iter().position(|n| *n == name).ok_or_else(|| {
+            SpinflipError::config(
+                "box",
+                format!(
+                    "unknown parameter '{name}' (one of {})",
+                    PARAM_NAMES.join(", ")
+                ),
+            )
+        })?;
+        let (lo, hi) = PARAM_RANGES[i];
+        if !(min.is_finite() && max.is_finite() && lo <= min && min < max && max <= hi) {
+            return Err(SpinflipError::config(
+                "box",
+                format!("{name} in [{min}, {max}]: need {lo} <= min < max <= {hi}"),
+            ));
+        }
+        let unit = |x: f64| {
+            if PARAM_LOG[i] {
+                (x / lo).ln() / (hi / lo).ln()
+            } else {
+                (x - lo) / (hi - lo)
+            }
+        };
+        self.lo[i] = unit(min);
+        self.hi[i] = unit(max);
+        Ok(())
+    }
+
+    /// Parse `NAME=MIN,MAX` (e.g. `nu_min=0.1,0.35`) into a restriction of this box.
+    pub fn restrict_from_spec(&mut self, spec: &str) -> Result<(), SpinflipError> {
+        let bad = || {
+            SpinflipError::config(
+                "box",
+                format!("'{spec}': expected NAME=MIN,MAX, e.g. nu_min=0.1,0.35"),
+            )
+        };
+        let (name, range) = spec.split_once('=').ok_or_else(bad)?;
+        let (a, b) = range.split_once(',').ok_or_else(bad)?;
+        let min: f64 = a.trim().parse().map_err(|_| bad())?;
+        let max: f64 = b.trim().parse().map_err(|_| bad())?;
+        self.restrict(name.trim(), min, max)
+    }
+
+    /// Map a point of the unit cube into this box (still in unit-cube coordinates).
+    pub fn squeeze(&self, u: &[f64; N_PARAMS]) -> [f64; N_PARAMS] {
+        std::array::from_fn(|i| self.lo[i] + u[i] * (self.hi[i] - self.lo[i]))
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +149,32 @@ mod tests {
         }
         assert_eq!(pts, unit_cube_design(n, Sampling::LatinHypercube, 7));
         assert_ne!(pts, unit_cube_design(n, Sampling::LatinHypercube, 8));
+    }
+
+    #[test]
+    fn sub_box_keeps_points_inside_and_log_parameters_log_uniform() {
+        let mut b = SubBox::default();
+        b.restrict_from_spec("nu_min=0.1,0.35").unwrap();
+        b.restrict("f_X", 1.0, 100.0).unwrap();
+        let pts = parameter_design_in(400, Sampling::LatinHypercube, 3, &b);
+        assert!(pts.iter().all(|p| (0.1..=0.35).contains(&p.nu_min)));
+        assert!(pts.iter().all(|p| (1.0..=100.0).contains(&p.f_x)));
+        // Log-uniform on [1, 100]: one LHS stratum each side of 10, so exactly half below.
+        assert_eq!(pts.iter().filter(|p| p.f_x < 10.0).count(), 200);
+        // Untouched parameters span their whole prior range.
+        let tau_max = pts.iter().map(|p| p.tau).fold(0.0, f64::max);
+        assert!(tau_max > 0.19, "{tau_max}");
+        for spec in [
+            "nu_min=0.05,0.3",
+            "nu_min=0.3,0.2",
+            "zeta=1,2",
+            "nu_min:0.1",
+            "nu_min=a,b",
+        ] {
+            assert!(
+                SubBox::default().restrict_from_spec(spec).is_err(),
+                "{spec}"
+            );
+        }
     }
 }
