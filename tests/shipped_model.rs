@@ -7,7 +7,7 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use spinflip::emulator::network::LstmNetwork;
 use spinflip::emulator::{ErrorReport, GlobalEmulator, LstmConfig};
-use spinflip::global::sampling::{unit_cube_design, Sampling};
+use spinflip::global::sampling::{parameter_design_in, unit_cube_design, Sampling, SubBox};
 use spinflip::global::{GlobalParams, GlobalSimulator};
 use spinflip::likelihoods::ForwardModel;
 
@@ -96,3 +96,52 @@ fn error_on_fresh_simulator_signals_matches_the_readme() {
 
 const MEAN_BOUND_PERCENT: f64 = 0.25;
 const MAX_BOUND_PERCENT: f64 = 2.0;
+
+/// Eq. 3 errors of the shipped model on `n` fresh signals of a sub-box of the prior.
+fn errors_in_box(boxes: &[&str], n: usize, seed: u64) -> ErrorReport {
+    let mut sub = SubBox::inner(0.01);
+    for b in boxes {
+        sub.restrict_from_spec(b).unwrap();
+    }
+    let emu = shipped();
+    let sim = GlobalSimulator::planck18();
+    let (mut truth, mut pred) = (Vec::new(), Vec::new());
+    for p in parameter_design_in(n, Sampling::LatinHypercube, seed, &sub) {
+        let theta = p.to_array();
+        let mut t = vec![0.0; 451];
+        // A point whose tau no zeta reaches is not a signal: skip it, as `simulate` redraws it.
+        if sim.predict(&theta, &mut t).is_err() {
+            continue;
+        }
+        let mut e = vec![0.0; 451];
+        emu.predict(&theta, &mut e).unwrap();
+        truth.extend(t);
+        pred.extend(e);
+    }
+    ErrorReport::new(&pred, &truth, 451)
+}
+
+/// The two corners where the error's tail lived before the focused fine-tune (README): soft
+/// X-ray SEDs (nu_min < 0.35 keV) and early strong heating (f_X > 30 with V_c < 15 km/s).
+/// Fresh Latin hypercubes (seeds 78, 79; the focused training sets used 31 and 32), 1% off
+/// the prior's edges, which lie just outside the training range.
+#[test]
+fn error_tail_in_the_hard_corners_is_within_the_issue_bound() {
+    for (boxes, seed) in [
+        (&["nu_min=0.101,0.35"][..], 78),
+        (&["f_X=30,990", "V_c=4.25,15"][..], 79),
+    ] {
+        let rep = errors_in_box(boxes, 300, seed);
+        let r = rep.relative_error_percent;
+        eprintln!("{boxes:?}: {r:?}");
+        assert!(rep.n_signals >= 290, "{}", rep.n_signals);
+        assert!(
+            r.mean < CORNER_MEAN_BOUND_PERCENT,
+            "{boxes:?}: mean {}%",
+            r.mean
+        );
+        assert!(r.max < MAX_BOUND_PERCENT, "{boxes:?}: max {}%", r.max);
+    }
+}
+
+const CORNER_MEAN_BOUND_PERCENT: f64 = 0.4;

@@ -80,6 +80,16 @@ impl Default for SubBox {
 }
 
 impl SubBox {
+    /// The prior box without a margin (a fraction of each unit-cube side) at both ends: the
+    /// training range of an emulator is the sampled box, so its very edges lie just outside.
+    pub fn inner(margin: f64) -> Self {
+        let m = margin.clamp(0.0, 0.49);
+        Self {
+            lo: [m; N_PARAMS],
+            hi: [1.0 - m; N_PARAMS],
+        }
+    }
+
     /// Restrict parameter `name` to `[min, max]` (physical units), inside its prior range.
     pub fn restrict(&mut self, name: &str, min: f64, max: f64) -> Result<(), SpinflipError> {
         let i = PARAM_NAMES.iter().position(|n| *n == name).ok_or_else(|| {
