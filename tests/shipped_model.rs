@@ -87,14 +87,13 @@ fn error_on_fresh_simulator_signals_matches_the_readme() {
     let rep = ErrorReport::new(&pred, &truth, 451);
     let r = rep.relative_error_percent;
     eprintln!("fresh signals: {r:?}");
-    // README, 1800 held-out test signals: mean 0.199%, max 2.85% (this sample: mean 0.195%,
-    // max 1.23%). The mean's bound leaves room for the scatter of a 150-signal sample (its
-    // standard error is ~0.015%), not for a model 25% worse; the max's is the issue's 2%.
+    // README, 1800 held-out test signals: mean 0.190%, max 1.03% (this sample, deterministic:
+    // mean 0.178%, max 0.74%). The bounds are the issue's musts (mean <= 0.22%, max <= 2%).
     assert!(r.mean < MEAN_BOUND_PERCENT, "mean {}%", r.mean);
     assert!(r.max < MAX_BOUND_PERCENT, "max {}%", r.max);
 }
 
-const MEAN_BOUND_PERCENT: f64 = 0.25;
+const MEAN_BOUND_PERCENT: f64 = 0.22;
 const MAX_BOUND_PERCENT: f64 = 2.0;
 
 /// Eq. 3 errors of the shipped model on `n` fresh signals of a sub-box of the prior.
@@ -134,6 +133,8 @@ fn error_tail_in_the_hard_corners_is_within_the_issue_bound() {
         let rep = errors_in_box(boxes, 300, seed);
         let r = rep.relative_error_percent;
         eprintln!("{boxes:?}: {r:?}");
+        // Measured: mean 0.244% / 0.243%, max 1.37% / 1.12%. The model before the focused
+        // fine-tune fails both: soft X-rays mean 0.39%, max 5.2%; heating mean 0.32%.
         assert!(rep.n_signals >= 290, "{}", rep.n_signals);
         assert!(
             r.mean < CORNER_MEAN_BOUND_PERCENT,
@@ -144,4 +145,4 @@ fn error_tail_in_the_hard_corners_is_within_the_issue_bound() {
     }
 }
 
-const CORNER_MEAN_BOUND_PERCENT: f64 = 0.4;
+const CORNER_MEAN_BOUND_PERCENT: f64 = 0.3;
