@@ -87,8 +87,8 @@ fn error_on_fresh_simulator_signals_matches_the_readme() {
     let rep = ErrorReport::new(&pred, &truth, 451);
     let r = rep.relative_error_percent;
     eprintln!("fresh signals: {r:?}");
-    // README, 1800 held-out test signals: mean 0.190%, max 1.03% (this sample, deterministic:
-    // mean 0.178%, max 0.74%). The bounds are the issue's musts (mean <= 0.22%, max <= 2%).
+    // README, 1800 held-out test signals: mean 0.191%, max 0.90% (this sample, deterministic:
+    // mean 0.180%, max 0.69%). The bounds are the issue's musts (mean <= 0.22%, max <= 2%).
     assert!(r.mean < MEAN_BOUND_PERCENT, "mean {}%", r.mean);
     assert!(r.max < MAX_BOUND_PERCENT, "max {}%", r.max);
 }
@@ -120,29 +120,27 @@ fn errors_in_box(boxes: &[&str], n: usize, seed: u64) -> ErrorReport {
     ErrorReport::new(&pred, &truth, 451)
 }
 
-/// The two corners where the error's tail lived before the focused fine-tune (README): soft
-/// X-ray SEDs (nu_min < 0.35 keV) and early strong heating (f_X > 30 with V_c < 15 km/s).
-/// Fresh Latin hypercubes (seeds 78, 79; the focused training sets used 31 and 32), 1% off
-/// the prior's edges, which lie just outside the training range.
+/// The corners where the error's tail lived before the focused fine-tune (README): soft X-ray
+/// SEDs (nu_min < 0.35 keV), early strong heating (f_X > 30 with V_c < 15 km/s), and both
+/// strong and soft X-rays (f_X > 100 with nu_min < 0.3 keV). Fresh Latin hypercubes of 300
+/// (seeds 78-80; the focused training sets used 31-33), 1% off the prior's edges, which lie
+/// just outside the training range. Each mean bound is ~1.2x the shipped model's; the model
+/// before the fine-tune fails them all.
 #[test]
 fn error_tail_in_the_hard_corners_is_within_the_issue_bound() {
-    for (boxes, seed) in [
-        (&["nu_min=0.101,0.35"][..], 78),
-        (&["f_X=30,990", "V_c=4.25,15"][..], 79),
+    // (box, seed, mean bound %): measured mean / max 0.229 / 1.21, 0.237 / 0.70, 0.343 / 1.32;
+    // before the fine-tune 0.394 / 5.18, 0.318 / 1.41, and 0.50 / 3.2 on the third box's
+    // test split (`eval` on `simulate --box ... --seed 33`).
+    for (boxes, seed, mean_bound) in [
+        (&["nu_min=0.101,0.35"][..], 78, 0.28),
+        (&["f_X=30,990", "V_c=4.25,15"][..], 79, 0.28),
+        (&["f_X=100,990", "nu_min=0.101,0.3"][..], 80, 0.42),
     ] {
         let rep = errors_in_box(boxes, 300, seed);
         let r = rep.relative_error_percent;
         eprintln!("{boxes:?}: {r:?}");
-        // Measured: mean 0.244% / 0.243%, max 1.37% / 1.12%. The model before the focused
-        // fine-tune fails both: soft X-rays mean 0.39%, max 5.2%; heating mean 0.32%.
         assert!(rep.n_signals >= 290, "{}", rep.n_signals);
-        assert!(
-            r.mean < CORNER_MEAN_BOUND_PERCENT,
-            "{boxes:?}: mean {}%",
-            r.mean
-        );
+        assert!(r.mean < mean_bound, "{boxes:?}: mean {}%", r.mean);
         assert!(r.max < MAX_BOUND_PERCENT, "{boxes:?}: max {}%", r.max);
     }
 }
-
-const CORNER_MEAN_BOUND_PERCENT: f64 = 0.3;
