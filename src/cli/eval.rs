@@ -136,7 +136,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     crate::samplers::output::ensure_parent(&json_path)?;
     std::fs::write(&json_path, text).map_err(|e| SpinflipError::io(&json_path, e))?;
     let per_signal = NpyArray::new(vec![report.n_signals], report.per_signal_percent.clone())?;
-    write_bytes(&errors_path(&json_path), &per_signal.to_npy_bytes())?;
+    per_signal.save(&errors_path(&json_path))?;
     let png = json_path.with_extension("png");
     plot_examples(&png, &set.redshifts, &report, &emulated, &truth)?;
     println!(
@@ -159,10 +159,6 @@ fn errors_path(json_path: &Path) -> PathBuf {
     let mut s = json_path.with_extension("").into_os_string();
     s.push("_errors.npy");
     PathBuf::from(s)
-}
-
-fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), SpinflipError> {
-    std::fs::write(path, bytes).map_err(|e| SpinflipError::io(path, e))
 }
 
 /// How many errors exceed each threshold, keyed by the threshold.

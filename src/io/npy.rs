@@ -52,6 +52,11 @@ impl NpyArray {
         &self.data[i * c..(i + 1) * c]
     }
 
+    /// Write as a `.npy` file (see [`NpyArray::to_npy_bytes`]).
+    pub fn save(&self, path: &std::path::Path) -> Result<(), SpinflipError> {
+        std::fs::write(path, self.to_npy_bytes()).map_err(|e| SpinflipError::io(path, e))
+    }
+
     /// Serialise as a version-1.0 `.npy` (little-endian f64, C order).
     pub fn to_npy_bytes(&self) -> Vec<u8> {
         let shape = match self.shape.len() {
