@@ -23,7 +23,6 @@ pub mod global;
 pub mod io;
 pub mod models;
 pub mod plot;
-pub mod priors;
 pub mod problem;
 
 pub use error::SpinflipError;

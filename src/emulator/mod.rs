@@ -37,7 +37,7 @@ mod fast_avx512;
 // Polynomial coefficients are kept as published (Cephes), digits beyond f32 included.
 #[allow(clippy::excessive_precision)]
 pub mod fast_math;
-pub mod hash;
+pub mod kind;
 pub mod metrics;
 pub mod model_file;
 pub mod network;
@@ -49,6 +49,7 @@ pub mod weights;
 pub use config::LstmConfig;
 pub use emulator::GlobalEmulator;
 pub use fast::FastLstm;
+pub use kind::{default_emulator_path, GlobalEmulatorKind, DEFAULT_EMULATOR};
 pub use metrics::{relative_rms_error, ErrorReport};
 pub use model_file::{load_model, save_model, EmulatorModel, ModelSidecar};
 pub use preprocessing::Normalisation;

@@ -8,9 +8,9 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::config::LstmConfig;
-use super::hash::Fnv1a;
 use super::preprocessing::Normalisation;
 use super::weights::LstmWeights;
+use crate::io::hash::Fnv1a;
 use crate::samplers::output::{ensure_parent, write_atomic};
 use crate::SpinflipError;
 

@@ -21,11 +21,11 @@ use super::checkpoint::{
 };
 use super::config::LstmConfig;
 use super::fast::FastLstm;
-use super::hash::Fnv1a;
 use super::model_file::{save_model, EmulatorModel, ModelSidecar, FORMAT, VERSION};
 use super::network::LstmNetwork;
 use super::preprocessing::Normalisation;
 use super::weights::LstmWeights;
+use crate::io::hash::Fnv1a;
 use crate::SpinflipError;
 
 /// Training and validation signals with their parameters (row-major `f64`).

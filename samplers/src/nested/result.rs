@@ -95,3 +95,9 @@ pub fn evidence(points: &[&Points], n_live: usize) -> (f64, f64, f64) {
     let h = h.max(0.0);
     (log_z, h, (h / n_live as f64).sqrt())
 }
+
+impl crate::driver::WriteChains for NestedResult {
+    fn write_chains(&self, root: &Path) -> Result<(), SamplerError> {
+        NestedResult::write_chains(self, root)
+    }
+}
