@@ -22,6 +22,7 @@ pub mod fit;
 pub mod global;
 pub mod io;
 pub mod models;
+pub mod nn;
 pub mod plot;
 pub mod problem;
 

@@ -21,11 +21,9 @@
 //! ([`train::LossKind::Relative`]), the metric the model is judged by, rather than the MSE of
 //! the normalised signal; see the README for the shipped model's numbers.
 
-pub mod adam;
 // Index loops mirror the gate layout.
 #[allow(clippy::needless_range_loop)]
 pub mod bptt;
-pub mod checkpoint;
 pub mod config;
 #[allow(clippy::module_inception)]
 pub mod emulator;
@@ -37,10 +35,12 @@ mod fast_avx512;
 // Polynomial coefficients are kept as published (Cephes), digits beyond f32 included.
 #[allow(clippy::excessive_precision)]
 pub mod fast_math;
+pub mod isa;
 pub mod kind;
 pub mod metrics;
 pub mod model_file;
 pub mod network;
+pub mod packed;
 pub mod peak;
 pub mod preprocessing;
 pub mod train;

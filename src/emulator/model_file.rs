@@ -59,20 +59,7 @@ pub struct EmulatorModel {
     pub weights: LstmWeights,
 }
 
-/// `(weights, sidecar)` paths of the model at `path` (`models/NAME`, with or without
-/// `.safetensors` / `.json`).
-pub fn model_paths(path: &Path) -> (PathBuf, PathBuf) {
-    let base = match path.extension().and_then(|e| e.to_str()) {
-        Some("safetensors") | Some("json") => path.with_extension(""),
-        _ => path.to_path_buf(),
-    };
-    let with = |ext: &str| {
-        let mut s = base.clone().into_os_string();
-        s.push(ext);
-        PathBuf::from(s)
-    };
-    (with(".safetensors"), with(".json"))
-}
+pub use crate::nn::files::model_paths;
 
 /// Serialise weights to safetensors bytes.
 pub fn weights_to_bytes(w: &LstmWeights) -> Result<Vec<u8>, String> {

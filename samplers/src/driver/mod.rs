@@ -32,6 +32,6 @@ pub mod stop;
 pub use checkpoint::{CheckpointHeader, Checkpointer};
 pub use observer::{ChainWriter, Observer, WriteChains};
 pub use progress::ProgressObserver;
-pub use run::{Driver, Outcome, Resume, Start};
+pub use run::{Driver, Outcome, Resume};
 pub use sampler::{Sampler, SamplerState};
-pub use stop::{interrupt_flag, StopReason};
+pub use stop::{interrupt_flag, Start, StopReason};

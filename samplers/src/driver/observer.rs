@@ -1,9 +1,8 @@
 //! Observers: what happens around the steps of a run (progress, checkpoints, chain files),
 //! attached to a [`Driver`](super::Driver) rather than written into each algorithm.
 
-use super::run::Start;
 use super::sampler::Sampler;
-use super::stop::StopReason;
+use super::stop::{Start, StopReason};
 use crate::error::SamplerError;
 use std::path::{Path, PathBuf};
 

@@ -2,9 +2,8 @@
 //! seconds otherwise (so a run in a batch job or under `nohup` still shows it is alive).
 
 use super::observer::Observer;
-use super::run::Start;
 use super::sampler::{Sampler, SamplerState};
-use super::stop::StopReason;
+use super::stop::{Start, StopReason};
 use crate::error::SamplerError;
 use crate::progress::Progress;
 use std::io::IsTerminal;

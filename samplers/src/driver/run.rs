@@ -4,7 +4,7 @@
 use super::checkpoint::{fingerprint_difference, read, Checkpointer};
 use super::observer::Observer;
 use super::sampler::{Sampler, SamplerState};
-use super::stop::StopReason;
+use super::stop::{Start, StopReason};
 use crate::error::SamplerError;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -24,25 +24,6 @@ pub enum Resume {
     IfPresent,
     /// Resume from the checkpoint; a missing one is an error.
     Required,
-}
-
-/// How a run began.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Start {
-    /// From the sampler's initial state.
-    Fresh,
-    /// From a checkpoint.
-    Resumed {
-        /// Iterations the checkpoint had done.
-        iteration: usize,
-        /// Likelihood calls it had spent.
-        n_calls: u64,
-    },
-    /// From scratch although a checkpoint existed, because its run had finished.
-    Restarted {
-        /// Why the old run ended.
-        previous: StopReason,
-    },
 }
 
 /// The result of a driven run and why it stopped.

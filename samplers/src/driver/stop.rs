@@ -1,4 +1,5 @@
-//! Why a run stopped, and the process-wide interrupt flag a Ctrl-C handler sets.
+//! How a run began and why it stopped, and the process-wide interrupt flag a Ctrl-C
+//! handler sets.
 
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicBool;
@@ -48,6 +49,25 @@ impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.describe())
     }
+}
+
+/// How a run began.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    /// From the sampler's initial state.
+    Fresh,
+    /// From a checkpoint.
+    Resumed {
+        /// Iterations the checkpoint had done.
+        iteration: usize,
+        /// Likelihood calls it had spent.
+        n_calls: u64,
+    },
+    /// From scratch although a checkpoint existed, because its run had finished.
+    Restarted {
+        /// Why the old run ended.
+        previous: StopReason,
+    },
 }
 
 /// The process-wide interrupt flag. A program installs a Ctrl-C (SIGINT) handler that sets

@@ -5,6 +5,7 @@
 //! Start from [`NestedSampler`]; write the files users' tools read with
 //! [`NestedResult::write_chains`].
 
+mod chains;
 pub mod ellipsoid;
 mod evaluator;
 mod exact_f64;
