@@ -218,13 +218,24 @@ fn ensemble_fit_with_a_fixed_first_parameter_reports_every_parameter_by_name() {
     .unwrap();
     let problem = Problem::from_config(&cfg).unwrap();
     let out = spinflip::fit::run_fit(&cfg, &problem, true).unwrap();
-    let names: Vec<&str> = out.summary.params.iter().map(|p| p.stats.name.as_str()).collect();
-    assert_eq!(names, ["f_star", "V_c", "f_X", "tau", "alpha_X", "nu_min", "R_mfp"]);
+    let names: Vec<&str> = out
+        .summary
+        .params
+        .iter()
+        .map(|p| p.stats.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["f_star", "V_c", "f_X", "tau", "alpha_X", "nu_min", "R_mfp"]
+    );
     assert!((out.summary.params[0].stats.mean - 0.05).abs() < 1e-12);
     assert!(out.summary.params[0].stats.std < 1e-12);
     assert_eq!(out.summary.params[1].truth, Some(16.5)); // V_c's own truth (fiducial)
     assert_eq!(out.posterior.n_params(), 7);
     // Every posterior draw is a full parameter vector the likelihood accepts.
-    problem.likelihood.predict_data(out.posterior.row(0)).unwrap();
+    problem
+        .likelihood
+        .predict_data(out.posterior.row(0))
+        .unwrap();
     assert!(dir.join("e_predictive.png").exists());
 }

@@ -400,7 +400,11 @@ pub fn ess_chains(chains: &[&[f64]]) -> Result<f64, SamplerError> {
     for c in chains {
         let mean = c.iter().sum::<f64>() / n as f64;
         let c0 = c.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-        let rho = if c0 > 0.0 { autocorrelation(c) } else { vec![0.0; n] };
+        let rho = if c0 > 0.0 {
+            autocorrelation(c)
+        } else {
+            vec![0.0; n]
+        };
         acov.push(rho.iter().map(|r| r * c0).collect::<Vec<f64>>());
         means.push(mean);
     }
@@ -470,7 +474,8 @@ pub fn ess_tail(chains: &[&[f64]]) -> Result<f64, SamplerError> {
     let halves = split(chains)?;
     let mut pooled: Vec<f64> = halves.iter().flatten().copied().collect();
     pooled.sort_by(|a, b| a.total_cmp(b));
-    let q = |p: f64| pooled[((p * (pooled.len() - 1) as f64).round() as usize).min(pooled.len() - 1)];
+    let q =
+        |p: f64| pooled[((p * (pooled.len() - 1) as f64).round() as usize).min(pooled.len() - 1)];
     let (q05, q95) = (q(0.05), q(0.95));
     let ind = |f: &dyn Fn(f64) -> bool| -> Vec<Vec<f64>> {
         halves
@@ -592,17 +597,33 @@ mod tests {
             let s: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
             let want = 80_000.0 * (1.0 - a) / (1.0 + a);
             let got = ess_chains(&s).unwrap();
-            assert!((got / want - 1.0).abs() < tol, "a = {a}: ESS {got} vs {want}");
+            assert!(
+                (got / want - 1.0).abs() < tol,
+                "a = {a}: ESS {got} vs {want}"
+            );
             let bulk = ess_bulk(&s).unwrap();
-            assert!((bulk / want - 1.0).abs() < tol + 0.05, "a = {a}: bulk {bulk} vs {want}");
+            assert!(
+                (bulk / want - 1.0).abs() < tol + 0.05,
+                "a = {a}: bulk {bulk} vs {want}"
+            );
             // Tail indicators decorrelate faster than x itself (for a = 0.5 the 5%-tail
             // indicator's tau is ~1.7, not 3): only bracket it between the white-noise ESS
             // and a fraction of x's.
             let tail = ess_tail(&s).unwrap();
-            assert!(tail > 0.3 * want && tail < 1.1 * 80_000.0, "a = {a}: tail {tail}");
+            assert!(
+                tail > 0.3 * want && tail < 1.1 * 80_000.0,
+                "a = {a}: tail {tail}"
+            );
         }
         // Chains stuck at different values: the between-chain variance makes the ESS tiny.
-        let stuck: Vec<Vec<f64>> = (0..4).map(|c| ar1(1000, 0.5, c).iter().map(|x| x * 0.01 + c as f64).collect()).collect();
+        let stuck: Vec<Vec<f64>> = (0..4)
+            .map(|c| {
+                ar1(1000, 0.5, c)
+                    .iter()
+                    .map(|x| x * 0.01 + c as f64)
+                    .collect()
+            })
+            .collect();
         let s: Vec<&[f64]> = stuck.iter().map(Vec::as_slice).collect();
         assert!(ess_bulk(&s).unwrap() < 50.0);
     }

@@ -14,6 +14,10 @@
 pub mod diagnostics;
 pub mod driver;
 pub mod error;
+pub(crate) mod exact_f64;
+// Index loops mirror the matrix algebra of the metric and its adaptation.
+#[allow(clippy::needless_range_loop)]
+pub mod hmc;
 pub mod likelihood;
 pub mod mcmc;
 pub mod nested;

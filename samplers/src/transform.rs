@@ -187,17 +187,26 @@ mod tests {
             // Far out x sits on a bound and its difference cancels: check the slope there
             // through the log-Jacobian only.
             if y.abs() <= 5.0 {
-                assert!((dx - fd).abs() <= 1e-6 * fd.abs(), "{map:?} dx at {y}: {dx} vs {fd}");
+                assert!(
+                    (dx - fd).abs() <= 1e-6 * fd.abs(),
+                    "{map:?} dx at {y}: {dx} vs {fd}"
+                );
             }
             if dx > 1e-200 {
                 assert!((lj - dx.ln()).abs() < 1e-9, "{map:?} lj at {y}");
             }
             let fdj = (ljp - ljm) / (2.0 * h);
-            assert!((dlj - fdj).abs() < 1e-5, "{map:?} dlj at {y}: {dlj} vs {fdj}");
+            assert!(
+                (dlj - fdj).abs() < 1e-5,
+                "{map:?} dlj at {y}: {dlj} vs {fdj}"
+            );
             let (lo, hi) = prior.bounds();
             assert!((lo..=hi).contains(&x));
             if y.abs() < 20.0 {
-                assert!((map.inverse(x) - y).abs() < 1e-8 * (1.0 + y.abs()), "{map:?} inverse at {y}");
+                assert!(
+                    (map.inverse(x) - y).abs() < 1e-8 * (1.0 + y.abs()),
+                    "{map:?} inverse at {y}"
+                );
             }
         }
     }

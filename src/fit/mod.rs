@@ -217,23 +217,32 @@ pub fn full_posterior(
 ) -> Result<WeightedSamples, SpinflipError> {
     let params = problem.params.params();
     if posterior.names.len() == params.len()
-        && posterior.names.iter().zip(params).all(|(a, b)| *a == b.name)
+        && posterior
+            .names
+            .iter()
+            .zip(params)
+            .all(|(a, b)| *a == b.name)
     {
         return Ok(posterior);
     }
     let d = posterior.n_params();
     let source: Vec<Result<usize, f64>> = params
         .iter()
-        .map(|p| match posterior.names.iter().position(|n| *n == p.name) {
-            Some(j) => Ok(Ok(j)),
-            None => match p.prior {
-                spinflip_samplers::Prior::Fixed { value } => Ok(Err(value)),
-                _ => Err(SpinflipError::config(
-                    "posterior",
-                    format!("the sampler reported no column for free parameter '{}'", p.name),
-                )),
+        .map(
+            |p| match posterior.names.iter().position(|n| *n == p.name) {
+                Some(j) => Ok(Ok(j)),
+                None => match p.prior {
+                    spinflip_samplers::Prior::Fixed { value } => Ok(Err(value)),
+                    _ => Err(SpinflipError::config(
+                        "posterior",
+                        format!(
+                            "the sampler reported no column for free parameter '{}'",
+                            p.name
+                        ),
+                    )),
+                },
             },
-        })
+        )
         .collect::<Result<_, _>>()?;
     let src = &posterior.theta;
     let source = &source;

@@ -1,8 +1,8 @@
 //! Bounding ellipsoids of live points in the unit cube, and unions of them found by
 //! recursive 2-means splitting (Feroz, Hobson & Bridges 2009, MNRAS 398, 1601, sec. 5).
 
-use super::exact_f64;
 use super::linalg::{cholesky_jitter, log_unit_ball_volume, mean_cov, mul_lower, solve_lower};
+use crate::exact_f64;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};

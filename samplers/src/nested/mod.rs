@@ -8,7 +8,7 @@
 mod chains;
 pub mod ellipsoid;
 mod evaluator;
-mod exact_f64;
+
 pub mod fingerprint;
 pub mod linalg;
 mod rejection;

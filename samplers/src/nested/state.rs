@@ -2,7 +2,7 @@
 //! Serialised whole into checkpoints, so a resumed run is bit-identical to an uninterrupted one.
 
 use super::ellipsoid::MultiEllipsoid;
-use super::exact_f64;
+use crate::exact_f64;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 

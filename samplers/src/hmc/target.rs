@@ -1,0 +1,105 @@
+//! The log posterior in unconstrained coordinates and its gradient, from a
+//! [`GradLogLikelihood`] and the priors' bijections.
+
+use crate::error::SamplerError;
+use crate::likelihood::GradLogLikelihood;
+use crate::transform::Unconstrained;
+
+/// A point of the chain in unconstrained coordinates, with its log density and gradient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Position `y`.
+    pub y: Vec<f64>,
+    /// `ln p(y)` (log posterior in `y`, up to the evidence).
+    pub logp: f64,
+    /// `d ln p / dy`.
+    pub grad: Vec<f64>,
+    /// The log-likelihood at the point (for chain files).
+    pub log_like: f64,
+}
+
+/// Evaluates `ln L(theta(y)) + ln prior(theta(y)) + ln|dtheta/dy|` and its gradient.
+pub struct Target<'a, L: ?Sized> {
+    like: &'a L,
+    unc: &'a Unconstrained,
+    theta: Vec<f64>,
+    dtheta: Vec<f64>,
+    dlp: Vec<f64>,
+    gtheta: Vec<f64>,
+    /// Gradient evaluations so far.
+    pub n_calls: u64,
+}
+
+impl<'a, L: GradLogLikelihood + ?Sized> Target<'a, L> {
+    /// A target for `like` over the free parameters of `unc`.
+    pub fn new(like: &'a L, unc: &'a Unconstrained) -> Self {
+        let (d, p) = (unc.dim(), unc.params().n_params());
+        Target {
+            like,
+            unc,
+            theta: vec![0.0; p],
+            dtheta: vec![0.0; d],
+            dlp: vec![0.0; d],
+            gtheta: vec![0.0; p],
+            n_calls: 0,
+        }
+    }
+
+    /// The physical parameters (all of them) at the last evaluated `y`.
+    pub fn theta(&self) -> &[f64] {
+        &self.theta
+    }
+
+    /// The physical parameters (all of them) at `y`, without evaluating the likelihood.
+    pub fn theta_of(&mut self, y: &[f64]) -> &[f64] {
+        self.unc
+            .to_theta(y, &mut self.theta, &mut self.dtheta, &mut self.dlp);
+        &self.theta
+    }
+
+    /// The point at `y`; a rejected or non-finite likelihood gives `logp = -inf`.
+    pub fn point(&mut self, y: &[f64]) -> Result<Point, SamplerError> {
+        let mut grad = vec![0.0; y.len()];
+        let (logp, log_like) = self.eval(y, &mut grad)?;
+        Ok(Point {
+            y: y.to_vec(),
+            logp,
+            grad,
+            log_like,
+        })
+    }
+
+    /// `(ln p(y), ln L)`, with `d ln p / dy` written into `grad`.
+    pub fn eval(&mut self, y: &[f64], grad: &mut [f64]) -> Result<(f64, f64), SamplerError> {
+        let lp = self
+            .unc
+            .to_theta(y, &mut self.theta, &mut self.dtheta, &mut self.dlp);
+        self.n_calls += 1;
+        if !lp.is_finite() {
+            grad.fill(0.0);
+            return Ok((f64::NEG_INFINITY, f64::NEG_INFINITY));
+        }
+        let ll = match self
+            .like
+            .log_likelihood_and_gradient(&self.theta, &mut self.gtheta)
+        {
+            Ok(v) => v,
+            Err(e) if e.is_recoverable() => f64::NEG_INFINITY,
+            Err(e) => return Err(e.into()),
+        };
+        if ll.is_nan() || ll == f64::INFINITY {
+            return Err(SamplerError::NonFiniteLikelihood {
+                value: ll,
+                theta: self.theta.clone(),
+            });
+        }
+        if ll == f64::NEG_INFINITY || self.gtheta.iter().any(|g| !g.is_finite()) {
+            grad.fill(0.0);
+            return Ok((f64::NEG_INFINITY, ll));
+        }
+        for (k, &i) in self.unc.params().free_indices().iter().enumerate() {
+            grad[k] = self.gtheta[i] * self.dtheta[k] + self.dlp[k];
+        }
+        Ok((ll + lp, ll))
+    }
+}
