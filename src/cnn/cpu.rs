@@ -151,6 +151,7 @@ struct Scratch {
     conv: Vec<f32>,
     gcur: Vec<f32>,
     gnext: Vec<f32>,
+    points: Vec<(u32, f32)>,
 }
 
 impl Scratch {
@@ -158,11 +159,13 @@ impl Scratch {
         let gmax = geo.iter().map(|g| g.gin_len).max().unwrap_or(0);
         let flat = geo.last().map_or(0, |g| g.s.out_len());
         Scratch {
-            pad: geo.iter().map(|g| vec![0.0; g.in_len]).collect(),
+            // 16 values of slack: the sparse weight gradient reads whole vectors per row.
+            pad: geo.iter().map(|g| vec![0.0; g.in_len + 16]).collect(),
             gpad: geo.iter().map(|g| vec![0.0; g.g_len]).collect(),
             conv: vec![0.0; geo.iter().map(|g| g.conv_len).max().unwrap_or(0)],
             gcur: vec![0.0; gmax.max(flat)],
             gnext: vec![0.0; gmax.max(flat)],
+            points: Vec::new(),
         }
     }
 }
@@ -709,27 +712,7 @@ impl CpuCnn {
                         let sh = &g.s;
                         let len = sh.out_len();
                         let off = conv_off[l];
-                        let gp = &mut s.gpad[l];
-                        for ch in 0..sh.f {
-                            let r0 = ch * g.g_ps + g.g_top * g.g_rs;
-                            gp[r0..r0 + sh.ho * g.g_rs].fill(0.0);
-                        }
-                        pool::backward(
-                            &s.gcur,
-                            gpl,
-                            &pooled[l][i * len..(i + 1) * len],
-                            &idx[l][i * len..(i + 1) * len],
-                            sh.f,
-                            sh.hp,
-                            sh.wp,
-                            sh.pool,
-                            &mut gp[g.g_off()..],
-                            Planes {
-                                rs: g.g_rs,
-                                ps: g.g_ps,
-                            },
-                            &mut cg[off.bias..off.bias + sh.f],
-                        );
+                        let (pl, il) = (&pooled[l][i * len..(i + 1) * len], &idx[l][i * len..(i + 1) * len]);
                         if l == 0 {
                             g.fill_padded(&batch[i * px..(i + 1) * px], &mut s.pad[0]);
                         } else {
@@ -737,7 +720,51 @@ impl CpuCnn {
                             g.fill_padded(&pooled[l - 1][i * plen..(i + 1) * plen], &mut s.pad[l]);
                         }
                         let nw = sh.f * sh.c * sh.kh * sh.kw;
-                        corr::weight_grad(&g.wg, &s.pad[l], &gp[g.g_off()..], &mut cg[off.weight..off.weight + nw]);
+                        // Pooling leaves at most one nonzero output gradient per window:
+                        // the point-wise weight gradient does a quarter of the work.
+                        let sparse = sh.pool > 1 && sh.kw <= 16;
+                        if sparse {
+                            for ch in 0..sh.f {
+                                let sum = pool::gather_points(
+                                    &s.gcur, gpl, pl, il, ch, sh.hp, sh.wp, sh.pool, g.fwd.in_rs, &mut s.points,
+                                );
+                                cg[off.bias + ch] += sum;
+                                corr::weight_grad_points(
+                                    &g.fwd,
+                                    &s.pad[l],
+                                    ch,
+                                    &s.points,
+                                    &mut cg[off.weight..off.weight + nw],
+                                );
+                            }
+                        }
+                        let gp = &mut s.gpad[l];
+                        if !sparse || l > 0 {
+                            for ch in 0..sh.f {
+                                let r0 = ch * g.g_ps + g.g_top * g.g_rs;
+                                gp[r0..r0 + sh.ho * g.g_rs].fill(0.0);
+                            }
+                            let dbias = if sparse { None } else { Some(&mut cg[off.bias..off.bias + sh.f]) };
+                            pool::backward(
+                                &s.gcur,
+                                gpl,
+                                pl,
+                                il,
+                                sh.f,
+                                sh.hp,
+                                sh.wp,
+                                sh.pool,
+                                &mut gp[g.g_off()..],
+                                Planes {
+                                    rs: g.g_rs,
+                                    ps: g.g_ps,
+                                },
+                                dbias,
+                            );
+                        }
+                        if !sparse {
+                            corr::weight_grad(&g.wg, &s.pad[l], &gp[g.g_off()..], &mut cg[off.weight..off.weight + nw]);
+                        }
                         if l > 0 {
                             corr::forward(&g.bwd, gp, &prep.wflip[l], &prep.zeros, &mut s.gnext);
                             std::mem::swap(&mut s.gcur, &mut s.gnext);

@@ -127,6 +127,42 @@ pub fn weight_grad(g: &Corr, inp: &[f32], gout: &[f32], dw: &mut [f32]) {
     portable_weight_grad(g, inp, gout, dw);
 }
 
+/// Weight gradient from a sparse output gradient: for output channel `f`,
+/// `dw[f][c][ky][kx] += sum_(off, v) v in[c][off + ky * in_rs + kx]`, where each point's
+/// `off = y * in_rs + x` is the top-left input position of a nonzero output gradient `v` at
+/// output `(y, x)`. After 2 x 2 max-pooling at most a quarter of the output gradient is
+/// nonzero (and fewer after the ReLU), so this does a quarter of the dense kernel's
+/// multiply-adds or less. Needs `kw <= 16` and 16 readable values past every row read.
+pub fn weight_grad_points(g: &Corr, inp: &[f32], f: usize, points: &[(u32, f32)], dw: &mut [f32]) {
+    assert!(g.kw <= 16 && f < g.f && dw.len() >= (f + 1) * g.c * g.kh * g.kw);
+    if let Some(max) = points.iter().map(|p| p.0 as usize).max() {
+        assert!((g.c - 1) * g.in_ps + max + (g.kh - 1) * g.in_rs + 16 <= inp.len());
+    } else {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: AVX-512F present; every read is within the bound checked above.
+        unsafe { x86::weight_grad_points(g, inp.as_ptr(), f, points, dw.as_mut_ptr()) };
+        return;
+    }
+    for c in 0..g.c {
+        for ky in 0..g.kh {
+            let d = ((f * g.c + c) * g.kh + ky) * g.kw;
+            let mut acc = [0.0f32; 16];
+            for &(off, v) in points {
+                let row = &inp[c * g.in_ps + off as usize + ky * g.in_rs..][..g.kw];
+                for (a, &x) in acc.iter_mut().zip(row) {
+                    *a = v.mul_add(x, *a);
+                }
+            }
+            for (o, a) in dw[d..d + g.kw].iter_mut().zip(acc) {
+                *o += a;
+            }
+        }
+    }
+}
+
 /// Whether the AVX-512 kernels run here (cached by the standard library's detection).
 pub fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -299,6 +335,53 @@ mod x86 {
                 }
             }
             f0 += fb;
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn weight_grad_points(g: &Corr, inp: *const f32, f: usize, pts: &[(u32, f32)], dw: *mut f32) {
+        let mask: __mmask16 = ((1u32 << g.kw) - 1) as u16;
+        for c in 0..g.c {
+            let base = inp.add(c * g.in_ps);
+            let mut ky0 = 0;
+            while ky0 < g.kh {
+                let kb = (g.kh - ky0).min(5);
+                let d = dw.add(((f * g.c + c) * g.kh + ky0) * g.kw);
+                match kb {
+                    5 => pts_tile::<5>(g, base, ky0, pts, d, mask),
+                    4 => pts_tile::<4>(g, base, ky0, pts, d, mask),
+                    3 => pts_tile::<3>(g, base, ky0, pts, d, mask),
+                    2 => pts_tile::<2>(g, base, ky0, pts, d, mask),
+                    _ => pts_tile::<1>(g, base, ky0, pts, d, mask),
+                }
+                ky0 += kb;
+            }
+        }
+    }
+
+    /// `KB` kernel rows from `ky0` (one register each, lanes = kernel columns).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pts_tile<const KB: usize>(
+        g: &Corr,
+        base: *const f32,
+        ky0: usize,
+        pts: &[(u32, f32)],
+        d: *mut f32,
+        mask: __mmask16,
+    ) {
+        let mut acc = [_mm512_setzero_ps(); KB];
+        for &(off, v) in pts {
+            let vb = _mm512_set1_ps(v);
+            let p = base.add(off as usize + ky0 * g.in_rs);
+            for (k, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_fmadd_ps(vb, _mm512_loadu_ps(p.add(k * g.in_rs)), *a);
+            }
+        }
+        for (k, a) in acc.iter().enumerate() {
+            let dk = d.add(k * g.kw);
+            let cur = _mm512_maskz_loadu_ps(mask, dk);
+            _mm512_mask_storeu_ps(dk, mask, _mm512_add_ps(cur, *a));
         }
     }
 

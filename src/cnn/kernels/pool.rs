@@ -73,8 +73,8 @@ pub fn forward(
 
 /// Backward: for every pooled value `> 0`, add its gradient (from `gpool` with strides
 /// `gsrc`) at the recorded position of `gconv` (strides `dst`, already zeroed by the caller
-/// where nothing lands), and sum the gradients per plane into `dbias` (the convolution
-/// bias' gradient).
+/// where nothing lands), and, if given, add the gradients per plane to `dbias` (the
+/// convolution bias' gradient).
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     gpool: &[f32],
@@ -87,9 +87,9 @@ pub fn backward(
     p: usize,
     gconv: &mut [f32],
     dst: Planes,
-    dbias: &mut [f32],
+    mut dbias: Option<&mut [f32]>,
 ) {
-    assert!(pooled.len() >= f * hp * wp && idx.len() >= f * hp * wp && dbias.len() >= f);
+    assert!(pooled.len() >= f * hp * wp && idx.len() >= f * hp * wp);
     if f == 0 || hp == 0 || wp == 0 {
         return;
     }
@@ -109,6 +109,42 @@ pub fn backward(
                 }
             }
         }
-        dbias[c] += sum;
+        if let Some(d) = dbias.as_deref_mut() {
+            d[c] += sum;
+        }
     }
+}
+
+/// The nonzero output gradients of plane `c` as points for
+/// [`super::corr::weight_grad_points`]: for every pooled value `> 0`, the input offset
+/// `y * in_rs + x` of its arg-max position `(y, x)` and its gradient. Returns their sum
+/// (the bias gradient of the plane).
+#[allow(clippy::too_many_arguments)]
+pub fn gather_points(
+    gpool: &[f32],
+    gsrc: Planes,
+    pooled: &[f32],
+    idx: &[u8],
+    c: usize,
+    hp: usize,
+    wp: usize,
+    p: usize,
+    in_rs: usize,
+    points: &mut Vec<(u32, f32)>,
+) -> f32 {
+    points.clear();
+    let mut sum = 0.0f32;
+    for y in 0..hp {
+        let g = &gpool[c * gsrc.ps + y * gsrc.rs..][..wp];
+        let o = (c * hp + y) * wp;
+        for x in 0..wp {
+            if pooled[o + x] > 0.0 {
+                let i = idx[o + x] as usize;
+                let off = (y * p + i / p) * in_rs + x * p + i % p;
+                points.push((off as u32, g[x]));
+                sum += g[x];
+            }
+        }
+    }
+    sum
 }
