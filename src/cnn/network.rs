@@ -38,7 +38,6 @@ pub enum Mode {
 }
 
 /// The candle network.
-#[derive(Debug)]
 pub struct CnnNetwork {
     config: CnnConfig,
     layout: ParamLayout,
@@ -65,6 +64,15 @@ pub fn max_pool(x: &Tensor, p: usize) -> candle_core::Result<Tensor> {
         .reshape((n, c, hp, p, wp, p))?
         .max(5)?
         .max(3)
+}
+
+impl std::fmt::Debug for CnnNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CnnNetwork")
+            .field("config", &self.config)
+            .field("device", &self.device)
+            .finish()
+    }
 }
 
 impl CnnNetwork {

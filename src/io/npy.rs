@@ -205,10 +205,12 @@ impl FloatData {
     pub fn copy_to(&self, start: usize, out: &mut [f32]) {
         match self {
             FloatData::F32(v) => out.copy_from_slice(&v[start..start + out.len()]),
-            FloatData::F16(v) => out
-                .iter_mut()
-                .zip(&v[start..start + out.len()])
-                .for_each(|(o, &h)| *o = f16_to_f32(h)),
+            FloatData::F16(v) => {
+                let n = out.len();
+                out.iter_mut()
+                    .zip(&v[start..start + n])
+                    .for_each(|(o, &h)| *o = f16_to_f32(h))
+            }
         }
     }
 }

@@ -52,9 +52,12 @@ pub fn read_npz_raw(path: &Path, names: &[&str]) -> Result<BTreeMap<String, Vec<
     let file = std::fs::File::open(path).map_err(|e| SpinflipError::io(path, e))?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| data_err(path, format!("not a readable .npz (zip) archive: {e}")))?;
-    let present: Vec<String> = zip
-        .file_names()
-        .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
+    let present: Vec<String> = (0..zip.len())
+        .filter_map(|i| {
+            let m = zip.by_index_raw(i).ok()?;
+            let n = m.name().ok()?.to_string();
+            Some(n.strip_suffix(".npy").unwrap_or(&n).to_string())
+        })
         .collect();
     let mut out = BTreeMap::new();
     for &name in names {

@@ -17,8 +17,8 @@
 //! Contract (checked by the callers, which own the buffers): `ow` is a multiple of 16; every
 //! input row has at least `ow + kw - 1` readable columns and every output row `ow`; columns
 //! past the true width hold zeros (input) or are ignored (output). The AVX-512 versions are
-//! picked at run time; the portable versions compute the same sums in the same order per
-//! lane group and are used on other CPUs and in checks.
+//! picked at run time; the portable versions compute the same sums (in another order) and
+//! are used on other CPUs and compared with the AVX-512 ones in the tests.
 
 /// Geometry of one valid cross-correlation between strided planes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +146,11 @@ pub fn weight_grad_points(g: &Corr, inp: &[f32], f: usize, points: &[(u32, f32)]
         unsafe { x86::weight_grad_points(g, inp.as_ptr(), f, points, dw.as_mut_ptr()) };
         return;
     }
+    portable_weight_grad_points(g, inp, f, points, dw);
+}
+
+/// Portable point-wise weight gradient (same contract as [`weight_grad_points`]).
+pub fn portable_weight_grad_points(g: &Corr, inp: &[f32], f: usize, points: &[(u32, f32)], dw: &mut [f32]) {
     for c in 0..g.c {
         for ky in 0..g.kh {
             let d = ((f * g.c + c) * g.kh + ky) * g.kw;
@@ -167,7 +172,7 @@ pub fn weight_grad_points(g: &Corr, inp: &[f32], f: usize, points: &[(u32, f32)]
 pub fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx512f") && !force_portable()
+        std::arch::is_x86_feature_detected!("avx512f")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -175,18 +180,8 @@ pub fn avx512() -> bool {
     }
 }
 
-static FORCE_PORTABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Use the portable kernels even where AVX-512 is available (tests compare the two).
-pub fn set_force_portable(on: bool) {
-    FORCE_PORTABLE.store(on, std::sync::atomic::Ordering::Relaxed);
-}
-
-fn force_portable() -> bool {
-    FORCE_PORTABLE.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-fn portable_forward(g: &Corr, inp: &[f32], wpk: &[f32], bias: &[f32], out: &mut [f32]) {
+/// Portable forward correlation (same contract as [`forward`]).
+pub fn portable_forward(g: &Corr, inp: &[f32], wpk: &[f32], bias: &[f32], out: &mut [f32]) {
     let mut acc = vec![0.0f32; g.ow];
     for fb in 0..g.f / 8 {
         for fi in 0..8 {
@@ -212,7 +207,8 @@ fn portable_forward(g: &Corr, inp: &[f32], wpk: &[f32], bias: &[f32], out: &mut 
     }
 }
 
-fn portable_weight_grad(g: &Corr, inp: &[f32], gout: &[f32], dw: &mut [f32]) {
+/// Portable weight gradient (same contract as [`weight_grad`]).
+pub fn portable_weight_grad(g: &Corr, inp: &[f32], gout: &[f32], dw: &mut [f32]) {
     let mut lanes = [0.0f32; 16];
     for o in 0..g.f {
         for c in 0..g.c {
