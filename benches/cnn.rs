@@ -13,7 +13,10 @@ use spinflip::cnn::{CnnConfig, CnnNetwork, CpuCnn, Mode, Padding};
 fn bench(c: &mut Criterion) {
     for (tag, cfg) in [
         ("same", CnnConfig::gillet(32, 787)),
-        ("valid", CnnConfig::gillet(32, 787).with_padding(Padding::Valid)),
+        (
+            "valid",
+            CnnConfig::gillet(32, 787).with_padding(Padding::Valid),
+        ),
     ] {
         let px = cfg.height * cfg.width;
         let n = 32;

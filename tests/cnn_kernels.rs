@@ -9,6 +9,9 @@
 //! magnitudes (`mag` below) is a bound the kernels must meet and a wrong index or a missing
 //! term (at least one whole term, typically ~1/N of `mag`, i.e. >= 1e-3) cannot.
 
+// Index loops spell out the reference formulas.
+#![allow(clippy::needless_range_loop)]
+
 use candle_core::{Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -17,8 +20,12 @@ use spinflip::cnn::kernels::corr::{self, Corr};
 use spinflip::cnn::kernels::dense::{matmul, mse, MatRef};
 use spinflip::cnn::kernels::dropout;
 use spinflip::cnn::kernels::pool::{self, Planes};
-use spinflip::cnn::model_file::{load_model, model_paths, save_model, CnnModel, CnnSidecar, InputNorm};
-use spinflip::cnn::{CnnConfig, CnnNetwork, ConvSpec, CpuCnn, DenseSpec, Mode, Padding, ParamLayout};
+use spinflip::cnn::model_file::{
+    load_model, model_paths, save_model, CnnModel, CnnSidecar, InputNorm,
+};
+use spinflip::cnn::{
+    CnnConfig, CnnNetwork, ConvSpec, CpuCnn, DenseSpec, Mode, Padding, ParamLayout,
+};
 use spinflip::SpinflipError;
 
 fn rng(seed: u64) -> Xoshiro256PlusPlus {
@@ -76,7 +83,11 @@ fn to64(v: &[f32]) -> Vec<f64> {
 #[test]
 fn correlation_forward_and_gradients_against_f64_finite_differences() {
     let mut r = rng(1);
-    for &(c, f, kh, kw, oh, ow) in &[(1, 8, 10, 10, 3, 20), (3, 16, 3, 5, 4, 33), (5, 8, 4, 3, 2, 17)] {
+    for &(c, f, kh, kw, oh, ow) in &[
+        (1, 8, 10, 10, 3, 20),
+        (3, 16, 3, 5, 4, 33),
+        (5, 8, 4, 3, 2, 17),
+    ] {
         let g = geom(c, f, kh, kw, oh, ow);
         let inp = uniform(&mut r, g.c * g.in_ps + 64, 1.0);
         let w = uniform(&mut r, f * c * kh * kw, 1.0);
@@ -94,8 +105,14 @@ fn correlation_forward_and_gradients_against_f64_finite_differences() {
                 for x in 0..g.ow {
                     let i = o * g.out_ps + y * g.out_rs + x;
                     let want = reference[i] + f64::from(bias[o]);
-                    assert!((f64::from(out[i]) - want).abs() <= 1e-5 * mag, "forward {i}");
-                    assert!((f64::from(out_p[i]) - want).abs() <= 1e-5 * mag, "portable {i}");
+                    assert!(
+                        (f64::from(out[i]) - want).abs() <= 1e-5 * mag,
+                        "forward {i}"
+                    );
+                    assert!(
+                        (f64::from(out_p[i]) - want).abs() <= 1e-5 * mag,
+                        "portable {i}"
+                    );
                 }
             }
         }
@@ -132,8 +149,15 @@ fn correlation_forward_and_gradients_against_f64_finite_differences() {
             wp[j] += h;
             wm[j] -= h;
             let fd = (loss(&in64, &wp) - loss(&in64, &wm)) / (2.0 * h);
-            assert!((f64::from(dw[j]) - fd).abs() <= 1e-5 * mag, "dw[{j}] {} vs {fd}", dw[j]);
-            assert!((f64::from(dw_p[j]) - fd).abs() <= 1e-5 * mag, "portable dw[{j}]");
+            assert!(
+                (f64::from(dw[j]) - fd).abs() <= 1e-5 * mag,
+                "dw[{j}] {} vs {fd}",
+                dw[j]
+            );
+            assert!(
+                (f64::from(dw_p[j]) - fd).abs() <= 1e-5 * mag,
+                "portable dw[{j}]"
+            );
         }
 
         // Point-wise weight gradient on a sparse output gradient equals the dense one.
@@ -155,8 +179,14 @@ fn correlation_forward_and_gradients_against_f64_finite_differences() {
         }
         corr::weight_grad(&g, &inp, &sparse, &mut dw_d);
         for j in 0..dw.len() {
-            assert!((dw_d[j] - dw_s[j]).abs() as f64 <= 1e-5 * mag, "points dw[{j}]");
-            assert!((dw_d[j] - dw_sp[j]).abs() as f64 <= 1e-5 * mag, "portable points dw[{j}]");
+            assert!(
+                (dw_d[j] - dw_s[j]).abs() as f64 <= 1e-5 * mag,
+                "points dw[{j}]"
+            );
+            assert!(
+                (dw_d[j] - dw_sp[j]).abs() as f64 <= 1e-5 * mag,
+                "portable points dw[{j}]"
+            );
         }
 
         // Input gradient: the correlation of the zero-padded output gradient with the
@@ -169,7 +199,8 @@ fn correlation_forward_and_gradients_against_f64_finite_differences() {
         for o in 0..f {
             for y in 0..oh {
                 for x in 0..g.ow {
-                    gpad[o * g_ps + (y + kh - 1) * g_rs + x + kw - 1] = rr[o * g.out_ps + y * g.out_rs + x];
+                    gpad[o * g_ps + (y + kh - 1) * g_rs + x + kw - 1] =
+                        rr[o * g.out_ps + y * g.out_rs + x];
                 }
             }
         }
@@ -201,7 +232,10 @@ fn correlation_forward_and_gradients_against_f64_finite_differences() {
                     im[k] -= h;
                     let fd = (loss(&ip, &w64) - loss(&im, &w64)) / (2.0 * h);
                     let got = f64::from(din[(ci * ih + y) * wip + x]);
-                    assert!((got - fd).abs() <= 1e-5 * mag, "din[{ci}][{y}][{x}] {got} vs {fd}");
+                    assert!(
+                        (got - fd).abs() <= 1e-5 * mag,
+                        "din[{ci}][{y}][{x}] {got} vs {fd}"
+                    );
                 }
             }
         }
@@ -240,8 +274,23 @@ fn relu_pool_backward_against_f64_finite_differences() {
         let gp = uniform(&mut r, f * hp * wp, 1.0);
         let mut gx = vec![0.0f32; f * h * w];
         let mut db = vec![0.0f32; f];
-        let gsrc = Planes { rs: wp, ps: hp * wp };
-        pool::backward(&gp, gsrc, &out, &idx, f, hp, wp, p, &mut gx, src, Some(&mut db));
+        let gsrc = Planes {
+            rs: wp,
+            ps: hp * wp,
+        };
+        pool::backward(
+            &gp,
+            gsrc,
+            &out,
+            &idx,
+            f,
+            hp,
+            wp,
+            p,
+            &mut gx,
+            src,
+            Some(&mut db),
+        );
         let x64 = to64(&x);
         let loss = |x: &[f64]| -> f64 {
             (0..f)
@@ -269,7 +318,11 @@ fn relu_pool_backward_against_f64_finite_differences() {
             let fd = (loss(&a) - loss(&b)) / (2.0 * hh);
             // The gradient is a copied value or zero; FD of a piecewise-linear function away
             // from kinks (random inputs) is exact to ~1e-9.
-            assert!((f64::from(gx[k]) - fd).abs() < 1e-7, "x[{k}]: {} vs {fd}", gx[k]);
+            assert!(
+                (f64::from(gx[k]) - fd).abs() < 1e-7,
+                "x[{k}]: {} vs {fd}",
+                gx[k]
+            );
         }
         // Bias gradient: the sum of the gradients that passed the ReLU.
         for c in 0..f {
@@ -301,7 +354,9 @@ fn batch_norm_against_f64_finite_differences_and_running_stats() {
     let mut rv = vec![2.0f32; u];
     let mut cache = BnCache::default();
     let mut y = vec![0.0f32; n * u];
-    batchnorm::forward_train(&x, n, u, &gamma, &beta, eps, mom, &mut rm, &mut rv, &mut cache, &mut y);
+    batchnorm::forward_train(
+        &x, n, u, &gamma, &beta, eps, mom, &mut rm, &mut rv, &mut cache, &mut y,
+    );
     let fwd = |x: &[f64], g: &[f64], b: &[f64]| -> Vec<f64> {
         let mut y = vec![0.0; n * u];
         for j in 0..u {
@@ -329,7 +384,11 @@ fn batch_norm_against_f64_finite_differences_and_running_stats() {
     let (mut dg, mut db) = (vec![0.0f32; u], vec![0.0f32; u]);
     batchnorm::backward(&dy, n, u, &gamma, &cache, &mut dx, &mut dg, &mut db);
     let loss = |x: &[f64], g: &[f64], b: &[f64]| -> f64 {
-        fwd(x, g, b).iter().zip(&dy).map(|(a, d)| a * f64::from(*d)).sum()
+        fwd(x, g, b)
+            .iter()
+            .zip(&dy)
+            .map(|(a, d)| a * f64::from(*d))
+            .sum()
     };
     let h = 1e-5;
     let fd = |which: usize, k: usize| -> f64 {
@@ -353,7 +412,8 @@ fn batch_norm_against_f64_finite_differences_and_running_stats() {
     batchnorm::forward_eval(&x, n, u, &gamma, &beta, eps, &rm, &rv, &mut y);
     for i in 0..n {
         for j in 0..u {
-            let want = gamma[j] as f64 * (x64[i * u + j] - rm[j] as f64) / (rv[j] as f64 + eps).sqrt()
+            let want = gamma[j] as f64 * (x64[i * u + j] - rm[j] as f64)
+                / (rv[j] as f64 + eps).sqrt()
                 + beta[j] as f64;
             assert!((f64::from(y[i * u + j]) - want).abs() < 1e-5);
         }
@@ -367,17 +427,34 @@ fn dense_products_and_mse_gradient() {
     let x = uniform(&mut r, n * i, 1.0);
     let w = uniform(&mut r, o * i, 1.0);
     let mut z = vec![0.0f32; n * o];
-    matmul(&mut z, o, MatRef::rows(&x, n, i), MatRef::rows(&w, o, i).t(), false);
+    matmul(
+        &mut z,
+        o,
+        MatRef::rows(&x, n, i),
+        MatRef::rows(&w, o, i).t(),
+        false,
+    );
     for a in 0..n {
         for b in 0..o {
-            let s: f64 = (0..i).map(|k| f64::from(x[a * i + k]) * f64::from(w[b * i + k])).sum();
+            let s: f64 = (0..i)
+                .map(|k| f64::from(x[a * i + k]) * f64::from(w[b * i + k]))
+                .sum();
             assert!((f64::from(z[a * o + b]) - s).abs() <= 1e-5 * i as f64);
         }
     }
     // Accumulate adds.
     let z0 = z.clone();
-    matmul(&mut z, o, MatRef::rows(&x, n, i), MatRef::rows(&w, o, i).t(), true);
-    assert!(z.iter().zip(&z0).all(|(a, b)| (a - 2.0 * b).abs() <= 1e-5 * i as f32));
+    matmul(
+        &mut z,
+        o,
+        MatRef::rows(&x, n, i),
+        MatRef::rows(&w, o, i).t(),
+        true,
+    );
+    assert!(z
+        .iter()
+        .zip(&z0)
+        .all(|(a, b)| (a - 2.0 * b).abs() <= 1e-5 * i as f32));
     // MSE gradient against central differences (a quadratic: exact up to rounding).
     let t = uniform(&mut r, n * o, 1.0);
     let mut dy = vec![0.0f32; n * o];
@@ -408,7 +485,10 @@ fn dropout_mask_is_seeded_and_scaled() {
     dropout::mask(11, 4, p, &mut b);
     assert_ne!(a, b);
     let keep = 1.0 / (1.0 - p);
-    assert!(a.iter().all(|&m| m == 0.0 || m == keep), "entries are 0 or 1/(1-p)");
+    assert!(
+        a.iter().all(|&m| m == 0.0 || m == keep),
+        "entries are 0 or 1/(1-p)"
+    );
     let dropped = a.iter().filter(|&&m| m == 0.0).count() as f64 / d as f64;
     // Binomial standard error sqrt(p(1-p)/d) = 0.0028; allow 4 of them.
     assert!((dropped - 0.2).abs() < 0.012, "{dropped}");
@@ -454,11 +534,15 @@ fn params_for(cfg: &CnnConfig, seed: u64) -> (Vec<f32>, Vec<f32>) {
     let mut r = rng(seed + 100);
     for t in &layout.params {
         if t.name.ends_with("bias") || t.name.starts_with("bn.") {
-            p[t.range()].iter_mut().for_each(|v| *v += r.random_range(-0.3..0.3));
+            p[t.range()]
+                .iter_mut()
+                .for_each(|v| *v += r.random_range(-0.3..0.3));
         }
     }
     for t in &layout.buffers {
-        b[t.range()].iter_mut().for_each(|v| *v += r.random_range(0.0..0.5));
+        b[t.range()]
+            .iter_mut()
+            .for_each(|v| *v += r.random_range(0.0..0.5));
     }
     (p, b)
 }
@@ -500,17 +584,27 @@ fn cpu_network_equals_candle_forward_gradient_and_running_stats() {
         // Outputs ~1 after sums of <= a few hundred f32 products: 1e-5 relative is ~100 ulp.
         let scale = max_abs(&want).max(1.0);
         for k in 0..n * 4 {
-            assert!((out[k] - want[k]).abs() <= 1e-5 * scale, "{padding:?} eval out[{k}]: {} vs {}", out[k], want[k]);
+            assert!(
+                (out[k] - want[k]).abs() <= 1e-5 * scale,
+                "{padding:?} eval out[{k}]: {} vs {}",
+                out[k],
+                want[k]
+            );
         }
 
         // Training mode with dropout (same seeded mask on both paths): loss and every
         // gradient against candle's autograd.
         let seed = 42;
         let mut grad = vec![0.0f32; params.len()];
-        let loss = cpu.forward_backward(&params, &x, &t, seed, &mut grad).unwrap();
+        let loss = cpu
+            .forward_backward(&params, &x, &t, seed, &mut grad)
+            .unwrap();
         let closs = net.mse(&xt, &tt, Mode::Train { seed }).unwrap();
         let cl = closs.to_scalar::<f32>().unwrap();
-        assert!((loss - cl).abs() <= 1e-5 * cl.max(1.0), "{padding:?} loss {loss} vs {cl}");
+        assert!(
+            (loss - cl).abs() <= 1e-5 * cl.max(1.0),
+            "{padding:?} loss {loss} vs {cl}"
+        );
         let grads = closs.backward().unwrap();
         for (name, var) in net.trainable_vars().unwrap() {
             let spec = cpu.layout().param(&name).unwrap().clone();
@@ -534,16 +628,28 @@ fn cpu_network_equals_candle_forward_gradient_and_running_stats() {
                     cg[k]
                 );
             }
-            assert!(max_abs(&cg) > 0.0, "{name} has a zero gradient: the test would be vacuous");
+            assert!(
+                max_abs(&cg) > 0.0,
+                "{name} has a zero gradient: the test would be vacuous"
+            );
         }
         // Running statistics updated the same way.
         let (_, cb) = net.to_flat().unwrap();
         for (a, b) in cpu.buffers().iter().zip(&cb) {
-            assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "running stats {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "running stats {a} vs {b}"
+            );
         }
         // And the evaluation outputs after the update still agree.
         cpu.predict(&params, &x, &mut out).unwrap();
-        let want = net.forward_mode(&xt, Mode::Eval).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let want = net
+            .forward_mode(&xt, Mode::Eval)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         for k in 0..n * 4 {
             assert!((out[k] - want[k]).abs() <= 1e-5 * scale);
         }
@@ -565,7 +671,9 @@ fn gradient_is_deterministic_and_independent_of_threads() {
         let l = cpu.forward_backward(&params, &x, &t, seed, &mut g).unwrap();
         // Second call reuses the buffers: same numbers.
         let mut g2 = vec![0.0f32; params.len()];
-        let l2 = cpu.forward_backward(&params, &x, &t, seed, &mut g2).unwrap();
+        let l2 = cpu
+            .forward_backward(&params, &x, &t, seed, &mut g2)
+            .unwrap();
         assert_eq!((l, &g), (l2, &g2));
         (l, g, cpu.buffers().to_vec())
     };
@@ -587,17 +695,44 @@ fn candle_max_pool2d_gradient_is_still_wrong_so_the_network_avoids_it() {
         &Tensor::new(&[[[[1.0f32, 2.0], [3.0, 4.0]]]], &dev).unwrap(),
     )
     .unwrap();
-    let g = x.as_tensor().max_pool2d(2).unwrap().sum_all().unwrap().backward().unwrap();
-    let gx = g.get(x.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
-    assert_eq!(gx, vec![0.0, 0.0, 0.0, 0.25], "candle's max_pool2d gradient");
+    let g = x
+        .as_tensor()
+        .max_pool2d(2)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let gx = g
+        .get(x.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert_eq!(
+        gx,
+        vec![0.0, 0.0, 0.0, 0.25],
+        "candle's max_pool2d gradient"
+    );
     let g = spinflip::cnn::network::max_pool(x.as_tensor(), 2)
         .unwrap()
         .sum_all()
         .unwrap()
         .backward()
         .unwrap();
-    let gx = g.get(x.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
-    assert_eq!(gx, vec![0.0, 0.0, 0.0, 1.0], "reshape + max: the right gradient");
+    let gx = g
+        .get(x.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert_eq!(
+        gx,
+        vec![0.0, 0.0, 0.0, 1.0],
+        "reshape + max: the right gradient"
+    );
 }
 
 #[test]
@@ -610,27 +745,71 @@ fn bad_shapes_and_parameters_are_errors() {
     let x = vec![0.1f32; 4 * px];
     let t = vec![0.5f32; 4 * 4];
     let cfg_err = |r: Result<f32, SpinflipError>| matches!(r, Err(SpinflipError::Config { .. }));
-    assert!(cfg_err(cpu.forward_backward(&params[1..], &x, &t, 0, &mut grad)));
-    assert!(cfg_err(cpu.forward_backward(&params, &x[1..], &t, 0, &mut grad)));
-    assert!(cfg_err(cpu.forward_backward(&params, &x, &t[1..], 0, &mut grad)));
-    assert!(cfg_err(cpu.forward_backward(&params, &x, &t, 0, &mut grad[1..])));
-    assert!(cfg_err(cpu.forward_backward(&params, &x[..px], &t[..4], 0, &mut grad)), "batch norm needs 2");
-    assert!(cfg_err(cpu.forward_backward(&params, &[], &[], 0, &mut grad)));
+    assert!(cfg_err(cpu.forward_backward(
+        &params[1..],
+        &x,
+        &t,
+        0,
+        &mut grad
+    )));
+    assert!(cfg_err(cpu.forward_backward(
+        &params,
+        &x[1..],
+        &t,
+        0,
+        &mut grad
+    )));
+    assert!(cfg_err(cpu.forward_backward(
+        &params,
+        &x,
+        &t[1..],
+        0,
+        &mut grad
+    )));
+    assert!(cfg_err(cpu.forward_backward(
+        &params,
+        &x,
+        &t,
+        0,
+        &mut grad[1..]
+    )));
+    assert!(
+        cfg_err(cpu.forward_backward(&params, &x[..px], &t[..4], 0, &mut grad)),
+        "batch norm needs 2"
+    );
+    assert!(cfg_err(cpu.forward_backward(
+        &params,
+        &[],
+        &[],
+        0,
+        &mut grad
+    )));
     let mut out = vec![0.0f32; 3];
     assert!(cpu.predict(&params, &x, &mut out).is_err());
     assert!(cpu.set_buffers(&[1.0]).is_err());
     assert!(CpuCnn::new(&cfg).unwrap().with_threads(0).is_err());
-    let e = cpu.predict(&params, &vec![0.0; 5 * px + 1], &mut vec![0.0; 20]).unwrap_err().to_string();
+    let e = cpu
+        .predict(&params, &vec![0.0; 5 * px + 1], &mut [0.0; 20])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("13 x 41"), "{e}");
 
     let mut bad = small_config(Padding::Valid);
     bad.conv[1].kernel = [9, 2];
-    assert!(CpuCnn::new(&bad).unwrap_err().to_string().contains("does not fit"));
+    assert!(CpuCnn::new(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("does not fit"));
     let dev = Device::Cpu;
     let (p, b) = ParamLayout::new(&cfg).unwrap().init(0);
     assert!(CnnNetwork::from_flat(&cfg, &p[1..], &b, &dev).is_err());
     let net = CnnNetwork::from_flat(&cfg, &p, &b, &dev).unwrap();
-    let wrong = Tensor::zeros((2, cfg.height, cfg.width + 1), candle_core::DType::F32, &dev).unwrap();
+    let wrong = Tensor::zeros(
+        (2, cfg.height, cfg.width + 1),
+        candle_core::DType::F32,
+        &dev,
+    )
+    .unwrap();
     assert!(net.forward_mode(&wrong, Mode::Eval).is_err());
 }
 
@@ -641,7 +820,10 @@ fn model_file_round_trip_and_validation() {
     let (params, buffers) = params_for(&cfg, 9);
     let sidecar = CnnSidecar::new(
         cfg.clone(),
-        InputNorm { mean: 0.0, std: 20.0 },
+        InputNorm {
+            mean: 0.0,
+            std: 20.0,
+        },
         vec![10.0, 4.0, 38.0, 0.1],
         vec![250.0, 5.3, 42.0, 1.5],
     );
@@ -658,14 +840,20 @@ fn model_file_round_trip_and_validation() {
     assert_eq!(back.buffers, model.buffers);
     assert_eq!(back.sidecar.targets, model.sidecar.targets);
     assert!(back.check_geometry(13, 41, "data.npz").is_ok());
-    let e = back.check_geometry(32, 787, "data.npz").unwrap_err().to_string();
+    let e = back
+        .check_geometry(32, 787, "data.npz")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("32 x 787") && e.contains("13 x 41"), "{e}");
     // Target normalisation round trip.
     let phys = [100.0, 4.7, 40.0, 0.5];
     let mut y = [0.0f32; 4];
     back.sidecar.targets.normalise(&phys, &mut y);
     let again = back.sidecar.targets.denormalise(&y);
-    assert!(phys.iter().zip(&again).all(|(a, b)| (a - b).abs() < 1e-4 * a.abs()));
+    assert!(phys
+        .iter()
+        .zip(&again)
+        .all(|(a, b)| (a - b).abs() < 1e-4 * a.abs()));
 
     // A sidecar whose geometry disagrees with its architecture.
     let text = std::fs::read_to_string(&sp).unwrap();
@@ -684,10 +872,16 @@ fn model_file_round_trip_and_validation() {
     save_model(&path, &model).unwrap();
     let bytes = std::fs::read(&wp).unwrap();
     std::fs::write(&wp, &bytes[..bytes.len() / 2]).unwrap();
-    assert!(matches!(load_model(&path), Err(SpinflipError::ModelFile { .. })));
+    assert!(matches!(
+        load_model(&path),
+        Err(SpinflipError::ModelFile { .. })
+    ));
     // Bad ranges are refused on save.
     let mut bad = model.clone();
     bad.sidecar.targets.min[0] = 300.0;
-    assert!(save_model(&dir.join("bad"), &bad).unwrap_err().to_string().contains("zeta"));
+    assert!(save_model(&dir.join("bad"), &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("zeta"));
     std::fs::remove_dir_all(&dir).ok();
 }

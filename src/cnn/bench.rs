@@ -88,7 +88,13 @@ pub fn gemm_peak(budget: f64) -> f64 {
     let a: Vec<f32> = (0..n * n).map(|_| rng.random()).collect();
     let mut c = vec![0.0f32; n * n];
     let t = time_best(budget, || {
-        matmul(&mut c, n, MatRef::rows(&a, n, n), MatRef::rows(&a, n, n), false)
+        matmul(
+            &mut c,
+            n,
+            MatRef::rows(&a, n, n),
+            MatRef::rows(&a, n, n),
+            false,
+        )
     });
     2.0 * (n * n * n) as f64 / t
 }
@@ -136,7 +142,8 @@ pub fn measure(opts: &BenchOptions) -> Result<BenchNumbers, SpinflipError> {
         let net = CnnNetwork::from_flat(c, &params, &buffers, &dev)?;
         // Two slices (batch norm needs two); one timed run: it takes seconds.
         let x = candle_core::Tensor::from_slice(&batch[..2 * px], (2, c.height, c.width), &dev)?;
-        let t = candle_core::Tensor::from_slice(&targets[..2 * c.n_outputs], (2, c.n_outputs), &dev)?;
+        let t =
+            candle_core::Tensor::from_slice(&targets[..2 * c.n_outputs], (2, c.n_outputs), &dev)?;
         let start = Instant::now();
         let loss = net.mse(&x, &t, Mode::Train { seed: 0 })?;
         loss.backward()?;
@@ -162,9 +169,20 @@ pub fn bench_report(opts: &BenchOptions) -> Result<String, SpinflipError> {
     let pad: Vec<String> = c
         .conv
         .iter()
-        .map(|k| format!("{}@{}x{} {:?} pool {}", k.filters, k.kernel[0], k.kernel[1], k.padding, k.pool))
+        .map(|k| {
+            format!(
+                "{}@{}x{} {:?} pool {}",
+                k.filters, k.kernel[0], k.kernel[1], k.padding, k.pool
+            )
+        })
         .collect();
-    let _ = writeln!(s, "map CNN on {} x {} slices: conv {}", c.height, c.width, pad.join(", "));
+    let _ = writeln!(
+        s,
+        "map CNN on {} x {} slices: conv {}",
+        c.height,
+        c.width,
+        pad.join(", ")
+    );
     let _ = writeln!(
         s,
         "multiply-adds per slice: forward {:.1} M, forward + backward {:.1} M",
@@ -188,12 +206,28 @@ pub fn bench_report(opts: &BenchOptions) -> Result<String, SpinflipError> {
         );
     };
     row("train fwd+bwd, hand-written, 1 thread", m.train_1t, bt);
-    row(&format!("train fwd+bwd, hand-written, {} threads", m.threads), m.train_all, bt / m.threads as f64);
-    row("inference, hand-written, 1 thread, batch 1", m.predict_b1, bf);
-    row(&format!("inference, hand-written, 1 thread, batch {}", opts.batch), m.predict_batched, bf);
+    row(
+        &format!("train fwd+bwd, hand-written, {} threads", m.threads),
+        m.train_all,
+        bt / m.threads as f64,
+    );
+    row(
+        "inference, hand-written, 1 thread, batch 1",
+        m.predict_b1,
+        bf,
+    );
+    row(
+        &format!("inference, hand-written, 1 thread, batch {}", opts.batch),
+        m.predict_batched,
+        bf,
+    );
     if let (Some(t), Some(p)) = (m.candle_train, m.candle_predict) {
         row("train fwd+bwd, candle CPU, all threads, batch 2", t, bt);
-        row(&format!("inference, candle CPU, all threads, batch {}", opts.batch), p, bf);
+        row(
+            &format!("inference, candle CPU, all threads, batch {}", opts.batch),
+            p,
+            bf,
+        );
     }
     Ok(s)
 }

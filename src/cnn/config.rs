@@ -286,7 +286,10 @@ impl CnnConfig {
         if self.height == 0 || self.width == 0 {
             return Err(SpinflipError::config(
                 "geometry",
-                format!("input is {} x {}; both must be at least 1", self.height, self.width),
+                format!(
+                    "input is {} x {}; both must be at least 1",
+                    self.height, self.width
+                ),
             ));
         }
         if self.conv.is_empty() {
@@ -329,7 +332,9 @@ impl CnnConfig {
         if n > 1 << 30 {
             return Err(SpinflipError::config(
                 "architecture",
-                format!("the first dense layer would hold {n} weights; pool more or use fewer filters"),
+                format!(
+                    "the first dense layer would hold {n} weights; pool more or use fewer filters"
+                ),
             ));
         }
         Ok(())
@@ -352,10 +357,16 @@ mod tests {
         let s = c.conv_shapes();
         assert_eq!((s[0].ho, s[0].wo, s[0].hp, s[0].wp), (32, 787, 16, 393));
         assert_eq!((s[0].pad_top, s[0].pad_bottom), (4, 5));
-        assert_eq!((s[1].c, s[1].ho, s[1].wo, s[1].hp, s[1].wp), (8, 16, 393, 8, 196));
+        assert_eq!(
+            (s[1].c, s[1].ho, s[1].wo, s[1].hp, s[1].wp),
+            (8, 16, 393, 8, 196)
+        );
         assert_eq!(c.flat_len(), 16 * 8 * 196);
         // 8*100*32*787 + 16*800*16*393 + 25088*64 + 64*16 + 16*8 + 8*4
-        assert_eq!(c.forward_macs(), 20_147_200 + 80_486_400 + 1_605_632 + 1024 + 128 + 32);
+        assert_eq!(
+            c.forward_macs(),
+            20_147_200 + 80_486_400 + 1_605_632 + 1024 + 128 + 32
+        );
         let v = c.clone().with_padding(Padding::Valid);
         v.validate().unwrap();
         assert_eq!(v.flat_len(), 16 * 190);

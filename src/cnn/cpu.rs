@@ -357,7 +357,12 @@ impl CpuCnn {
 
     /// Evaluation-mode outputs (running statistics, no dropout) for `batch`
     /// (`n x height x width`) into `out` (`n x n_outputs`).
-    pub fn predict(&mut self, params: &[f32], batch: &[f32], out: &mut [f32]) -> Result<(), SpinflipError> {
+    pub fn predict(
+        &mut self,
+        params: &[f32],
+        batch: &[f32],
+        out: &mut [f32],
+    ) -> Result<(), SpinflipError> {
         let n = self.check_io(params, batch, out.len(), "output buffer")?;
         let pool = self.pool.take();
         match &pool {
@@ -369,7 +374,12 @@ impl CpuCnn {
     }
 
     /// Evaluation-mode mean squared error against `targets` (validation loss).
-    pub fn eval_loss(&mut self, params: &[f32], batch: &[f32], targets: &[f32]) -> Result<f32, SpinflipError> {
+    pub fn eval_loss(
+        &mut self,
+        params: &[f32],
+        batch: &[f32],
+        targets: &[f32],
+    ) -> Result<f32, SpinflipError> {
         let mut out = vec![0.0f32; targets.len()];
         self.predict(params, batch, &mut out)?;
         let mut d = vec![0.0f32; out.len()];
@@ -377,11 +387,17 @@ impl CpuCnn {
     }
 
     /// Check lengths; returns the batch size.
-    fn check_io(&self, params: &[f32], batch: &[f32], k_len: usize, what: &str) -> Result<usize, SpinflipError> {
+    fn check_io(
+        &self,
+        params: &[f32],
+        batch: &[f32],
+        k_len: usize,
+        what: &str,
+    ) -> Result<usize, SpinflipError> {
         self.layout.check_params("params", params)?;
         let k = self.config.n_outputs;
         let px = self.config.height * self.config.width;
-        if k_len == 0 || k_len % k != 0 {
+        if k_len == 0 || !k_len.is_multiple_of(k) {
             return Err(SpinflipError::config(
                 what,
                 format!("has {k_len} values; it must hold n x {k} for a batch of n >= 1 slices"),
@@ -431,23 +447,39 @@ impl CpuCnn {
         let conv_len = self.dense_off[0].weight;
         let st = &mut self.st;
         st.cap = n;
-        st.pooled = self.geo.iter().map(|g| vec![0.0; n * g.s.out_len()]).collect();
-        st.idx = self.geo.iter().map(|g| vec![0u8; n * g.s.out_len()]).collect();
+        st.pooled = self
+            .geo
+            .iter()
+            .map(|g| vec![0.0; n * g.s.out_len()])
+            .collect();
+        st.idx = self
+            .geo
+            .iter()
+            .map(|g| vec![0u8; n * g.s.out_len()])
+            .collect();
         let flat = self.config.flat_len();
         st.mask = vec![0.0; n * flat];
         st.dx = vec![0.0; n * flat];
         let nd = self.config.dense.len();
-        st.z = (0..=nd).map(|j| vec![0.0; n * self.config.dense_outputs(j)]).collect();
-        st.h = (0..nd).map(|j| vec![0.0; n * self.config.dense[j].units]).collect();
+        st.z = (0..=nd)
+            .map(|j| vec![0.0; n * self.config.dense_outputs(j)])
+            .collect();
+        st.h = (0..nd)
+            .map(|j| vec![0.0; n * self.config.dense[j].units])
+            .collect();
         st.a = st.h.clone();
         st.bn = (0..nd).map(|_| BnCache::default()).collect();
         // Widest dense layer apart from the flattened input.
-        let wmax = (0..=nd).map(|j| self.config.dense_outputs(j)).max().unwrap_or(1);
+        let wmax = (0..=nd)
+            .map(|j| self.config.dense_outputs(j))
+            .max()
+            .unwrap_or(1);
         st.dz = vec![0.0; n * wmax];
         st.da = vec![0.0; n * wmax];
-        st.chunk_grads = (0..n.div_ceil(CHUNK)).map(|_| vec![0.0; conv_len]).collect();
+        st.chunk_grads = (0..n.div_ceil(CHUNK))
+            .map(|_| vec![0.0; conv_len])
+            .collect();
     }
-
 
     fn train_step(
         &mut self,
@@ -479,9 +511,16 @@ impl CpuCnn {
         let px = self.config.height * self.config.width;
         let nl = self.geo.len();
         // Per chunk, per block: the chunk's part of the pooled and index buffers.
-        let mut outs: Vec<Vec<(&mut [f32], &mut [u8])>> =
-            (0..n.div_ceil(CHUNK)).map(|_| Vec::with_capacity(nl)).collect();
-        for (l, (p, i)) in self.st.pooled.iter_mut().zip(self.st.idx.iter_mut()).enumerate() {
+        let mut outs: Vec<Vec<(&mut [f32], &mut [u8])>> = (0..n.div_ceil(CHUNK))
+            .map(|_| Vec::with_capacity(nl))
+            .collect();
+        for (l, (p, i)) in self
+            .st
+            .pooled
+            .iter_mut()
+            .zip(self.st.idx.iter_mut())
+            .enumerate()
+        {
             let len = self.geo[l].s.out_len();
             let pairs = p[..n * len]
                 .chunks_mut(CHUNK * len)
@@ -560,7 +599,13 @@ impl CpuCnn {
                         matmul(zc, no, MatRef::rows(xc, r, ni), w.t(), false);
                     });
             } else {
-                matmul(z, no, MatRef::rows(&st.a[j - 1][..n * ni], n, ni), w.t(), false);
+                matmul(
+                    z,
+                    no,
+                    MatRef::rows(&st.a[j - 1][..n * ni], n, ni),
+                    w.t(),
+                    false,
+                );
             }
             z.chunks_mut(no)
                 .for_each(|r| r.iter_mut().zip(b).for_each(|(v, bb)| *v += bb));
@@ -568,7 +613,9 @@ impl CpuCnn {
                 break;
             }
             let h = &mut st.h[j][..n * no];
-            h.iter_mut().zip(z.iter()).for_each(|(h, &z)| *h = z.max(0.0));
+            h.iter_mut()
+                .zip(z.iter())
+                .for_each(|(h, &z)| *h = z.max(0.0));
             let a = &mut st.a[j][..n * no];
             match off.bn {
                 Some(([g, be], [m, v])) => {
@@ -600,7 +647,13 @@ impl CpuCnn {
 
     /// Loss and the dense head's backward pass: writes the dense and batch-norm gradients
     /// and leaves d loss / d flattened features in `st.dx`.
-    fn head_backward(&mut self, params: &[f32], targets: &[f32], n: usize, grad: &mut [f32]) -> f64 {
+    fn head_backward(
+        &mut self,
+        params: &[f32],
+        targets: &[f32],
+        n: usize,
+        grad: &mut [f32],
+    ) -> f64 {
         let cfg = &self.config;
         let flat = cfg.flat_len();
         let nd = cfg.dense.len();
@@ -634,7 +687,13 @@ impl CpuCnn {
                         matmul(gwb, ni, dzt, MatRef::rows(inp, n, ni), false);
                     });
             } else {
-                matmul(gw, ni, MatRef::rows(dz, n, no).t(), MatRef::rows(inp, n, ni), false);
+                matmul(
+                    gw,
+                    ni,
+                    MatRef::rows(dz, n, no).t(),
+                    MatRef::rows(inp, n, ni),
+                    false,
+                );
             }
             for (o, g) in gb.iter_mut().enumerate() {
                 *g = (0..n).map(|i| f64::from(dz[i * no + o])).sum::<f64>() as f32;
@@ -661,19 +720,25 @@ impl CpuCnn {
             if let Some(([g, be], _)) = prev.bn {
                 let (dgamma, dbeta) = grad[g..be + ni].split_at_mut(ni);
                 let dz_new = &mut st.dz[..n * ni];
-                batchnorm::backward(da, n, ni, &params[g..g + ni], &st.bn[j - 1], dz_new, dgamma, dbeta);
+                batchnorm::backward(
+                    da,
+                    n,
+                    ni,
+                    &params[g..g + ni],
+                    &st.bn[j - 1],
+                    dz_new,
+                    dgamma,
+                    dbeta,
+                );
             } else {
                 st.dz[..n * ni].copy_from_slice(da);
             }
             let zprev = &st.z[j - 1][..n * ni];
-            st.dz[..n * ni]
-                .iter_mut()
-                .zip(zprev)
-                .for_each(|(d, &z)| {
-                    if z <= 0.0 {
-                        *d = 0.0
-                    }
-                });
+            st.dz[..n * ni].iter_mut().zip(zprev).for_each(|(d, &z)| {
+                if z <= 0.0 {
+                    *d = 0.0
+                }
+            });
         }
         loss
     }
@@ -712,7 +777,10 @@ impl CpuCnn {
                         let sh = &g.s;
                         let len = sh.out_len();
                         let off = conv_off[l];
-                        let (pl, il) = (&pooled[l][i * len..(i + 1) * len], &idx[l][i * len..(i + 1) * len]);
+                        let (pl, il) = (
+                            &pooled[l][i * len..(i + 1) * len],
+                            &idx[l][i * len..(i + 1) * len],
+                        );
                         if l == 0 {
                             g.fill_padded(&batch[i * px..(i + 1) * px], &mut s.pad[0]);
                         } else {
@@ -726,7 +794,16 @@ impl CpuCnn {
                         if sparse {
                             for ch in 0..sh.f {
                                 let sum = pool::gather_points(
-                                    &s.gcur, gpl, pl, il, ch, sh.hp, sh.wp, sh.pool, g.fwd.in_rs, &mut s.points,
+                                    &s.gcur,
+                                    gpl,
+                                    pl,
+                                    il,
+                                    ch,
+                                    sh.hp,
+                                    sh.wp,
+                                    sh.pool,
+                                    g.fwd.in_rs,
+                                    &mut s.points,
                                 );
                                 cg[off.bias + ch] += sum;
                                 corr::weight_grad_points(
@@ -744,7 +821,11 @@ impl CpuCnn {
                                 let r0 = ch * g.g_ps + g.g_top * g.g_rs;
                                 gp[r0..r0 + sh.ho * g.g_rs].fill(0.0);
                             }
-                            let dbias = if sparse { None } else { Some(&mut cg[off.bias..off.bias + sh.f]) };
+                            let dbias = if sparse {
+                                None
+                            } else {
+                                Some(&mut cg[off.bias..off.bias + sh.f])
+                            };
                             pool::backward(
                                 &s.gcur,
                                 gpl,
@@ -763,7 +844,12 @@ impl CpuCnn {
                             );
                         }
                         if !sparse {
-                            corr::weight_grad(&g.wg, &s.pad[l], &gp[g.g_off()..], &mut cg[off.weight..off.weight + nw]);
+                            corr::weight_grad(
+                                &g.wg,
+                                &s.pad[l],
+                                &gp[g.g_off()..],
+                                &mut cg[off.weight..off.weight + nw],
+                            );
                         }
                         if l > 0 {
                             corr::forward(&g.bwd, gp, &prep.wflip[l], &prep.zeros, &mut s.gnext);

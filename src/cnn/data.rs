@@ -46,7 +46,9 @@ impl SliceSet {
         };
         let [n, k, cells, n_los] = shape;
         if n == 0 || k == 0 || cells == 0 || n_los == 0 {
-            return Err(bad(format!("'slices' has an empty dimension: shape {shape:?}")));
+            return Err(bad(format!(
+                "'slices' has an empty dimension: shape {shape:?}"
+            )));
         }
         if slices.len() != n * k * cells * n_los {
             return Err(bad(format!(
@@ -100,7 +102,10 @@ impl SliceSet {
         let s_bytes = raw.remove("slices").unwrap_or_default();
         let s = NpyFloats::from_npy_bytes(&s_bytes, &format!("{what}:slices"))?;
         drop(s_bytes);
-        let p = NpyArray::from_npy_bytes(&raw.remove("params").unwrap_or_default(), &format!("{what}:params"))?;
+        let p = NpyArray::from_npy_bytes(
+            &raw.remove("params").unwrap_or_default(),
+            &format!("{what}:params"),
+        )?;
         let shape: [usize; 4] = s.shape.as_slice().try_into().map_err(|_| {
             bad(format!(
                 "'slices' has shape {:?}; expected 4 dimensions (N, K, cells, N_los)",
@@ -123,7 +128,10 @@ impl SliceSet {
             data: self.slices.clone(),
         };
         let p = NpyArray::new(vec![self.n, self.n_params], self.params.clone())?;
-        write_npz_members(path, &[("slices", s.to_npy_bytes()), ("params", p.to_npy_bytes())])
+        write_npz_members(
+            path,
+            &[("slices", s.to_npy_bytes()), ("params", p.to_npy_bytes())],
+        )
     }
 
     /// Values per slice.
@@ -144,7 +152,12 @@ impl SliceSet {
 
     /// Error unless the slices are `height x width` with `n_params` parameters (the model's
     /// geometry and outputs).
-    pub fn check_geometry(&self, height: usize, width: usize, n_params: usize) -> Result<(), SpinflipError> {
+    pub fn check_geometry(
+        &self,
+        height: usize,
+        width: usize,
+        n_params: usize,
+    ) -> Result<(), SpinflipError> {
         if (self.cells, self.n_los) != (height, width) {
             return Err(SpinflipError::Data {
                 path: self.source.clone(),
@@ -158,7 +171,10 @@ impl SliceSet {
         if self.n_params != n_params {
             return Err(SpinflipError::Data {
                 path: self.source.clone(),
-                reason: format!("'params' has {} columns, the model predicts {n_params}", self.n_params),
+                reason: format!(
+                    "'params' has {} columns, the model predicts {n_params}",
+                    self.n_params
+                ),
             });
         }
         Ok(())
@@ -215,7 +231,14 @@ mod tests {
             let e = r.check_geometry(32, 787, 4).unwrap_err().to_string();
             assert!(e.contains("4 x 5") && e.contains("32 x 787"), "{e}");
         }
-        assert!(SliceSet::new([n, k, c, l], FloatData::F32(vec![0.0; 3]), params.clone(), 4, "m").is_err());
+        assert!(SliceSet::new(
+            [n, k, c, l],
+            FloatData::F32(vec![0.0; 3]),
+            params.clone(),
+            4,
+            "m"
+        )
+        .is_err());
         let mut bad = vals.clone();
         bad[7] = f32::NAN;
         assert!(SliceSet::new([n, k, c, l], FloatData::F32(bad), params, 4, "m").is_err());

@@ -112,7 +112,12 @@ impl ParamLayout {
                 format!("conv.{i}.weight"),
                 vec![s.f, s.c, s.kh, s.kw],
             );
-            let bias = push(&mut params, &mut n_params, format!("conv.{i}.bias"), vec![s.f]);
+            let bias = push(
+                &mut params,
+                &mut n_params,
+                format!("conv.{i}.bias"),
+                vec![s.f],
+            );
             conv.push(ConvOffsets { weight, bias });
         }
         let mut dense = Vec::new();
@@ -124,9 +129,19 @@ impl ParamLayout {
                 format!("dense.{j}.weight"),
                 vec![o, i],
             );
-            let bias = push(&mut params, &mut n_params, format!("dense.{j}.bias"), vec![o]);
+            let bias = push(
+                &mut params,
+                &mut n_params,
+                format!("dense.{j}.bias"),
+                vec![o],
+            );
             let bn = config.dense.get(j).filter(|d| d.batch_norm).map(|_| {
-                let g = push(&mut params, &mut n_params, format!("bn.{j}.weight"), vec![o]);
+                let g = push(
+                    &mut params,
+                    &mut n_params,
+                    format!("bn.{j}.weight"),
+                    vec![o],
+                );
                 let b = push(&mut params, &mut n_params, format!("bn.{j}.bias"), vec![o]);
                 let m = push(
                     &mut buffers,

@@ -177,7 +177,10 @@ impl CnnSidecar {
         let t = &self.targets;
         let d = t.names.len();
         if d != a.n_outputs {
-            return Err(format!("{d} target names but the architecture has {} outputs", a.n_outputs));
+            return Err(format!(
+                "{d} target names but the architecture has {} outputs",
+                a.n_outputs
+            ));
         }
         if t.min.len() != d || t.max.len() != d {
             return Err(format!("target ranges must have {d} entries"));
@@ -185,12 +188,18 @@ impl CnnSidecar {
         for i in 0..d {
             let (lo, hi) = (t.min[i], t.max[i]);
             if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return Err(format!("bad range [{lo}, {hi}] for '{}' (need min < max)", t.names[i]));
+                return Err(format!(
+                    "bad range [{lo}, {hi}] for '{}' (need min < max)",
+                    t.names[i]
+                ));
             }
         }
         let n = &self.input;
         if !(n.mean.is_finite() && n.std.is_finite() && n.std > 0.0) {
-            return Err(format!("input normalisation mean {} std {}: std must be positive", n.mean, n.std));
+            return Err(format!(
+                "input normalisation mean {} std {}: std must be positive",
+                n.mean, n.std
+            ));
         }
         if let Some(noise) = &self.noise {
             noise.validate().map_err(|e| e.to_string())?;
@@ -212,7 +221,12 @@ pub struct CnnModel {
 
 impl CnnModel {
     /// Check that a data set's slices (`cells x n_los`) fit this model.
-    pub fn check_geometry(&self, cells: usize, n_los: usize, what: &str) -> Result<(), SpinflipError> {
+    pub fn check_geometry(
+        &self,
+        cells: usize,
+        n_los: usize,
+        what: &str,
+    ) -> Result<(), SpinflipError> {
         let g = &self.sidecar.geometry;
         if (cells, n_los) != (g.cells, g.n_los) {
             return Err(SpinflipError::Data {
@@ -229,7 +243,11 @@ impl CnnModel {
 }
 
 /// Serialise flat parameters and buffers to safetensors bytes, by name.
-pub fn weights_to_bytes(layout: &ParamLayout, params: &[f32], buffers: &[f32]) -> Result<Vec<u8>, String> {
+pub fn weights_to_bytes(
+    layout: &ParamLayout,
+    params: &[f32],
+    buffers: &[f32],
+) -> Result<Vec<u8>, String> {
     let all: Vec<_> = layout
         .params
         .iter()
@@ -243,7 +261,9 @@ pub fn weights_to_bytes(layout: &ParamLayout, params: &[f32], buffers: &[f32]) -
     let views = all
         .iter()
         .zip(&bytes)
-        .map(|((t, _), b)| TensorView::new(Dtype::F32, t.shape.clone(), b).map(|v| (t.name.clone(), v)))
+        .map(|((t, _), b)| {
+            TensorView::new(Dtype::F32, t.shape.clone(), b).map(|v| (t.name.clone(), v))
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     safetensors::tensor::serialize(views, None).map_err(|e| e.to_string())
@@ -251,12 +271,17 @@ pub fn weights_to_bytes(layout: &ParamLayout, params: &[f32], buffers: &[f32]) -
 
 /// Parse safetensors bytes against `layout`: every tensor present, f32, right shape,
 /// finite; no extras. Returns `(params, buffers)`.
-pub fn weights_from_bytes(layout: &ParamLayout, bytes: &[u8]) -> Result<(Vec<f32>, Vec<f32>), String> {
+pub fn weights_from_bytes(
+    layout: &ParamLayout,
+    bytes: &[u8],
+) -> Result<(Vec<f32>, Vec<f32>), String> {
     let st = SafeTensors::deserialize(bytes)
         .map_err(|e| format!("weights file is truncated or not safetensors ({e})"))?;
     for name in st.names() {
         if layout.param(name).is_none() && layout.buffer(name).is_none() {
-            return Err(format!("unexpected tensor '{name}' (not in the sidecar's architecture)"));
+            return Err(format!(
+                "unexpected tensor '{name}' (not in the sidecar's architecture)"
+            ));
         }
     }
     let mut p = vec![0.0f32; layout.n_params];
@@ -271,7 +296,11 @@ pub fn weights_from_bytes(layout: &ParamLayout, bytes: &[u8]) -> Result<(Vec<f32
             .tensor(&t.name)
             .map_err(|_| format!("missing tensor '{}'", t.name))?;
         if v.dtype() != Dtype::F32 {
-            return Err(format!("tensor '{}' is {:?}, expected F32", t.name, v.dtype()));
+            return Err(format!(
+                "tensor '{}' is {:?}, expected F32",
+                t.name,
+                v.dtype()
+            ));
         }
         if v.shape() != t.shape.as_slice() {
             return Err(format!(
@@ -281,7 +310,11 @@ pub fn weights_from_bytes(layout: &ParamLayout, bytes: &[u8]) -> Result<(Vec<f32
                 t.shape
             ));
         }
-        let dst = if is_param { &mut p[t.range()] } else { &mut b[t.range()] };
+        let dst = if is_param {
+            &mut p[t.range()]
+        } else {
+            &mut b[t.range()]
+        };
         for (d, c) in dst.iter_mut().zip(v.data().chunks_exact(4)) {
             *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
         }
@@ -307,7 +340,8 @@ pub fn save_model(path: &Path, model: &CnnModel) -> Result<(PathBuf, PathBuf), S
     let layout = ParamLayout::new(&model.sidecar.architecture)?;
     layout.check_params("params", &model.params)?;
     layout.check_buffers("buffers", &model.buffers)?;
-    let bytes = weights_to_bytes(&layout, &model.params, &model.buffers).map_err(|r| err(&wp, r))?;
+    let bytes =
+        weights_to_bytes(&layout, &model.params, &model.buffers).map_err(|r| err(&wp, r))?;
     let mut sidecar = model.sidecar.clone();
     sidecar.weights_hash = Fnv1a::default().bytes(&bytes).hex();
     let json = serde_json::to_string_pretty(&sidecar).map_err(|e| err(&sp, e.to_string()))?;
@@ -320,9 +354,14 @@ pub fn save_model(path: &Path, model: &CnnModel) -> Result<(PathBuf, PathBuf), S
 /// Read and validate the model at `path`.
 pub fn load_model(path: &Path) -> Result<CnnModel, SpinflipError> {
     let (wp, sp) = model_paths(path);
-    let text = std::fs::read_to_string(&sp).map_err(|e| err(&sp, format!("cannot read sidecar: {e}")))?;
-    let sidecar: CnnSidecar = serde_json::from_str(&text)
-        .map_err(|e| err(&sp, format!("sidecar is not a valid map-CNN description: {e}")))?;
+    let text =
+        std::fs::read_to_string(&sp).map_err(|e| err(&sp, format!("cannot read sidecar: {e}")))?;
+    let sidecar: CnnSidecar = serde_json::from_str(&text).map_err(|e| {
+        err(
+            &sp,
+            format!("sidecar is not a valid map-CNN description: {e}"),
+        )
+    })?;
     sidecar.validate().map_err(|r| err(&sp, r))?;
     let layout = ParamLayout::new(&sidecar.architecture).map_err(|e| err(&sp, e.to_string()))?;
     let bytes = std::fs::read(&wp).map_err(|e| err(&wp, format!("cannot read weights: {e}")))?;

@@ -18,7 +18,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Linear, Module, ModuleT, VarBuilder, VarMap};
+use candle_nn::{
+    BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Linear, Module, ModuleT, VarBuilder, VarMap,
+};
 
 use super::config::{CnnConfig, ConvShape};
 use super::kernels::dropout;
@@ -78,7 +80,12 @@ impl std::fmt::Debug for CnnNetwork {
 impl CnnNetwork {
     /// The network for `config` on `device` with the flat `params` and `buffers` of
     /// [`ParamLayout`] (e.g. from [`ParamLayout::init`] or a trained [`super::CpuCnn`]).
-    pub fn from_flat(config: &CnnConfig, params: &[f32], buffers: &[f32], device: &Device) -> Result<Self, SpinflipError> {
+    pub fn from_flat(
+        config: &CnnConfig,
+        params: &[f32],
+        buffers: &[f32],
+        device: &Device,
+    ) -> Result<Self, SpinflipError> {
         let layout = ParamLayout::new(config)?;
         layout.check_params("params", params)?;
         layout.check_buffers("buffers", buffers)?;

@@ -126,7 +126,10 @@ pub fn add_colored_noise(
     if !(cell_mpc > 0.0 && cell_mpc.is_finite()) {
         return Err(SpinflipError::config("cell_mpc", "must be positive"));
     }
-    let (gh, gw) = ((2 * height).next_power_of_two(), (2 * width).next_power_of_two());
+    let (gh, gw) = (
+        (2 * height).next_power_of_two(),
+        (2 * width).next_power_of_two(),
+    );
     let mut rng = rng_for(seed, index);
     let mut re = vec![0.0f64; gh * gw];
     let mut im = vec![0.0f64; gh * gw];
@@ -139,7 +142,13 @@ pub fn add_colored_noise(
     let (mut rr, mut ri) = (vec![0.0; gw], vec![0.0; gw]);
     let mut cr = vec![0.0; gh];
     let mut ci = vec![0.0; gh];
-    let fft2 = |re: &mut [f64], im: &mut [f64], inv: bool, rr: &mut [f64], ri: &mut [f64], cr: &mut [f64], ci: &mut [f64]| {
+    let fft2 = |re: &mut [f64],
+                im: &mut [f64],
+                inv: bool,
+                rr: &mut [f64],
+                ri: &mut [f64],
+                cr: &mut [f64],
+                ci: &mut [f64]| {
         for y in 0..gh {
             rr.copy_from_slice(&re[y * gw..(y + 1) * gw]);
             ri.copy_from_slice(&im[y * gw..(y + 1) * gw]);
@@ -163,10 +172,18 @@ pub fn add_colored_noise(
     let two_pi = 2.0 * std::f64::consts::PI;
     let area = cell_mpc * cell_mpc;
     for y in 0..gh {
-        let my = if y <= gh / 2 { y as f64 } else { y as f64 - gh as f64 };
+        let my = if y <= gh / 2 {
+            y as f64
+        } else {
+            y as f64 - gh as f64
+        };
         let kp = two_pi * my / (gh as f64 * cell_mpc);
         for x in 0..gw {
-            let mx = if x <= gw / 2 { x as f64 } else { x as f64 - gw as f64 };
+            let mx = if x <= gw / 2 {
+                x as f64
+            } else {
+                x as f64 - gw as f64
+            };
             let kl = two_pi * mx / (gw as f64 * cell_mpc);
             let p = power(kp.abs(), kl.abs()).max(0.0);
             let a = (p / area).sqrt();
@@ -213,14 +230,17 @@ mod tests {
         let reps = 20;
         for r in 0..reps {
             s.iter_mut().for_each(|v| *v = 0.0);
-            add_colored_noise(&mut s, h, w, cell, |_, _| sigma * sigma * cell * cell, 1, r).unwrap();
+            add_colored_noise(&mut s, h, w, cell, |_, _| sigma * sigma * cell * cell, 1, r)
+                .unwrap();
             sum2 += s.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>();
         }
         let rms = (sum2 / (reps as usize * h * w) as f64).sqrt();
         // 40,960 draws: relative standard error of the rms 1 / sqrt(2 * 40960) = 0.35%.
         assert!((rms / sigma - 1.0).abs() < 0.02, "{rms}");
         // Neighbours uncorrelated for a flat spectrum.
-        let c: f64 = (0..h * w - 1).map(|i| f64::from(s[i]) * f64::from(s[i + 1])).sum::<f64>()
+        let c: f64 = (0..h * w - 1)
+            .map(|i| f64::from(s[i]) * f64::from(s[i + 1]))
+            .sum::<f64>()
             / (h * w) as f64;
         assert!(c.abs() < 0.1 * sigma * sigma, "{c}");
         assert!(add_colored_noise(&mut s, h, w + 1, cell, |_, _| 1.0, 1, 0).is_err());

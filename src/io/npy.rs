@@ -126,7 +126,10 @@ impl Header {
         let header = std::str::from_utf8(header).map_err(|_| bad("header is not text".into()))?;
         let descr = dict_value(header, "descr")
             .ok_or_else(|| bad(format!("no 'descr' in header {header:?}")))?;
-        let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"').to_string();
+        let descr = descr
+            .trim()
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string();
         let fortran = dict_value(header, "fortran_order")
             .map(|v| v.trim().starts_with("True"))
             .unwrap_or(false);
@@ -235,7 +238,8 @@ impl NpyFloats {
         };
         if h.fortran && h.shape.len() > 1 {
             return Err(bad(
-                "Fortran-ordered image arrays are not supported: save with np.ascontiguousarray".into(),
+                "Fortran-ordered image arrays are not supported: save with np.ascontiguousarray"
+                    .into(),
             ));
         }
         let big = h.order == '>';

@@ -17,7 +17,8 @@ fn data_err(path: &Path, reason: impl Into<String>) -> SpinflipError {
 /// Write `arrays` (name, array) to `path` as an `.npz` (member `name.npy` each). Written to a
 /// temporary file and renamed, so a crash never leaves a half-written archive.
 pub fn write_npz(path: &Path, arrays: &[(&str, &NpyArray)]) -> Result<(), SpinflipError> {
-    let members: Vec<(&str, Vec<u8>)> = arrays.iter().map(|(n, a)| (*n, a.to_npy_bytes())).collect();
+    let members: Vec<(&str, Vec<u8>)> =
+        arrays.iter().map(|(n, a)| (*n, a.to_npy_bytes())).collect();
     write_npz_members(path, &members)
 }
 
@@ -48,7 +49,10 @@ pub fn write_npz_members(path: &Path, members: &[(&str, Vec<u8>)]) -> Result<(),
 
 /// The raw `.npy` bytes of the members `names` (without `.npy`) of an `.npz`; a missing
 /// member is an error naming it and the members present.
-pub fn read_npz_raw(path: &Path, names: &[&str]) -> Result<BTreeMap<String, Vec<u8>>, SpinflipError> {
+pub fn read_npz_raw(
+    path: &Path,
+    names: &[&str],
+) -> Result<BTreeMap<String, Vec<u8>>, SpinflipError> {
     let file = std::fs::File::open(path).map_err(|e| SpinflipError::io(path, e))?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| data_err(path, format!("not a readable .npz (zip) archive: {e}")))?;

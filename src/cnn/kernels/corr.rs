@@ -58,7 +58,7 @@ impl Corr {
 
     fn check(&self, inp: usize, out: usize, out_channels: usize) {
         // Internal invariant: callers size the buffers from the same geometry.
-        assert!(self.ow % 16 == 0 && self.in_rs >= self.ow + self.kw - 1);
+        assert!(self.ow.is_multiple_of(16) && self.in_rs >= self.ow + self.kw - 1);
         assert!(self.in_ps >= (self.oh + self.kh - 1) * self.in_rs);
         assert!(self.out_rs >= self.ow && self.out_ps >= self.oh * self.out_rs);
         assert!(inp >= self.input_len() && out >= self.output_len(out_channels));
@@ -67,7 +67,14 @@ impl Corr {
 
 /// Pack weights `[f][c][kh][kw]` as `[f/8][c][kh][kw][8]` for [`forward`], zero-padding `f`
 /// up to a multiple of 8. Returns the padded output-channel count.
-pub fn pack_forward(w: &[f32], f: usize, c: usize, kh: usize, kw: usize, out: &mut Vec<f32>) -> usize {
+pub fn pack_forward(
+    w: &[f32],
+    f: usize,
+    c: usize,
+    kh: usize,
+    kw: usize,
+    out: &mut Vec<f32>,
+) -> usize {
     let fp = f.div_ceil(8) * 8;
     out.clear();
     out.resize(fp * c * kh * kw, 0.0);
@@ -103,11 +110,19 @@ pub fn flip_swap(w: &[f32], f: usize, c: usize, kh: usize, kw: usize, out: &mut 
 /// [`pack_forward`] (`g.f` is the padded channel count; `bias` has `g.f` entries).
 pub fn forward(g: &Corr, inp: &[f32], wpk: &[f32], bias: &[f32], out: &mut [f32]) {
     g.check(inp.len(), out.len(), g.f);
-    assert!(g.f % 8 == 0 && wpk.len() >= g.f * g.c * g.kh * g.kw && bias.len() >= g.f);
+    assert!(g.f.is_multiple_of(8) && wpk.len() >= g.f * g.c * g.kh * g.kw && bias.len() >= g.f);
     #[cfg(target_arch = "x86_64")]
     if avx512() {
         // SAFETY: the CPU supports AVX-512F; bounds were checked against the geometry.
-        unsafe { x86::forward(g, inp.as_ptr(), wpk.as_ptr(), bias.as_ptr(), out.as_mut_ptr()) };
+        unsafe {
+            x86::forward(
+                g,
+                inp.as_ptr(),
+                wpk.as_ptr(),
+                bias.as_ptr(),
+                out.as_mut_ptr(),
+            )
+        };
         return;
     }
     portable_forward(g, inp, wpk, bias, out);
@@ -150,7 +165,13 @@ pub fn weight_grad_points(g: &Corr, inp: &[f32], f: usize, points: &[(u32, f32)]
 }
 
 /// Portable point-wise weight gradient (same contract as [`weight_grad_points`]).
-pub fn portable_weight_grad_points(g: &Corr, inp: &[f32], f: usize, points: &[(u32, f32)], dw: &mut [f32]) {
+pub fn portable_weight_grad_points(
+    g: &Corr,
+    inp: &[f32],
+    f: usize,
+    points: &[(u32, f32)],
+    dw: &mut [f32],
+) {
     for c in 0..g.c {
         for ky in 0..g.kh {
             let d = ((f * g.c + c) * g.kh + ky) * g.kw;
@@ -235,7 +256,13 @@ mod x86 {
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn forward(g: &Corr, inp: *const f32, wpk: *const f32, bias: *const f32, out: *mut f32) {
+    pub(super) unsafe fn forward(
+        g: &Corr,
+        inp: *const f32,
+        wpk: *const f32,
+        bias: *const f32,
+        out: *mut f32,
+    ) {
         let nvec = g.ow / 16;
         for fb in 0..g.f / 8 {
             for y in 0..g.oh {
@@ -335,7 +362,13 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn weight_grad_points(g: &Corr, inp: *const f32, f: usize, pts: &[(u32, f32)], dw: *mut f32) {
+    pub(super) unsafe fn weight_grad_points(
+        g: &Corr,
+        inp: *const f32,
+        f: usize,
+        pts: &[(u32, f32)],
+        dw: *mut f32,
+    ) {
         let mask: __mmask16 = ((1u32 << g.kw) - 1) as u16;
         for c in 0..g.c {
             let base = inp.add(c * g.in_ps);

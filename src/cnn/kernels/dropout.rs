@@ -23,6 +23,10 @@ pub fn mask(seed: u64, sample: u64, rate: f32, out: &mut [f32]) {
     let keep = 1.0 / (1.0 - rate);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix(seed ^ mix(sample)));
     for m in out.iter_mut() {
-        *m = if rng.random::<f32>() < rate { 0.0 } else { keep };
+        *m = if rng.random::<f32>() < rate {
+            0.0
+        } else {
+            keep
+        };
     }
 }
