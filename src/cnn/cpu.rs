@@ -210,17 +210,18 @@ struct State {
 
 /// Training and inference of the map CNN on the CPU, parameters in one flat `f32` vector.
 ///
-/// ```no_run
+/// ```
 /// use spinflip::cnn::{CnnConfig, CpuCnn};
 ///
-/// let config = CnnConfig::gillet(32, 787);
+/// // Gillet et al.'s network on small 16 x 64 slices (the project's are 32 x 787).
+/// let config = CnnConfig::gillet(16, 64);
 /// let mut net = CpuCnn::new(&config)?;
 /// let mut params = net.init(0); // Glorot weights; running statistics reset
 /// let mut grad = vec![0.0; params.len()];
-/// let (n, pixels) = (8, 32 * 787);
+/// let (n, pixels) = (8, 16 * 64);
 /// let batch = vec![0.1f32; n * pixels]; // n slices, row-major
 /// let targets = vec![0.5f32; n * 4]; // normalised parameters
-/// for step in 0..10u64 {
+/// for step in 0..3u64 {
 ///     let loss = net.forward_backward(&params, &batch, &targets, step, &mut grad)?;
 ///     // Any optimiser over `&mut [f32]`; plain SGD here.
 ///     params.iter_mut().zip(&grad).for_each(|(p, g)| *p -= 1e-3 * g);
