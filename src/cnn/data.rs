@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use super::model_file::{InputNorm, TargetNorm};
+use super::noise::NoiseSpec;
 use crate::emulator::hash::Fnv1a;
 use crate::io::npy::{FloatData, NpyArray, NpyFloats};
 use crate::io::npz::{read_npz_raw, write_npz_members};
@@ -180,6 +182,80 @@ impl SliceSet {
         Ok(())
     }
 
+    /// Mean and standard deviation of every pixel of the light-cones `which` (all their
+    /// slices), summed in f64: the input normalisation to store with a model.
+    pub fn pixel_mean_std(&self, which: &[usize]) -> (f64, f64) {
+        let len = self.slice_len();
+        let mut buf = vec![0.0f32; len];
+        let (mut s, mut s2, mut n) = (0.0f64, 0.0f64, 0usize);
+        for &i in which {
+            for j in 0..self.k {
+                self.slice_into(i, j, &mut buf);
+                for &v in &buf {
+                    s += f64::from(v);
+                    s2 += f64::from(v) * f64::from(v);
+                }
+                n += len;
+            }
+        }
+        if n == 0 {
+            return (0.0, 1.0);
+        }
+        let m = s / n as f64;
+        (m, (s2 / n as f64 - m * m).max(0.0).sqrt())
+    }
+
+    /// Assemble a batch: slice `j` of light-cone `i` for each `(i, j)` of `items`, with
+    /// `noise` (if any) drawn from `(seed, i * k + j)` and added in mK, then normalised by
+    /// `input`, into `x` (`items.len() x cells x n_los`); the light-cones' parameters
+    /// normalised by `targets` into `y` (`items.len() x n_params`). Train and evaluate with
+    /// this one function so both see the same preprocessing.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fill_batch(
+        &self,
+        items: &[(usize, usize)],
+        input: &InputNorm,
+        targets: &TargetNorm,
+        noise: Option<&NoiseSpec>,
+        seed: u64,
+        x: &mut [f32],
+        y: &mut [f32],
+    ) -> Result<(), SpinflipError> {
+        let (len, d) = (self.slice_len(), self.n_params);
+        if x.len() != items.len() * len || y.len() != items.len() * d || targets.names.len() != d {
+            return Err(SpinflipError::config(
+                "batch buffers",
+                format!(
+                    "{} items need {} inputs and {} targets ({d} parameters), got {} and {}",
+                    items.len(),
+                    items.len() * len,
+                    items.len() * d,
+                    x.len(),
+                    y.len()
+                ),
+            ));
+        }
+        for (b, &(i, j)) in items.iter().enumerate() {
+            if i >= self.n || j >= self.k {
+                return Err(SpinflipError::config(
+                    "batch item",
+                    format!(
+                        "({i}, {j}) is outside {} light-cones x {} slices",
+                        self.n, self.k
+                    ),
+                ));
+            }
+            let xs = &mut x[b * len..(b + 1) * len];
+            self.slice_into(i, j, xs);
+            if let Some(nz) = noise {
+                nz.apply(xs, seed, (i * self.k + j) as u64);
+            }
+            input.apply(xs);
+            targets.normalise(self.params_of(i), &mut y[b * d..(b + 1) * d]);
+        }
+        Ok(())
+    }
+
     /// FNV-1a fingerprint of the shape, parameters and slice values (stored precision).
     pub fn hash(&self) -> String {
         let mut h = Fnv1a::default();
@@ -230,6 +306,38 @@ mod tests {
             r.check_geometry(c, l, 4).unwrap();
             let e = r.check_geometry(32, 787, 4).unwrap_err().to_string();
             assert!(e.contains("4 x 5") && e.contains("32 x 787"), "{e}");
+            // Batches: normalised inputs and targets, noise reproducible from the seed.
+            let input = InputNorm {
+                mean: 1.0,
+                std: 2.0,
+            };
+            let t = TargetNorm {
+                names: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+                min: vec![0.0; 4],
+                max: vec![100.0; 4],
+            };
+            let items = [(2, 1), (0, 0)];
+            let (mut x, mut y) = (vec![0.0f32; 2 * c * l], vec![0.0f32; 8]);
+            r.fill_batch(&items, &input, &t, None, 0, &mut x, &mut y)
+                .unwrap();
+            assert_eq!(x[0], (vals[(2 * k + 1) * c * l] - 1.0) / 2.0);
+            assert_eq!(y[4], 0.0);
+            assert_eq!(y[0], 0.08);
+            let noise = NoiseSpec::White { rms_mk: 3.0 };
+            let mut x2 = x.clone();
+            r.fill_batch(&items, &input, &t, Some(&noise), 5, &mut x2, &mut y)
+                .unwrap();
+            let mut x3 = x.clone();
+            r.fill_batch(&items, &input, &t, Some(&noise), 5, &mut x3, &mut y)
+                .unwrap();
+            assert_eq!(x2, x3);
+            assert_ne!(x2, x);
+            assert!(r
+                .fill_batch(&[(3, 0)], &input, &t, None, 0, &mut x[..c * l], &mut y[..4])
+                .is_err());
+            let (m, sd) = r.pixel_mean_std(&[0, 1, 2]);
+            let want = vals.iter().map(|&v| f64::from(v)).sum::<f64>() / vals.len() as f64;
+            assert!((m - want).abs() < 1e-9 && sd > 0.0);
         }
         assert!(SliceSet::new(
             [n, k, c, l],
