@@ -51,6 +51,7 @@ fn geom(c: usize, f: usize, kh: usize, kw: usize, oh: usize, ow_true: usize) -> 
         in_ps: (oh + kh) * in_rs,
         out_rs: ow + 3,
         out_ps: (oh + 1) * (ow + 3),
+        rows: (0, oh + kh - 1),
     }
 }
 
@@ -216,6 +217,8 @@ fn correlation_forward_and_gradients_against_f64_finite_differences() {
             in_ps: g_ps,
             out_rs: wip,
             out_ps: ih * wip,
+            // Only the output gradient's rows hold data: the zero padding is skipped.
+            rows: (kh - 1, kh - 1 + oh),
         };
         let (mut flip, mut fpk) = (Vec::new(), Vec::new());
         corr::flip_swap(&w, f, c, kh, kw, &mut flip);

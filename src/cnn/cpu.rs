@@ -80,6 +80,7 @@ impl Geo {
             in_ps,
             out_rs: owp,
             out_ps: s.ho * owp,
+            rows: (s.pad_top, s.pad_top + s.h),
         };
         let wip = r16(s.w);
         let (g_top, g_left) = (s.kh - 1 - s.pad_top, s.kw - 1 - s.pad_left);
@@ -96,6 +97,7 @@ impl Geo {
             in_ps: g_ps,
             out_rs: wip,
             out_ps: s.h * wip,
+            rows: (g_top, g_top + s.ho),
         };
         let wg = Corr {
             c: s.c,
@@ -108,6 +110,7 @@ impl Geo {
             in_ps,
             out_rs: g_rs,
             out_ps: g_ps,
+            rows: (0, s.ho + s.kh - 1),
         };
         Geo {
             s,

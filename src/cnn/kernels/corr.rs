@@ -43,9 +43,20 @@ pub struct Corr {
     pub out_rs: usize,
     /// Output plane stride (at least `oh * out_rs`).
     pub out_ps: usize,
+    /// Input rows `rows.0..rows.1` of each plane hold data; [`forward`] skips the kernel
+    /// taps on the zero rows outside (padding), which for 'valid' input gradients is most
+    /// of the work. `(0, oh + kh - 1)` when nothing is known.
+    pub rows: (usize, usize),
 }
 
 impl Corr {
+    /// Kernel rows of output row `y` that meet data rows (see [`Corr::rows`]).
+    pub fn taps(&self, y: usize) -> std::ops::Range<usize> {
+        let lo = self.rows.0.saturating_sub(y).min(self.kh);
+        let hi = self.rows.1.saturating_sub(y).min(self.kh);
+        lo..hi.max(lo)
+    }
+
     /// Smallest input length the geometry reads.
     pub fn input_len(&self) -> usize {
         (self.c - 1) * self.in_ps + (self.oh + self.kh - 2) * self.in_rs + self.ow + self.kw - 1
@@ -210,7 +221,7 @@ pub fn portable_forward(g: &Corr, inp: &[f32], wpk: &[f32], bias: &[f32], out: &
             for y in 0..g.oh {
                 acc.iter_mut().for_each(|a| *a = bias[o]);
                 for c in 0..g.c {
-                    for ky in 0..g.kh {
+                    for ky in g.taps(y) {
                         let row = &inp[c * g.in_ps + (y + ky) * g.in_rs..];
                         let wr = &wpk[((fb * g.c + c) * g.kh + ky) * g.kw * 8..];
                         for kx in 0..g.kw {
@@ -266,14 +277,15 @@ mod x86 {
         let nvec = g.ow / 16;
         for fb in 0..g.f / 8 {
             for y in 0..g.oh {
+                let ky = g.taps(y);
                 let mut v = 0;
                 while v + 3 <= nvec {
-                    fwd_block::<3>(g, inp, wpk, bias, out, fb, y, v * 16);
+                    fwd_block::<3>(g, inp, wpk, bias, out, fb, y, ky.clone(), v * 16);
                     v += 3;
                 }
                 match nvec - v {
-                    2 => fwd_block::<2>(g, inp, wpk, bias, out, fb, y, v * 16),
-                    1 => fwd_block::<1>(g, inp, wpk, bias, out, fb, y, v * 16),
+                    2 => fwd_block::<2>(g, inp, wpk, bias, out, fb, y, ky, v * 16),
+                    1 => fwd_block::<1>(g, inp, wpk, bias, out, fb, y, ky, v * 16),
                     _ => {}
                 }
             }
@@ -292,6 +304,7 @@ mod x86 {
         out: *mut f32,
         fb: usize,
         y: usize,
+        taps: std::ops::Range<usize>,
         x0: usize,
     ) {
         let mut acc = [[_mm512_setzero_ps(); XB]; 8];
@@ -300,7 +313,7 @@ mod x86 {
             a.iter_mut().for_each(|v| *v = b);
         }
         for c in 0..g.c {
-            for ky in 0..g.kh {
+            for ky in taps.clone() {
                 let row = inp.add(c * g.in_ps + (y + ky) * g.in_rs + x0);
                 let wr = wpk.add(((fb * g.c + c) * g.kh + ky) * g.kw * 8);
                 for kx in 0..g.kw {

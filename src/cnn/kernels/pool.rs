@@ -132,19 +132,23 @@ pub fn gather_points(
     in_rs: usize,
     points: &mut Vec<(u32, f32)>,
 ) -> f32 {
+    // Branch-free: write every candidate, advance past the kept ones (about half the
+    // pooled values are zero after the ReLU, which a branch would mispredict).
     points.clear();
-    let mut sum = 0.0f32;
+    points.resize(hp * wp, (0, 0.0));
+    let (mut k, mut sum) = (0usize, 0.0f32);
     for y in 0..hp {
         let g = &gpool[c * gsrc.ps + y * gsrc.rs..][..wp];
         let o = (c * hp + y) * wp;
         for x in 0..wp {
-            if pooled[o + x] > 0.0 {
-                let i = idx[o + x] as usize;
-                let off = (y * p + i / p) * in_rs + x * p + i % p;
-                points.push((off as u32, g[x]));
-                sum += g[x];
-            }
+            let keep = pooled[o + x] > 0.0;
+            let i = idx[o + x] as usize;
+            let off = (y * p + i / p) * in_rs + x * p + i % p;
+            points[k] = (off as u32, g[x]);
+            k += usize::from(keep);
+            sum += if keep { g[x] } else { 0.0 };
         }
     }
+    points.truncate(k);
     sum
 }
