@@ -159,7 +159,11 @@ struct Scratch {
 
 impl Scratch {
     fn new(geo: &[Geo]) -> Self {
-        let gmax = geo.iter().map(|g| g.gin_len).max().unwrap_or(0);
+        let gmax = geo
+            .iter()
+            .map(|g| g.gin_len.max(g.in_len + 16))
+            .max()
+            .unwrap_or(0);
         let flat = geo.last().map_or(0, |g| g.s.out_len());
         Scratch {
             // 16 values of slack: the sparse weight gradient reads whole vectors per row.
@@ -498,7 +502,7 @@ impl CpuCnn {
         self.conv_forward(batch, n);
         self.head_forward(params, n, Some(seed));
         let loss = self.head_backward(params, targets, n, grad);
-        self.conv_backward(batch, n, grad);
+        self.conv_backward(params, batch, n, grad);
         loss
     }
 
@@ -748,7 +752,7 @@ impl CpuCnn {
     }
 
     /// Convolution blocks backward from `st.dx`: writes the `conv.*` gradients.
-    fn conv_backward(&mut self, batch: &[f32], n: usize, grad: &mut [f32]) {
+    fn conv_backward(&mut self, params: &[f32], batch: &[f32], n: usize, grad: &mut [f32]) {
         let px = self.config.height * self.config.width;
         let flat = self.config.flat_len();
         let nl = self.geo.len();
@@ -776,6 +780,7 @@ impl CpuCnn {
                         rs: last.wp,
                         ps: last.hp * last.wp,
                     };
+                    let mut goff = 0;
                     for l in (0..nl).rev() {
                         let g = &geo[l];
                         let sh = &g.s;
@@ -792,13 +797,17 @@ impl CpuCnn {
                             g.fill_padded(&pooled[l - 1][i * plen..(i + 1) * plen], &mut s.pad[l]);
                         }
                         let nw = sh.f * sh.c * sh.kh * sh.kw;
+                        let w = &params[off.weight..off.weight + nw];
                         // Pooling leaves at most one nonzero output gradient per window:
-                        // the point-wise weight gradient does a quarter of the work.
-                        let sparse = sh.pool > 1 && sh.kw <= 16;
-                        if sparse {
+                        // point-wise weight and input gradients do a quarter of the work
+                        // (less after the ReLU) of the dense correlations.
+                        if sh.pool > 1 && sh.kw <= 16 {
+                            if l > 0 {
+                                s.gnext[..g.in_len].fill(0.0);
+                            }
                             for ch in 0..sh.f {
                                 let sum = pool::gather_points(
-                                    &s.gcur,
+                                    &s.gcur[goff..],
                                     gpl,
                                     pl,
                                     il,
@@ -817,47 +826,53 @@ impl CpuCnn {
                                     &s.points,
                                     &mut cg[off.weight..off.weight + nw],
                                 );
+                                if l > 0 {
+                                    corr::input_grad_points(&g.fwd, w, ch, &s.points, &mut s.gnext);
+                                }
                             }
+                            if l > 0 {
+                                // The gradient of the padded input; its data starts at the
+                                // padding offset.
+                                std::mem::swap(&mut s.gcur, &mut s.gnext);
+                                goff = sh.pad_top * g.fwd.in_rs + sh.pad_left;
+                                gpl = Planes {
+                                    rs: g.fwd.in_rs,
+                                    ps: g.fwd.in_ps,
+                                };
+                            }
+                            continue;
                         }
                         let gp = &mut s.gpad[l];
-                        if !sparse || l > 0 {
-                            for ch in 0..sh.f {
-                                let r0 = ch * g.g_ps + g.g_top * g.g_rs;
-                                gp[r0..r0 + sh.ho * g.g_rs].fill(0.0);
-                            }
-                            let dbias = if sparse {
-                                None
-                            } else {
-                                Some(&mut cg[off.bias..off.bias + sh.f])
-                            };
-                            pool::backward(
-                                &s.gcur,
-                                gpl,
-                                pl,
-                                il,
-                                sh.f,
-                                sh.hp,
-                                sh.wp,
-                                sh.pool,
-                                &mut gp[g.g_off()..],
-                                Planes {
-                                    rs: g.g_rs,
-                                    ps: g.g_ps,
-                                },
-                                dbias,
-                            );
+                        for ch in 0..sh.f {
+                            let r0 = ch * g.g_ps + g.g_top * g.g_rs;
+                            gp[r0..r0 + sh.ho * g.g_rs].fill(0.0);
                         }
-                        if !sparse {
-                            corr::weight_grad(
-                                &g.wg,
-                                &s.pad[l],
-                                &gp[g.g_off()..],
-                                &mut cg[off.weight..off.weight + nw],
-                            );
-                        }
+                        pool::backward(
+                            &s.gcur[goff..],
+                            gpl,
+                            pl,
+                            il,
+                            sh.f,
+                            sh.hp,
+                            sh.wp,
+                            sh.pool,
+                            &mut gp[g.g_off()..],
+                            Planes {
+                                rs: g.g_rs,
+                                ps: g.g_ps,
+                            },
+                            Some(&mut cg[off.bias..off.bias + sh.f]),
+                        );
+                        corr::weight_grad(
+                            &g.wg,
+                            &s.pad[l],
+                            &gp[g.g_off()..],
+                            &mut cg[off.weight..off.weight + nw],
+                        );
                         if l > 0 {
                             corr::forward(&g.bwd, gp, &prep.wflip[l], &prep.zeros, &mut s.gnext);
                             std::mem::swap(&mut s.gcur, &mut s.gnext);
+                            goff = 0;
                             gpl = Planes {
                                 rs: g.bwd.out_rs,
                                 ps: g.bwd.out_ps,
