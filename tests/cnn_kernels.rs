@@ -926,3 +926,33 @@ fn model_file_round_trip_and_validation() {
         .contains("zeta"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn bench_report_runs_on_a_small_network() {
+    use spinflip::cnn::bench::{bench_report, BenchOptions};
+    let opts = BenchOptions {
+        config: small_config(Padding::Same),
+        batch: 4,
+        budget_s: 0.01,
+        candle: true,
+    };
+    let r = bench_report(&opts).unwrap();
+    assert!(r.contains("x bound") && r.contains("candle"), "{r}");
+    assert_eq!(r.lines().count(), 9, "{r}");
+}
+
+/// The numbers for the report: `cargo test --release --test cnn_kernels -- --ignored
+/// --nocapture` (about a minute; candle's backward on two 32 x 787 slices takes seconds).
+#[test]
+#[ignore]
+fn print_bench_report_for_gillet_on_32_by_787() {
+    use spinflip::cnn::bench::{bench_report, BenchOptions};
+    for padding in [Padding::Same, Padding::Valid] {
+        let opts = BenchOptions {
+            config: CnnConfig::gillet(32, 787).with_padding(padding),
+            candle: true,
+            ..BenchOptions::default()
+        };
+        println!("{}", bench_report(&opts).unwrap());
+    }
+}
