@@ -189,6 +189,12 @@ impl CnnConfig {
                     "filters, kernel sizes and pool must be at least 1",
                 ));
             }
+            if s.pool > 16 || kh > 64 || kw > 64 || s.filters > 4096 {
+                return Err(SpinflipError::config(
+                    field,
+                    "pool <= 16, kernels <= 64 and filters <= 4096 are supported",
+                ));
+            }
             let (pad_top, pad_bottom) = s.padding.amounts(kh);
             let (pad_left, pad_right) = s.padding.amounts(kw);
             let (hh, ww) = (h + pad_top + pad_bottom, w + pad_left + pad_right);
@@ -288,6 +294,15 @@ impl CnnConfig {
                 "geometry",
                 format!(
                     "input is {} x {}; both must be at least 1",
+                    self.height, self.width
+                ),
+            ));
+        }
+        if self.height.saturating_mul(self.width) > 1 << 26 {
+            return Err(SpinflipError::config(
+                "geometry",
+                format!(
+                    "{} x {} pixels per slice is beyond the 2^26 the CPU kernels index",
                     self.height, self.width
                 ),
             ));

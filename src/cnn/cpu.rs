@@ -7,6 +7,12 @@
 //! - The dense head runs over the whole batch (batch norm needs the batch statistics); the
 //!   first dense layer (25,088 x 64 for Gillet's network on 32 x 787 slices) is split into
 //!   fixed row blocks across threads, the small layers run on one thread.
+//! - Convolutions run through the direct kernels of [`super::kernels::corr`]. Backward,
+//!   after max-pooling at most one output gradient per window is nonzero (none where the
+//!   ReLU is off), so the weight and input gradients of pooled blocks are computed point by
+//!   point from the arg-max positions: a quarter of the dense multiply-adds or less, which
+//!   brings forward + backward of Gillet's network near the cost of the forward pass alone
+//!   times two.
 //! - Every buffer is kept between calls and grows only when a larger batch arrives.
 //! - Forward activations kept for the backward pass are the pooled outputs and the arg-max
 //!   positions (one byte per pooled value), not the convolution outputs: ~0.5 MB per
