@@ -9,10 +9,8 @@
 //!   fixed row blocks across threads, the small layers run on one thread.
 //! - Convolutions run through the direct kernels of [`super::kernels::corr`]. Backward,
 //!   after max-pooling at most one output gradient per window is nonzero (none where the
-//!   ReLU is off), so the weight and input gradients of pooled blocks are computed point by
-//!   point from the arg-max positions: a quarter of the dense multiply-adds or less, which
-//!   brings forward + backward of Gillet's network near the cost of the forward pass alone
-//!   times two.
+//!   ReLU is off), so the weight gradients of pooled blocks are computed point by point
+//!   from the arg-max positions: a quarter of the dense multiply-adds or less.
 //! - Every buffer is kept between calls and grows only when a larger batch arrives.
 //! - Forward activations kept for the backward pass are the pooled outputs and the arg-max
 //!   positions (one byte per pooled value), not the convolution outputs: ~0.5 MB per
@@ -165,11 +163,7 @@ struct Scratch {
 
 impl Scratch {
     fn new(geo: &[Geo]) -> Self {
-        let gmax = geo
-            .iter()
-            .map(|g| g.gin_len.max(g.in_len + 16))
-            .max()
-            .unwrap_or(0);
+        let gmax = geo.iter().map(|g| g.gin_len).max().unwrap_or(0);
         let flat = geo.last().map_or(0, |g| g.s.out_len());
         Scratch {
             // 16 values of slack: the sparse weight gradient reads whole vectors per row.
@@ -508,7 +502,7 @@ impl CpuCnn {
         self.conv_forward(batch, n);
         self.head_forward(params, n, Some(seed));
         let loss = self.head_backward(params, targets, n, grad);
-        self.conv_backward(params, batch, n, grad);
+        self.conv_backward(batch, n, grad);
         loss
     }
 
@@ -758,7 +752,7 @@ impl CpuCnn {
     }
 
     /// Convolution blocks backward from `st.dx`: writes the `conv.*` gradients.
-    fn conv_backward(&mut self, params: &[f32], batch: &[f32], n: usize, grad: &mut [f32]) {
+    fn conv_backward(&mut self, batch: &[f32], n: usize, grad: &mut [f32]) {
         let px = self.config.height * self.config.width;
         let flat = self.config.flat_len();
         let nl = self.geo.len();
@@ -786,7 +780,6 @@ impl CpuCnn {
                         rs: last.wp,
                         ps: last.hp * last.wp,
                     };
-                    let mut goff = 0;
                     for l in (0..nl).rev() {
                         let g = &geo[l];
                         let sh = &g.s;
@@ -803,17 +796,16 @@ impl CpuCnn {
                             g.fill_padded(&pooled[l - 1][i * plen..(i + 1) * plen], &mut s.pad[l]);
                         }
                         let nw = sh.f * sh.c * sh.kh * sh.kw;
-                        let w = &params[off.weight..off.weight + nw];
                         // Pooling leaves at most one nonzero output gradient per window:
-                        // point-wise weight and input gradients do a quarter of the work
-                        // (less after the ReLU) of the dense correlations.
-                        if sh.pool > 1 && sh.kw <= 16 {
-                            if l > 0 {
-                                s.gnext[..g.in_len].fill(0.0);
-                            }
+                        // the point-wise weight gradient does a quarter of the dense
+                        // multiply-adds or less. (The input gradient stays a dense
+                        // correlation: its point-wise scatter form, a masked
+                        // load-FMA-store per kernel row, measured 1.5x slower.)
+                        let sparse = sh.pool > 1 && sh.kw <= 16;
+                        if sparse {
                             for ch in 0..sh.f {
                                 let sum = pool::gather_points(
-                                    &s.gcur[goff..],
+                                    &s.gcur,
                                     gpl,
                                     pl,
                                     il,
@@ -832,21 +824,10 @@ impl CpuCnn {
                                     &s.points,
                                     &mut cg[off.weight..off.weight + nw],
                                 );
-                                if l > 0 {
-                                    corr::input_grad_points(&g.fwd, w, ch, &s.points, &mut s.gnext);
-                                }
                             }
-                            if l > 0 {
-                                // The gradient of the padded input; its data starts at the
-                                // padding offset.
-                                std::mem::swap(&mut s.gcur, &mut s.gnext);
-                                goff = sh.pad_top * g.fwd.in_rs + sh.pad_left;
-                                gpl = Planes {
-                                    rs: g.fwd.in_rs,
-                                    ps: g.fwd.in_ps,
-                                };
+                            if l == 0 {
+                                continue;
                             }
-                            continue;
                         }
                         let gp = &mut s.gpad[l];
                         for ch in 0..sh.f {
@@ -854,7 +835,7 @@ impl CpuCnn {
                             gp[r0..r0 + sh.ho * g.g_rs].fill(0.0);
                         }
                         pool::backward(
-                            &s.gcur[goff..],
+                            &s.gcur,
                             gpl,
                             pl,
                             il,
@@ -867,18 +848,19 @@ impl CpuCnn {
                                 rs: g.g_rs,
                                 ps: g.g_ps,
                             },
-                            Some(&mut cg[off.bias..off.bias + sh.f]),
+                            (!sparse).then_some(&mut cg[off.bias..off.bias + sh.f]),
                         );
-                        corr::weight_grad(
-                            &g.wg,
-                            &s.pad[l],
-                            &gp[g.g_off()..],
-                            &mut cg[off.weight..off.weight + nw],
-                        );
+                        if !sparse {
+                            corr::weight_grad(
+                                &g.wg,
+                                &s.pad[l],
+                                &gp[g.g_off()..],
+                                &mut cg[off.weight..off.weight + nw],
+                            );
+                        }
                         if l > 0 {
                             corr::forward(&g.bwd, gp, &prep.wflip[l], &prep.zeros, &mut s.gnext);
                             std::mem::swap(&mut s.gcur, &mut s.gnext);
-                            goff = 0;
                             gpl = Planes {
                                 rs: g.bwd.out_rs,
                                 ps: g.bwd.out_ps,

@@ -200,51 +200,6 @@ pub fn portable_weight_grad_points(
     }
 }
 
-/// Input gradient from a sparse output gradient (the scatter form of the correlation's
-/// transpose): for each point `(off, v)` of output channel `f`,
-/// `gin[c][off + ky * in_rs + kx] += v w[f][c][ky][kx]`, where `gin` has the padded input
-/// layout of `g` (`in_rs`, `in_ps`) and `w` the forward layout `[f][c][kh][kw]`. Needs
-/// `kw <= 16`. Points are processed one at a time over all `(c, ky)` rows, so the rows a
-/// point updates were written ~`c * kh` stores earlier by its neighbour, not just before.
-pub fn input_grad_points(g: &Corr, w: &[f32], f: usize, points: &[(u32, f32)], gin: &mut [f32]) {
-    assert!(g.kw <= 16 && w.len() >= (f + 1) * g.c * g.kh * g.kw);
-    if let Some(max) = points.iter().map(|p| p.0 as usize).max() {
-        assert!((g.c - 1) * g.in_ps + max + (g.kh - 1) * g.in_rs + g.kw <= gin.len());
-    } else {
-        return;
-    }
-    let wf = &w[f * g.c * g.kh * g.kw..(f + 1) * g.c * g.kh * g.kw];
-    #[cfg(target_arch = "x86_64")]
-    if avx512() {
-        // SAFETY: AVX-512F present; masked accesses stay within the bound checked above.
-        unsafe { x86::input_grad_points(g, wf.as_ptr(), points, gin.as_mut_ptr()) };
-        return;
-    }
-    portable_input_grad_points(g, w, f, points, gin);
-}
-
-/// Portable point-wise input gradient (same contract as [`input_grad_points`]).
-pub fn portable_input_grad_points(
-    g: &Corr,
-    w: &[f32],
-    f: usize,
-    points: &[(u32, f32)],
-    gin: &mut [f32],
-) {
-    let wf = &w[f * g.c * g.kh * g.kw..(f + 1) * g.c * g.kh * g.kw];
-    for &(off, v) in points {
-        for c in 0..g.c {
-            for ky in 0..g.kh {
-                let row = &mut gin[c * g.in_ps + off as usize + ky * g.in_rs..][..g.kw];
-                let wr = &wf[(c * g.kh + ky) * g.kw..][..g.kw];
-                for (o, &wv) in row.iter_mut().zip(wr) {
-                    *o = v.mul_add(wv, *o);
-                }
-            }
-        }
-    }
-}
-
 /// Whether the AVX-512 kernels run here (cached by the standard library's detection).
 pub fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -442,29 +397,6 @@ mod x86 {
                     _ => pts_tile::<1>(g, base, ky0, pts, d, mask),
                 }
                 ky0 += kb;
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn input_grad_points(
-        g: &Corr,
-        wf: *const f32,
-        pts: &[(u32, f32)],
-        gin: *mut f32,
-    ) {
-        let mask: __mmask16 = ((1u32 << g.kw) - 1) as u16;
-        for &(off, v) in pts {
-            let vb = _mm512_set1_ps(v);
-            for c in 0..g.c {
-                let base = gin.add(c * g.in_ps + off as usize);
-                let wc = wf.add(c * g.kh * g.kw);
-                for ky in 0..g.kh {
-                    let row = base.add(ky * g.in_rs);
-                    let wv = _mm512_maskz_loadu_ps(mask, wc.add(ky * g.kw));
-                    let cur = _mm512_maskz_loadu_ps(mask, row);
-                    _mm512_mask_storeu_ps(row, mask, _mm512_fmadd_ps(vb, wv, cur));
-                }
             }
         }
     }
