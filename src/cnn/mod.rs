@@ -10,7 +10,7 @@
 //! - [`model_file`]: safetensors weights + JSON sidecar, validated on load;
 //! - [`noise`]: thermal noise for training and evaluation;
 //! - [`data`]: slice data sets (NPZ, float32 or float16);
-//! - [`bench`]: timing report and FLOP bound.
+//! - [`mod@bench`]: timing report and FLOP bound.
 //!
 //! The training loop (optimiser, schedule, checkpoints) is the shared `nn` module's; it
 //! drives [`CpuCnn::forward_backward`] over the flat parameters.
