@@ -919,3 +919,39 @@ fn print_bench_report_for_gillet_on_32_by_787() {
         println!("{}", bench_report(&opts).unwrap());
     }
 }
+
+/// Files written by NumPy 2 (`np.savez`) read as written: run with the files made by the
+/// snippet in the body (not part of CI: NumPy is not a dependency).
+#[test]
+#[ignore]
+fn reads_numpy_written_slice_files() {
+    // import numpy as np; rng = np.random.default_rng(0)
+    // s = (rng.standard_normal((3, 2, 5, 7)) * 10).astype(np.float16)
+    // p = rng.uniform(size=(3, 4))
+    // np.savez("/tmp/slices_f16.npz", slices=s, params=p)
+    // np.savez("/tmp/slices_f32.npz", slices=s.astype(np.float32), params=p.astype(np.float32))
+    // np.savez("/tmp/slices_bad.npz", slices=s[0], params=p)
+    // np.savez_compressed("/tmp/slices_z.npz", slices=s, params=p)
+    // print(float(s[2,1,4,6]), float(s[0,0,0,0]), p[1])
+    // -> 13.78125 1.2568359375 [0.76591712 0.91532396 0.12740301 0.07356291]
+    use spinflip::cnn::SliceSet;
+    use std::path::Path;
+    for f in ["/tmp/slices_f16.npz", "/tmp/slices_f32.npz"] {
+        let s = SliceSet::load(Path::new(f)).unwrap();
+        assert_eq!((s.n, s.k, s.cells, s.n_los, s.n_params), (3, 2, 5, 7, 4));
+        let mut x = vec![0.0f32; 35];
+        s.slice_into(2, 1, &mut x);
+        assert_eq!(x[34], 13.78125);
+        s.slice_into(0, 0, &mut x);
+        assert_eq!(x[0], 1.256_835_9);
+        assert!((s.params_of(1)[0] - 0.76591712).abs() < 1e-7);
+    }
+    let e = SliceSet::load(Path::new("/tmp/slices_bad.npz"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("4 dimensions"), "{e}");
+    let e = SliceSet::load(Path::new("/tmp/slices_z.npz"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("compressed"), "{e}");
+}
