@@ -141,13 +141,14 @@ impl SliceSet {
         self.cells * self.n_los
     }
 
-    /// Slice `j` of light-cone `i` as f32 into `out` (`cells x n_los`).
+    /// Slice `j` of light-cone `i` as f32 into `out` (`cells x n_los`). Panics if `i`, `j`
+    /// or `out` are out of range, as slice indexing does ([`Self::fill_batch`] checks).
     pub fn slice_into(&self, i: usize, j: usize, out: &mut [f32]) {
         let len = self.slice_len();
         self.slices.copy_to((i * self.k + j) * len, &mut out[..len]);
     }
 
-    /// Parameters of light-cone `i`.
+    /// Parameters of light-cone `i` (panics if `i >= n`).
     pub fn params_of(&self, i: usize) -> &[f64] {
         &self.params[i * self.n_params..(i + 1) * self.n_params]
     }

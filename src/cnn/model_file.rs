@@ -220,6 +220,27 @@ pub struct CnnModel {
 }
 
 impl CnnModel {
+    /// The hand-written CPU network with this model's running statistics (predict with
+    /// `self.params`).
+    pub fn cpu_network(&self) -> Result<super::CpuCnn, SpinflipError> {
+        let mut net = super::CpuCnn::new(&self.sidecar.architecture)?;
+        net.set_buffers(&self.buffers)?;
+        Ok(net)
+    }
+
+    /// The candle network on `device` (e.g. a GPU) with this model's weights.
+    pub fn candle_network(
+        &self,
+        device: &candle_core::Device,
+    ) -> Result<super::CnnNetwork, SpinflipError> {
+        super::CnnNetwork::from_flat(
+            &self.sidecar.architecture,
+            &self.params,
+            &self.buffers,
+            device,
+        )
+    }
+
     /// Check that a data set's slices (`cells x n_los`) fit this model.
     pub fn check_geometry(
         &self,
