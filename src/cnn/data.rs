@@ -249,7 +249,7 @@ impl SliceSet {
             let xs = &mut x[b * len..(b + 1) * len];
             self.slice_into(i, j, xs);
             if let Some(nz) = noise {
-                nz.apply(xs, seed, (i * self.k + j) as u64);
+                nz.apply(xs, self.cells, self.n_los, seed, (i * self.k + j) as u64)?;
             }
             input.apply(xs);
             targets.normalise(self.params_of(i), &mut y[b * d..(b + 1) * d]);
