@@ -428,7 +428,7 @@ impl CpuCnn {
     }
 
     /// Re-lay out the convolution weights and size the batch buffers.
-    fn prepare(&mut self, params: &[f32], n: usize) {
+    fn prepare(&mut self, params: &[f32], n: usize, backward: bool) {
         let pr = &mut self.prep;
         pr.wpk.resize_with(self.geo.len(), Vec::new);
         pr.bias.resize_with(self.geo.len(), Vec::new);
@@ -441,7 +441,8 @@ impl CpuCnn {
             pr.bias[l].clear();
             pr.bias[l].extend_from_slice(&params[o.bias..o.bias + s.f]);
             pr.bias[l].resize(g.fp, 0.0);
-            if l > 0 {
+            // Input-gradient weights: only the training pass needs them.
+            if l > 0 && backward {
                 corr::flip_swap(w, s.f, s.c, s.kh, s.kw, &mut pr.tmp);
                 corr::pack_forward(&pr.tmp, s.c, s.f, s.kh, s.kw, &mut pr.wflip[l]);
             }
@@ -498,7 +499,7 @@ impl CpuCnn {
         grad: &mut [f32],
         n: usize,
     ) -> f64 {
-        self.prepare(params, n);
+        self.prepare(params, n, true);
         self.conv_forward(batch, n);
         self.head_forward(params, n, Some(seed));
         let loss = self.head_backward(params, targets, n, grad);
@@ -507,7 +508,7 @@ impl CpuCnn {
     }
 
     fn eval_step(&mut self, params: &[f32], batch: &[f32], out: &mut [f32], n: usize) {
-        self.prepare(params, n);
+        self.prepare(params, n, false);
         self.conv_forward(batch, n);
         self.head_forward(params, n, None);
         let k = self.config.n_outputs;
