@@ -22,9 +22,15 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
             if n == 1 {
-                b.iter(|| fast.forward(black_box(&params), black_box(&mut out)))
+                b.iter(|| {
+                    fast.forward(black_box(&params), black_box(&mut out))
+                        .unwrap()
+                })
             } else {
-                b.iter(|| fast.forward_batch(black_box(&params), black_box(&mut out)))
+                b.iter(|| {
+                    fast.forward_batch(black_box(&params), black_box(&mut out))
+                        .unwrap()
+                })
             }
         });
     }

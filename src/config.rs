@@ -5,8 +5,9 @@
 //! root = "out/global_fit"          # chains are written as out/global_fit_dead-birth.txt, ...
 //!
 //! [model]
-//! kind = "emulator"                # "emulator" (default: the shipped model) or "simulator"
-//! # path = "models/lstm_global"    # another emulator model file
+//! kind = "emulator"                # a registered model kind: "emulator" (default: the shipped
+//!                                  # model) or "simulator"; see spinflip::models
+//! # path = "models/global_lstm"    # another emulator model file
 //!
 //! [data]
 //! band = [50.0, 200.0]             # optional frequency cut, MHz
@@ -73,12 +74,12 @@ fn yes() -> bool {
 }
 
 /// `[model]`.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// Which forward model.
-    #[serde(default)]
-    pub kind: ModelKind,
+    /// Which forward model: a registered kind (see [`crate::models`]); default `"emulator"`.
+    #[serde(default = "default_kind")]
+    pub kind: String,
     /// A model file (emulator) instead of the shipped one.
     #[serde(default)]
     pub path: Option<PathBuf>,
@@ -87,15 +88,28 @@ pub struct ModelConfig {
     pub allow_extrapolation: bool,
 }
 
-/// The forward model family.
-#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelKind {
-    /// The neural emulator.
-    #[default]
-    Emulator,
-    /// The physical simulator.
-    Simulator,
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            kind: default_kind(),
+            path: None,
+            allow_extrapolation: false,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// The model of kind `kind` with default options.
+    pub fn of_kind(kind: impl Into<String>) -> Self {
+        ModelConfig {
+            kind: kind.into(),
+            ..Default::default()
+        }
+    }
+}
+
+fn default_kind() -> String {
+    "emulator".into()
 }
 
 /// `[data]`: a file or a mock, an optional band and noise override.
@@ -134,13 +148,10 @@ pub struct MockConfig {
     /// Seed of the noise realisation.
     #[serde(default)]
     pub seed: u64,
-    /// Which model makes the mock (default: the simulator, the "truth" model).
-    #[serde(default = "simulator")]
-    pub model: ModelKind,
-}
-
-fn simulator() -> ModelKind {
-    ModelKind::Simulator
+    /// Which model kind makes the mock (default: the fit model kind's truth model, e.g.
+    /// the simulator for the emulator).
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// `[params.NAME]`.
@@ -199,10 +210,15 @@ pub struct SamplerConfig {
     /// Ensemble: cap on the number of steps when stopping on the autocorrelation time.
     #[serde(default)]
     pub max_steps: Option<usize>,
-    /// Write a checkpoint every this many iterations (0: never).
+    /// Also write the checkpoint (`root.checkpoint`) every this many iterations.
     #[serde(default)]
     pub checkpoint_every: Option<usize>,
-    /// Resume from the checkpoint at the output root if one exists.
+    /// Write the checkpoint every this many seconds of wall time (default 10; 0: only when
+    /// the run stops). A killed run loses at most this much work.
+    #[serde(default)]
+    pub checkpoint_seconds: Option<f64>,
+    /// Require a checkpoint to resume from (`spinflip fit --resume`). Without it, an
+    /// unfinished checkpoint of the same run is resumed anyway and none means a fresh start.
     #[serde(default)]
     pub resume: bool,
     /// Hide the progress bar.
@@ -222,6 +238,7 @@ impl Default for SamplerConfig {
             n_steps: None,
             max_steps: None,
             checkpoint_every: None,
+            checkpoint_seconds: None,
             resume: false,
             quiet: false,
         }
@@ -337,6 +354,14 @@ impl RunConfig {
                 ));
             }
         }
+        if let Some(t) = self.sampler.checkpoint_seconds {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(SpinflipError::config(
+                    "sampler.checkpoint_seconds",
+                    format!("must be >= 0 seconds (0: only when the run stops), got {t}"),
+                ));
+            }
+        }
         if self.output.root.as_os_str().is_empty() {
             return Err(SpinflipError::config("output.root", "must not be empty"));
         }
@@ -363,8 +388,8 @@ n_live = 100
     #[test]
     fn parses_a_good_config() {
         let c = RunConfig::from_toml_str(GOOD, "test").unwrap();
-        assert_eq!(c.model.kind, ModelKind::Emulator);
-        assert_eq!(c.data.mock.as_ref().unwrap().model, ModelKind::Simulator);
+        assert_eq!(c.model.kind, "emulator");
+        assert_eq!(c.data.mock.as_ref().unwrap().model, None);
         assert_eq!(
             c.params["f_star"].prior,
             Some(Prior::LogUniform {

@@ -50,6 +50,31 @@ pub enum SpinflipError {
     /// Tensor library error.
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),
+    /// Array or tensor shapes that do not fit together (a network's input, a data set).
+    #[error("shape mismatch in {what}: {reason}")]
+    Shape {
+        /// What has the wrong shape.
+        what: String,
+        /// Expected and found.
+        reason: String,
+    },
+    /// A training run that cannot go on (diverging loss, a checkpoint of another run).
+    #[error("training failed: {reason}")]
+    Training {
+        /// What went wrong and what to change.
+        reason: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A run stopped by Ctrl-C (SIGINT) after writing its checkpoint.
+    #[error(
+        "interrupted; the checkpoint is in '{checkpoint}': run the same command again to resume"
+    )]
+    Interrupted {
+        /// The checkpoint file.
+        checkpoint: String,
+    },
     /// Plotting error.
     #[error("plot '{path}': {reason}")]
     Plot {
@@ -66,6 +91,22 @@ impl SpinflipError {
         SpinflipError::Io {
             path: path.as_ref().display().to_string(),
             source,
+        }
+    }
+
+    /// A training error with no underlying error.
+    pub fn training(reason: impl Into<String>) -> Self {
+        SpinflipError::Training {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// A shape error on `what`.
+    pub fn shape(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        SpinflipError::Shape {
+            what: what.into(),
+            reason: reason.into(),
         }
     }
 

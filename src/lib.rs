@@ -23,8 +23,8 @@ pub mod fit;
 pub mod global;
 pub mod io;
 pub mod models;
+pub mod nn;
 pub mod plot;
-pub mod priors;
 pub mod problem;
 
 pub use error::SpinflipError;

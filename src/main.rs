@@ -37,8 +37,16 @@ fn main() {
         Cmd::Eval(a) => cli::eval::run(a),
         Cmd::Bench(a) => cli::bench::run(a),
     };
-    if let Err(e) = r {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+    match r {
+        Ok(()) => {}
+        Err(e @ spinflip::SpinflipError::Interrupted { .. }) => {
+            eprintln!("{e}");
+            // 128 + SIGINT, the shell's convention for a run stopped by Ctrl-C.
+            std::process::exit(130);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
     }
 }

@@ -1,33 +1,61 @@
 //! A fit problem built from a run configuration: parameters with priors, data, noise and the
-//! likelihood. Used by `spinflip fit`, `spinflip bias` and the C ABI alike.
+//! likelihood, for any registered model kind. Used by `spinflip fit`, `spinflip bias` and the
+//! C ABI alike.
+//!
+//! What the data are follows the kind's [`OutputSpace`]: a spectrum (a text file of
+//! frequencies, temperatures and optional sigmas; band cuts and foregrounds apply) for
+//! redshift-grid models, a plain vector (an NPY file, one value per model output) otherwise.
 
 use crate::config::{ModelConfig, ParamConfig, RunConfig};
-use crate::models::{fiducial, load_model, SharedModel};
-use crate::priors::default_prior;
+use crate::io::hash::Fnv1a;
+use crate::models::{lookup, ModelKind, OutputSpace, SharedModel};
 use crate::SpinflipError;
-use spinflip_likelihoods::ForwardModel;
+use spinflip_likelihoods::spectrum::freq_of_z;
 use spinflip_likelihoods::{
-    mock_spectrum, GlobalSignalLikelihood, LogPolyForeground, Noise, Spectrum,
+    DataLikelihood, ForwardModel, GaussianLikelihood, GlobalSignalLikelihood, LogPolyForeground,
+    Noise, Spectrum,
 };
 use spinflip_samplers::{LikelihoodError, LogLikelihood, Parameter, ParameterSet};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// Everything a sampler needs, plus what the reports need (data, truth).
+/// How the data values are laid out, for plots: an x value per data value and axis labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataAxis {
+    /// x of each data value (frequency in MHz for spectra, the index otherwise).
+    pub x: Vec<f64>,
+    /// Label of the x axis.
+    pub x_label: String,
+    /// Label of the y axis (the data's unit).
+    pub y_label: String,
+}
+
+/// Everything a sampler needs, plus what the reports need (data, truth, predictions).
 pub struct Problem {
-    /// Parameters (model ones, then foreground ones) with their priors.
+    /// Parameters (model ones, then any extra ones such as a foreground) with their priors.
     pub params: ParameterSet,
     /// The likelihood of the data.
-    pub likelihood: GlobalSignalLikelihood<SharedModel>,
-    /// The true parameters when the data are a mock.
+    pub likelihood: Box<dyn DataLikelihood>,
+    /// The model kind.
+    pub kind: Arc<dyn ModelKind>,
+    /// The forward model inside the likelihood.
+    pub model: SharedModel,
+    /// The `[model]` table the model was made from.
+    pub model_config: ModelConfig,
+    /// Where the data values sit, for plots.
+    pub axis: DataAxis,
+    /// The true parameters when the data are a mock (NaN for parameters without a truth,
+    /// e.g. foreground coefficients).
     pub truth: Option<Vec<f64>>,
-    /// The noiseless signal of the truth on the data channels, when known.
+    /// The noiseless prediction at the truth on the data channels, when known.
     pub truth_signal: Option<Vec<f64>>,
 }
 
 impl Problem {
-    /// The parameter set of a model (+ foreground): default priors, overridden by `[params]`.
-    /// Unknown names are errors that list the known ones.
+    /// The parameter set of a model kind (+ foreground): the kind's default priors,
+    /// overridden by `[params]`. Unknown names are errors that list the known ones.
     pub fn parameters(
+        kind: &dyn ModelKind,
         model: &dyn ForwardModel,
         overrides: &BTreeMap<String, ParamConfig>,
         foreground: Option<&LogPolyForeground>,
@@ -49,11 +77,17 @@ impl Problem {
                 ));
             }
         }
+        let defaults: BTreeMap<String, (String, spinflip_samplers::Prior)> = kind
+            .param_names()
+            .into_iter()
+            .zip(kind.param_latex().into_iter().zip(kind.default_priors()))
+            .collect();
         let mut params = Vec::new();
         for name in &model_names {
             let over = overrides.get(name);
+            let default = defaults.get(name).cloned();
             let (latex, prior) =
-                match (over.and_then(|o| o.prior), default_prior(name)) {
+                match (over.and_then(|o| o.prior), default) {
                     (Some(p), d) => (d.map(|d| d.0).unwrap_or_else(|| name.clone()), p),
                     (None, Some(d)) => d,
                     (None, None) => return Err(SpinflipError::config(
@@ -77,9 +111,10 @@ impl Problem {
         }
         Ok(ParameterSet::new(params)?)
     }
+
     /// Build from a configuration.
     pub fn from_config(cfg: &RunConfig) -> Result<Self, SpinflipError> {
-        let model = load_model(&cfg.model)?;
+        let model = lookup(&cfg.model.kind)?.load(&cfg.model)?;
         Self::with_model(cfg, model)
     }
 
@@ -89,79 +124,82 @@ impl Problem {
     }
 
     /// Build with an already loaded fit model and, optionally, the model that makes the mock
-    /// (otherwise loaded as `[data.mock] model` asks).
+    /// (otherwise loaded as `[data.mock] model` asks, by default the kind's
+    /// [`mock_kind`](ModelKind::mock_kind)).
     pub fn with_models(
         cfg: &RunConfig,
         model: SharedModel,
         mock_model: Option<SharedModel>,
     ) -> Result<Self, SpinflipError> {
-        let model_names = model.param_names();
+        let kind = lookup(&cfg.model.kind)?;
+        let spectral = matches!(kind.output(), OutputSpace::Redshifts { .. });
+        if !spectral {
+            for (field, set) in [
+                ("foreground", cfg.foreground.is_some()),
+                ("data.band", cfg.data.band.is_some()),
+            ] {
+                if set {
+                    return Err(SpinflipError::config(
+                        field,
+                        format!(
+                            "applies to spectra only; model kind '{}' has no redshift grid",
+                            kind.name()
+                        ),
+                    ));
+                }
+            }
+        }
         let foreground = match &cfg.foreground {
             Some(f) => Some(LogPolyForeground::new(f.order, f.nu0)?),
             None => None,
         };
         let n_fg = foreground.as_ref().map_or(0, |f| f.n_params());
-        let params = Self::parameters(model.as_ref(), &cfg.params, foreground.as_ref())?;
+        let params = Self::parameters(
+            kind.as_ref(),
+            model.as_ref(),
+            &cfg.params,
+            foreground.as_ref(),
+        )?;
 
-        // Data and noise.
-        let (data, noise, truth, truth_signal) = if let Some(m) = &cfg.data.mock {
-            for k in m.truth.keys() {
-                if !model_names.contains(k) {
-                    return Err(SpinflipError::config(
-                        format!("data.mock.truth.{k}"),
-                        format!(
-                            "unknown parameter; the model's parameters are: {}",
-                            model_names.join(", ")
-                        ),
-                    ));
-                }
+        // Data and noise, on every model output (mock) or as the file gives them.
+        let (data, noise, truth, truth_signal) = match (&cfg.data.mock, &cfg.data.file) {
+            (Some(m), _) => {
+                let truth = mock_truth(kind.as_ref(), model.as_ref(), &m.truth)?;
+                let mock_kind = lookup(m.model.as_deref().unwrap_or(&kind.mock_kind()))?;
+                let mock_model = match mock_model {
+                    Some(mm) => mm,
+                    None if mock_kind.name() == kind.name() => model.clone(),
+                    None => mock_kind.load(&ModelConfig {
+                        kind: mock_kind.name().to_string(),
+                        ..cfg.model.clone()
+                    })?,
+                };
+                let mock = mock_kind.mock(mock_model.as_ref(), &truth, m)?;
+                let data = if spectral {
+                    Data::Spectrum(spectrum_of(mock_model.as_ref(), mock.data, &mock.noise)?)
+                } else {
+                    Data::Vector(mock.data)
+                };
+                (data, mock.noise, Some(truth), Some(mock.clean))
             }
-            let truth: Vec<f64> = model_names
-                .iter()
-                .map(|n| {
-                    m.truth
-                        .get(n)
-                        .copied()
-                        .or_else(|| fiducial(n))
-                        .ok_or_else(|| {
-                            SpinflipError::config(
-                                format!("data.mock.truth.{n}"),
-                                "no value given and no fiducial value known",
-                            )
-                        })
-                })
-                .collect::<Result<_, _>>()?;
-            let mock_model = if let Some(mm) = mock_model {
-                mm
-            } else if m.model == cfg.model.kind {
-                model.clone()
-            } else {
-                load_model(&ModelConfig {
-                    kind: m.model,
-                    ..cfg.model.clone()
-                })?
-            };
-            let noise = Noise::white(m.noise, mock_model.n_outputs())?;
-            let data = mock_spectrum(mock_model.as_ref(), &truth, &noise, m.seed)?;
-            let mut clean = vec![0.0; mock_model.n_outputs()];
-            mock_model.predict(&truth, &mut clean)?;
-            (data, noise, Some(truth), Some(clean))
-        } else {
-            let path = cfg.data.file.as_ref().expect("validated: file or mock");
-            let data = crate::io::text::read_spectrum(path)?;
-            let noise = if let Some(cov) = &cfg.data.covariance {
-                read_covariance(cov, data.len())?
-            } else if let Some(s) = cfg.data.sigma {
-                Noise::white(s, data.len())?
-            } else if let Some(s) = &data.sigma_mk {
-                Noise::diagonal(s.clone())?
-            } else {
+            (None, Some(path)) => {
+                let (data, noise) = if spectral {
+                    let spec = crate::io::text::read_spectrum(path)?;
+                    let noise = spectrum_noise(cfg, &spec)?;
+                    (Data::Spectrum(spec), noise)
+                } else {
+                    let v = read_vector(path, model.n_outputs())?;
+                    let noise = vector_noise(cfg, v.len())?;
+                    (Data::Vector(v), noise)
+                };
+                (data, noise, None, None)
+            }
+            (None, None) => {
                 return Err(SpinflipError::config(
-                    "data.sigma",
-                    "the data file has no sigma column: add `sigma = <mK>` to [data] or a third column",
-                ));
-            };
-            (data, noise, None, None)
+                    "data",
+                    "give either `file = \"...\"` or a `[data.mock]` table",
+                ))
+            }
         };
         let truth_full = truth.map(|mut t: Vec<f64>| {
             // Foreground truth unknown for mocks (mocks carry no foreground).
@@ -169,38 +207,216 @@ impl Problem {
             t
         });
 
-        // Band cut: keep channels in [lo, hi] MHz, for data, noise and the clean signal alike.
-        let (data, noise, truth_signal) = match cfg.data.band {
-            Some([lo, hi]) => {
-                let keep: Vec<usize> = (0..data.len())
-                    .filter(|&i| (lo..=hi).contains(&data.freq_mhz[i]))
-                    .collect();
-                if keep.is_empty() {
-                    return Err(SpinflipError::config(
-                        "data.band",
-                        format!("no channel lies in [{lo}, {hi}] MHz"),
-                    ));
-                }
-                let cut = Spectrum::new(
-                    keep.iter().map(|&i| data.freq_mhz[i]).collect(),
-                    keep.iter().map(|&i| data.temp_mk[i]).collect(),
-                    data.sigma_mk
-                        .as_ref()
-                        .map(|s| keep.iter().map(|&i| s[i]).collect()),
-                )?;
-                let ts = truth_signal.map(|t| keep.iter().map(|&i| t[i]).collect());
-                (cut, noise.select(&keep)?, ts)
+        let (likelihood, axis, truth_signal): (Box<dyn DataLikelihood>, DataAxis, _) = match data {
+            Data::Spectrum(spec) => {
+                let (spec, noise, truth_signal) = band_cut(cfg, spec, noise, truth_signal)?;
+                let axis = DataAxis {
+                    x: spec.freq_mhz.clone(),
+                    x_label: "frequency [MHz]".into(),
+                    y_label: "T [mK]".into(),
+                };
+                let like = GlobalSignalLikelihood::new(model.clone(), spec, noise, foreground)?;
+                (Box::new(like), axis, truth_signal)
             }
-            None => (data, noise, truth_signal),
+            Data::Vector(v) => {
+                let axis = DataAxis {
+                    x: (0..v.len()).map(|i| i as f64).collect(),
+                    x_label: "output index".into(),
+                    y_label: match kind.output() {
+                        OutputSpace::Vector { unit, .. } | OutputSpace::Image { unit, .. } => unit,
+                        OutputSpace::Redshifts { .. } => "mK".into(),
+                    },
+                };
+                let like = GaussianLikelihood::new(model.clone(), v, noise)?;
+                (Box::new(like), axis, truth_signal)
+            }
         };
-        let likelihood = GlobalSignalLikelihood::new(model, data, noise, foreground)?;
         Ok(Problem {
             params,
             likelihood,
+            kind,
+            model,
+            model_config: cfg.model.clone(),
+            axis,
             truth: truth_full,
             truth_signal,
         })
     }
+
+    /// A sigma per data value for plots (the square root of the covariance's diagonal).
+    pub fn data_sigma(&self) -> Vec<f64> {
+        self.likelihood.noise().sigma_diagonal()
+    }
+
+    /// What identifies this problem for a checkpoint: the model (kind, options, and the
+    /// bytes of a model file), the parameters and priors, the data and the noise. A
+    /// checkpoint of another problem is refused.
+    pub fn fingerprint(&self) -> serde_json::Value {
+        let mut data = Fnv1a::default();
+        data.f64s(self.likelihood.data());
+        data.f64s(&self.axis.x);
+        let mut noise = Fnv1a::default();
+        noise.bytes(format!("{:?}", self.likelihood.noise()).as_bytes());
+        let mut model = Fnv1a::default();
+        if let Some(p) = &self.model_config.path {
+            let (w, s) = crate::emulator::model_file::model_paths(p);
+            for f in [w, s] {
+                model.bytes(&std::fs::read(&f).unwrap_or_default());
+            }
+        }
+        let priors: Vec<String> = self
+            .params
+            .params()
+            .iter()
+            .map(|p| format!("{} {:?}", p.name, p.prior))
+            .collect();
+        serde_json::json!({
+            "model_kind": self.kind.name(),
+            "model_path": self.model_config.path.as_ref().map(|p| p.display().to_string()),
+            "model_files": model.hex(),
+            "allow_extrapolation": self.model_config.allow_extrapolation,
+            "params": priors,
+            "data": data.hex(),
+            "noise": noise.hex(),
+        })
+    }
+}
+
+/// The data before the likelihood is built.
+enum Data {
+    Spectrum(Spectrum),
+    Vector(Vec<f64>),
+}
+
+/// The truth of a mock: the config's values by name, the kind's fiducial value otherwise.
+fn mock_truth(
+    kind: &dyn ModelKind,
+    model: &dyn ForwardModel,
+    given: &BTreeMap<String, f64>,
+) -> Result<Vec<f64>, SpinflipError> {
+    let names = model.param_names();
+    for k in given.keys() {
+        if !names.contains(k) {
+            return Err(SpinflipError::config(
+                format!("data.mock.truth.{k}"),
+                format!(
+                    "unknown parameter; the model's parameters are: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    let fid: BTreeMap<String, f64> = kind
+        .param_names()
+        .into_iter()
+        .zip(kind.fiducial())
+        .collect();
+    names
+        .iter()
+        .map(|n| {
+            given.get(n).or_else(|| fid.get(n)).copied().ok_or_else(|| {
+                SpinflipError::config(
+                    format!("data.mock.truth.{n}"),
+                    "no value given and no fiducial value known",
+                )
+            })
+        })
+        .collect()
+}
+
+/// A mock spectrum on a redshift-grid model's channels, with per-channel sigmas when the
+/// noise has them.
+fn spectrum_of(
+    model: &dyn ForwardModel,
+    temp: Vec<f64>,
+    noise: &Noise,
+) -> Result<Spectrum, SpinflipError> {
+    let sigma = match noise {
+        Noise::White { sigma, n } => Some(vec![*sigma; *n]),
+        Noise::Diagonal { sigma } => Some(sigma.clone()),
+        Noise::Full { .. } => None,
+    };
+    Ok(Spectrum::new(
+        model.grid().iter().map(|&z| freq_of_z(z)).collect(),
+        temp,
+        sigma,
+    )?)
+}
+
+/// The noise of a measured spectrum: a covariance file, a `sigma`, or the file's column.
+fn spectrum_noise(cfg: &RunConfig, data: &Spectrum) -> Result<Noise, SpinflipError> {
+    if let Some(cov) = &cfg.data.covariance {
+        read_covariance(cov, data.len())
+    } else if let Some(s) = cfg.data.sigma {
+        Ok(Noise::white(s, data.len())?)
+    } else if let Some(s) = &data.sigma_mk {
+        Ok(Noise::diagonal(s.clone())?)
+    } else {
+        Err(SpinflipError::config(
+            "data.sigma",
+            "the data file has no sigma column: add `sigma = <mK>` to [data] or a third column",
+        ))
+    }
+}
+
+/// The noise of a measured data vector: a covariance file or a `sigma`.
+fn vector_noise(cfg: &RunConfig, n: usize) -> Result<Noise, SpinflipError> {
+    if let Some(cov) = &cfg.data.covariance {
+        read_covariance(cov, n)
+    } else if let Some(s) = cfg.data.sigma {
+        Ok(Noise::white(s, n)?)
+    } else {
+        Err(SpinflipError::config(
+            "data.sigma",
+            "give the noise of the data vector: `sigma = ...` or `covariance = \"cov.npy\"`",
+        ))
+    }
+}
+
+/// A data vector from an NPY file: `n` values (any shape with `n` elements).
+fn read_vector(path: &std::path::Path, n: usize) -> Result<Vec<f64>, SpinflipError> {
+    let bytes = std::fs::read(path).map_err(|e| SpinflipError::io(path, e))?;
+    let arr = crate::io::NpyArray::from_npy_bytes(&bytes, &path.display().to_string())?;
+    if arr.data.len() != n {
+        return Err(SpinflipError::Data {
+            path: path.display().to_string(),
+            reason: format!(
+                "{} values, but the model has {n} outputs: the data file must hold one value per output",
+                arr.data.len()
+            ),
+        });
+    }
+    Ok(arr.data)
+}
+
+/// Band cut: keep channels in [lo, hi] MHz, for data, noise and the clean signal alike.
+fn band_cut(
+    cfg: &RunConfig,
+    data: Spectrum,
+    noise: Noise,
+    truth_signal: Option<Vec<f64>>,
+) -> Result<(Spectrum, Noise, Option<Vec<f64>>), SpinflipError> {
+    let Some([lo, hi]) = cfg.data.band else {
+        return Ok((data, noise, truth_signal));
+    };
+    let keep: Vec<usize> = (0..data.len())
+        .filter(|&i| (lo..=hi).contains(&data.freq_mhz[i]))
+        .collect();
+    if keep.is_empty() {
+        return Err(SpinflipError::config(
+            "data.band",
+            format!("no channel lies in [{lo}, {hi}] MHz"),
+        ));
+    }
+    let cut = Spectrum::new(
+        keep.iter().map(|&i| data.freq_mhz[i]).collect(),
+        keep.iter().map(|&i| data.temp_mk[i]).collect(),
+        data.sigma_mk
+            .as_ref()
+            .map(|s| keep.iter().map(|&i| s[i]).collect()),
+    )?;
+    let ts = truth_signal.map(|t| keep.iter().map(|&i| t[i]).collect());
+    Ok((cut, noise.select(&keep)?, ts))
 }
 
 impl LogLikelihood for Problem {

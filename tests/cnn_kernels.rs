@@ -748,7 +748,12 @@ fn bad_shapes_and_parameters_are_errors() {
     let mut grad = vec![0.0f32; params.len()];
     let x = vec![0.1f32; 4 * px];
     let t = vec![0.5f32; 4 * 4];
-    let cfg_err = |r: Result<f32, SpinflipError>| matches!(r, Err(SpinflipError::Config { .. }));
+    let cfg_err = |r: Result<f32, SpinflipError>| {
+        matches!(
+            r,
+            Err(SpinflipError::Shape { .. }) | Err(SpinflipError::Config { .. })
+        )
+    };
     assert!(cfg_err(cpu.forward_backward(
         &params[1..],
         &x,

@@ -26,7 +26,7 @@ fn data_file(dir: &Path) -> (PathBuf, Vec<f64>, usize) {
     let p = Problem::from_config(&mock).unwrap();
     let d = p.likelihood.data();
     let file = dir.join("spectrum.txt");
-    let plain = Spectrum::new(d.freq_mhz.clone(), d.temp_mk.clone(), None).unwrap();
+    let plain = Spectrum::new(p.axis.x.clone(), d.to_vec(), None).unwrap();
     write_spectrum(&file, &plain).unwrap();
     (file, p.truth.unwrap(), d.len())
 }

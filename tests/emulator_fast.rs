@@ -76,9 +76,9 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
                 continue;
             }
             let mut batch = vec![0f32; reference.len()];
-            fast.forward_batch(&p, &mut batch);
+            fast.forward_batch(&p, &mut batch).unwrap();
             let mut par = vec![0f32; reference.len()];
-            fast.forward_batch_par(&p, &mut par);
+            fast.forward_batch_par(&p, &mut par).unwrap();
             assert_eq!(par, batch, "parallel and serial batches agree exactly");
             let r = rel_diff(&batch, &reference);
             assert!(
@@ -87,7 +87,7 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
             );
             let mut single = vec![0f32; t];
             for i in [0, 20, 36] {
-                fast.forward(&p[i * 7..(i + 1) * 7], &mut single);
+                fast.forward(&p[i * 7..(i + 1) * 7], &mut single).unwrap();
                 let r = rel_diff(&single, &reference[i * t..(i + 1) * t]);
                 assert!(r < 1e-5, "{hidden}x{layers} {isa:?} single {i}: {r}");
             }
@@ -138,7 +138,7 @@ fn one_unit_lstm_matches_hand_computation() {
     let freqs: Vec<f32> = nus.iter().map(|x| *x as f32).collect();
     let fast = FastLstm::new(&w, freqs.clone()).unwrap();
     let mut out = [0f32; 2];
-    fast.forward(&[p as f32], &mut out);
+    fast.forward(&[p as f32], &mut out).unwrap();
     assert!(rel_diff(&out, &expected) < 1e-6, "{out:?} vs {expected:?}");
     let cand = candle_forward(&w, &[p as f32], &freqs);
     assert!(
@@ -174,4 +174,24 @@ fn counts_match_the_architecture() {
         c.n_weights(),
         4 * 64 * (8 + 64) + 4 * 64 + 4 * 64 * 128 + 4 * 64 + 11 * 65
     );
+}
+
+#[test]
+fn wrong_lengths_are_errors_not_panics() {
+    let c = LstmConfig {
+        n_params: 7,
+        hidden: 16,
+        layers: 2,
+        n_steps: 3,
+        outputs_per_step: 2,
+    };
+    let fast = FastLstm::new(&LstmWeights::random(c, 2), vec![0.0, 0.5, 1.0]).unwrap();
+    let mut out = vec![0f32; 6];
+    let e = fast.forward(&[0.5; 6], &mut out).unwrap_err().to_string();
+    assert!(e.contains("7 parameters"), "{e}");
+    assert!(fast.forward(&[0.5; 7], &mut out[..5]).is_err());
+    let mut two = vec![0f32; 12];
+    assert!(fast.forward_batch(&[0.5; 15], &mut two).is_err());
+    assert!(fast.forward_batch_par(&[0.5; 14], &mut two[..11]).is_err());
+    fast.forward_batch(&[0.5; 14], &mut two).unwrap();
 }

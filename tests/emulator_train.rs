@@ -150,7 +150,7 @@ fn training_learns_and_writes_a_usable_model() {
         .to_vec1()
         .unwrap();
     let mut fast = vec![0f32; n * m];
-    emu.fast().forward_batch(&x, &mut fast);
+    emu.fast().forward_batch(&x, &mut fast).unwrap();
     let scale = cand.iter().fold(0f32, |a, b| a.max(b.abs()));
     let diff = fast
         .iter()

@@ -55,7 +55,7 @@ fn fast_path_matches_candle_on_the_shipped_weights() {
         .to_vec1()
         .unwrap();
     let mut fast = vec![0f32; reference.len()];
-    emu.fast().forward_batch(&params, &mut fast);
+    emu.fast().forward_batch(&params, &mut fast).unwrap();
     let scale = reference.iter().fold(0f32, |a, x| a.max(x.abs()));
     let worst = fast
         .iter()

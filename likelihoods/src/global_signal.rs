@@ -1,12 +1,14 @@
 //! The Gaussian likelihood of a measured global spectrum given a forward model
-//! (emulator or simulator), optionally plus a log-polynomial foreground.
+//! (emulator or simulator), optionally plus a log-polynomial foreground: a thin layer on
+//! [`GaussianLikelihood`] (the band cut is a channel selection, the foreground an
+//! [`AdditiveTerm`]).
 
 use crate::error::ModelError;
 use crate::foreground::LogPolyForeground;
 use crate::forward_model::ForwardModel;
+use crate::gaussian::{AdditiveTerm, DataLikelihood, GaussianLikelihood};
 use crate::noise::Noise;
 use crate::spectrum::{freq_of_z, Spectrum};
-use spinflip_samplers::likelihood::check_batch;
 use spinflip_samplers::{LikelihoodError, LogLikelihood};
 
 /// Gaussian likelihood of a spectrum given `model(theta_model) + foreground(theta_fg)`.
@@ -37,13 +39,30 @@ use spinflip_samplers::{LikelihoodError, LogLikelihood};
 /// assert!((at_truth - off - 1.5).abs() < 1e-12); // chi^2 differs by 3
 /// ```
 pub struct GlobalSignalLikelihood<M> {
-    model: M,
-    data: Spectrum,
-    noise: Noise,
+    core: GaussianLikelihood<M>,
+    spectrum: Spectrum,
     foreground: Option<LogPolyForeground>,
-    /// Model output index of each data channel.
-    channel: Vec<usize>,
-    n_model: usize,
+}
+
+/// The foreground on the data frequencies, as the core likelihood's additive term.
+struct ForegroundTerm {
+    fg: LogPolyForeground,
+    freq_mhz: Vec<f64>,
+}
+
+impl AdditiveTerm for ForegroundTerm {
+    fn param_names(&self) -> Vec<String> {
+        self.fg.param_names()
+    }
+    fn param_latex(&self) -> Vec<String> {
+        self.fg.param_latex()
+    }
+    fn n_params(&self) -> usize {
+        self.fg.n_params()
+    }
+    fn add_to(&self, theta: &[f64], out: &mut [f64]) {
+        self.fg.add_to(theta, &self.freq_mhz, out);
+    }
 }
 
 impl<M: ForwardModel> GlobalSignalLikelihood<M> {
@@ -65,30 +84,34 @@ impl<M: ForwardModel> GlobalSignalLikelihood<M> {
         }
         let model_freq: Vec<f64> = model.grid().iter().map(|&z| freq_of_z(z)).collect();
         let channel = match_channels(&model_freq, &data.freq_mhz)?;
-        let n_model = model.n_params();
+        let mut core =
+            GaussianLikelihood::on_channels(model, data.temp_mk.clone(), noise, channel)?;
+        if let Some(fg) = &foreground {
+            core = core.with_term(Box::new(ForegroundTerm {
+                fg: fg.clone(),
+                freq_mhz: data.freq_mhz.clone(),
+            }));
+        }
         Ok(GlobalSignalLikelihood {
-            model,
-            data,
-            noise,
+            core,
+            spectrum: data,
             foreground,
-            channel,
-            n_model,
         })
     }
 
     /// The forward model.
     pub fn model(&self) -> &M {
-        &self.model
+        self.core.model()
     }
 
-    /// The data.
-    pub fn data(&self) -> &Spectrum {
-        &self.data
+    /// The data as a spectrum (frequencies, temperatures, sigmas).
+    pub fn spectrum(&self) -> &Spectrum {
+        &self.spectrum
     }
 
     /// The noise model.
     pub fn noise(&self) -> &Noise {
-        &self.noise
+        self.core.noise()
     }
 
     /// The foreground term, if any.
@@ -98,51 +121,27 @@ impl<M: ForwardModel> GlobalSignalLikelihood<M> {
 
     /// Names of all parameters: model ones, then foreground ones.
     pub fn param_names(&self) -> Vec<String> {
-        let mut n = self.model.param_names();
-        if let Some(fg) = &self.foreground {
-            n.extend(fg.param_names());
-        }
-        n
-    }
-
-    /// Model prediction (plus foreground) on the data channels, from a full model output.
-    fn predicted(&self, theta: &[f64], model_out: &[f64], pred: &mut [f64]) {
-        for (p, &c) in pred.iter_mut().zip(&self.channel) {
-            *p = model_out[c];
-        }
-        if let Some(fg) = &self.foreground {
-            fg.add_to(&theta[self.n_model..], &self.data.freq_mhz, pred);
-        }
-    }
-
-    /// Log-likelihood from a model output (all model channels) at `theta`.
-    fn log_likelihood_of_output(&self, theta: &[f64], model_out: &[f64], buf: &mut [f64]) -> f64 {
-        self.predicted(theta, model_out, buf);
-        for (b, d) in buf.iter_mut().zip(&self.data.temp_mk) {
-            *b = d - *b;
-        }
-        self.noise.log_likelihood(buf)
+        self.core.param_names()
     }
 
     /// The predicted spectrum on the data channels (model + foreground) at `theta`.
     pub fn predict_data(&self, theta: &[f64]) -> Result<Vec<f64>, ModelError> {
-        self.check_theta(theta)?;
-        let mut out = vec![0.0; self.model.n_outputs()];
-        self.model.predict(&theta[..self.n_model], &mut out)?;
-        let mut pred = vec![0.0; self.data.len()];
-        self.predicted(theta, &out, &mut pred);
-        Ok(pred)
+        self.core.predict_data(theta)
     }
+}
 
-    fn check_theta(&self, theta: &[f64]) -> Result<(), ModelError> {
-        if theta.len() != self.n_params() {
-            return Err(ModelError::Dimension {
-                what: "parameters".into(),
-                expected: self.n_params(),
-                got: theta.len(),
-            });
-        }
-        Ok(())
+impl<M: ForwardModel> DataLikelihood for GlobalSignalLikelihood<M> {
+    fn data(&self) -> &[f64] {
+        self.core.data()
+    }
+    fn noise(&self) -> &Noise {
+        self.core.noise()
+    }
+    fn param_names(&self) -> Vec<String> {
+        self.core.param_names()
+    }
+    fn predict_data(&self, theta: &[f64]) -> Result<Vec<f64>, ModelError> {
+        self.core.predict_data(theta)
     }
 }
 
@@ -181,44 +180,15 @@ fn match_channels(model_freq: &[f64], data_freq: &[f64]) -> Result<Vec<usize>, M
 
 impl<M: ForwardModel> LogLikelihood for GlobalSignalLikelihood<M> {
     fn n_params(&self) -> usize {
-        self.n_model + self.foreground.as_ref().map_or(0, |f| f.n_params())
+        self.core.n_params()
     }
-
     fn log_likelihood(&self, theta: &[f64]) -> Result<f64, LikelihoodError> {
-        self.check_theta(theta)?;
-        let mut out = vec![0.0; self.model.n_outputs()];
-        self.model.predict(&theta[..self.n_model], &mut out)?;
-        let mut buf = vec![0.0; self.data.len()];
-        Ok(self.log_likelihood_of_output(theta, &out, &mut buf))
+        self.core.log_likelihood(theta)
     }
-
     fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
-        let (d, n, m) = (self.n_params(), out.len(), self.model.n_outputs());
-        check_batch(points.len(), n, d)?;
-        let mut model_theta = Vec::with_capacity(n * self.n_model);
-        for th in points.chunks_exact(d) {
-            model_theta.extend_from_slice(&th[..self.n_model]);
-        }
-        let mut signals = vec![0.0; n * m];
-        let mut ok = vec![false; n];
-        self.model
-            .predict_batch(&model_theta, &mut signals, &mut ok)?;
-        let mut buf = vec![0.0; self.data.len()];
-        for i in 0..n {
-            out[i] = if ok[i] {
-                self.log_likelihood_of_output(
-                    &points[i * d..(i + 1) * d],
-                    &signals[i * m..(i + 1) * m],
-                    &mut buf,
-                )
-            } else {
-                f64::NEG_INFINITY
-            };
-        }
-        Ok(())
+        self.core.log_likelihood_batch(points, out)
     }
-
     fn preferred_batch(&self) -> usize {
-        self.model.preferred_batch()
+        self.core.preferred_batch()
     }
 }

@@ -111,6 +111,24 @@ impl Noise {
         }
     }
 
+    /// The standard deviation of each channel (for a full covariance, the square root of
+    /// its diagonal: `C_ii = sum_j L_ij^2`).
+    pub fn sigma_diagonal(&self) -> Vec<f64> {
+        match self {
+            Noise::White { sigma, n } => vec![*sigma; *n],
+            Noise::Diagonal { sigma } => sigma.clone(),
+            Noise::Full { chol, n } => (0..*n)
+                .map(|i| {
+                    chol[i * n..i * n + i + 1]
+                        .iter()
+                        .map(|l| l * l)
+                        .sum::<f64>()
+                        .sqrt()
+                })
+                .collect(),
+        }
+    }
+
     /// Whether there are no channels.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -223,6 +241,10 @@ mod tests {
         // selecting both channels gives back the same matrix
         let g = f.select(&[0, 1]).unwrap();
         assert!((g.chi2(&r) - chi2).abs() < 1e-12);
+        // The per-channel sigmas are the square roots of the diagonal, 2 and sqrt(3).
+        let s = f.sigma_diagonal();
+        assert!((s[0] - 2.0).abs() < 1e-12 && (s[1] - 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(Noise::white(2.0, 2).unwrap().sigma_diagonal(), [2.0, 2.0]);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod diagnostics;
+pub mod driver;
 pub mod error;
 pub mod likelihood;
 pub mod mcmc;

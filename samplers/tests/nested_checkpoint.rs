@@ -238,35 +238,37 @@ fn resume_with_a_preferred_batch_is_bit_identical() {
 }
 
 #[test]
-fn checkpoints_without_a_preferred_batch_resume_as_preference_one() {
-    // Checkpoints written before the preferred batch was recorded had none (1).
+fn a_checkpoint_of_another_sampler_or_format_is_refused_by_name() {
+    use spinflip_samplers::mcmc::{self, EnsembleSampler, EnsembleSettings, Stop};
     let (p, l, _) = common::gaussian(2);
-    let path = tmp("old.json");
-    let s = settings(Method::Rejection, &path);
-    let full = NestedSampler::new(&p, &l, s.clone())
-        .unwrap()
-        .run()
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    NestedSampler::new(
+    let path = tmp("ensemble.ckpt");
+    EnsembleSampler::new(
         &p,
         &l,
-        NestedSettings {
-            max_iterations: Some(200),
-            ..s.clone()
+        EnsembleSettings {
+            n_walkers: 8,
+            stop: Stop::Steps(20),
+            checkpoint: Some(mcmc::CheckpointSettings {
+                path: path.clone(),
+                every: 10,
+                resume: false,
+            }),
+            ..Default::default()
         },
     )
     .unwrap()
     .run()
     .unwrap();
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let removed = json["fingerprint"]
-        .as_object_mut()
+    let e = NestedSampler::new(&p, &l, settings(Method::Rejection, &path))
         .unwrap()
-        .remove("preferred_batch");
-    assert_eq!(removed, Some(serde_json::json!(1)));
-    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
-    let resumed = NestedSampler::new(&p, &l, s).unwrap().resume().unwrap();
-    assert_identical(&full, &resumed);
+        .resume()
+        .unwrap_err();
+    assert!(e.to_string().contains("ensemble sampler"), "{e}");
+    // A checkpoint of the format before the common one (a bare JSON state).
+    std::fs::write(&path, br#"{"version": 1, "fingerprint": {}, "state": {}}"#).unwrap();
+    let e = NestedSampler::new(&p, &l, settings(Method::Rejection, &path))
+        .unwrap()
+        .resume()
+        .unwrap_err();
+    assert!(e.to_string().contains("older version"), "{e}");
 }

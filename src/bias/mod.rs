@@ -16,9 +16,9 @@ mod report;
 pub use config::BiasConfig;
 pub use report::{BiasCase, BiasReport};
 
-use crate::config::{DataConfig, MockConfig, ModelConfig, ModelKind, OutputConfig, RunConfig};
+use crate::config::{DataConfig, MockConfig, ModelConfig, OutputConfig, RunConfig};
 use crate::fit::run_fit;
-use crate::models::{fiducial, load_model, SharedModel};
+use crate::models::{lookup, ModelKind, SharedModel};
 use crate::problem::Problem;
 use crate::SpinflipError;
 use rand::{Rng, SeedableRng};
@@ -27,11 +27,11 @@ use spinflip_samplers::{ParameterSet, Prior, WeightedSamples};
 
 /// Run the whole experiment and write its reports.
 pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipError> {
-    let emu = load_model(&cfg.emulator)?;
-    let sim = load_model(&ModelConfig {
-        kind: ModelKind::Simulator,
-        ..Default::default()
-    })?;
+    // The emulator's kind and the kind whose model it emulates (its mocks' kind).
+    let emu_kind = lookup(&cfg.emulator.kind)?;
+    let sim_kind = lookup(&emu_kind.mock_kind())?;
+    let emu = emu_kind.load(&cfg.emulator)?;
+    let sim = sim_kind.load(&ModelConfig::of_kind(sim_kind.name()))?;
     let names = sim.param_names();
     if emu.param_names() != names {
         return Err(SpinflipError::config(
@@ -43,7 +43,7 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
             ),
         ));
     }
-    let truths = truths(cfg, &names, &sim)?;
+    let truths = truths(cfg, &names, sim_kind.as_ref(), &sim)?;
     let runs_dir = spinflip_samplers::output::with_suffix(&cfg.output.root, "_runs");
     let mut cases = Vec::new();
     for (k, truth) in truths.iter().enumerate() {
@@ -53,13 +53,13 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                 .seed
                 .wrapping_mul(1_000_003)
                 .wrapping_add((k * 1000 + j) as u64);
-            let run_cfg = |kind: ModelKind, tag: &str| RunConfig {
+            let run_cfg = |kind: &str, tag: &str| RunConfig {
                 output: OutputConfig {
                     root: runs_dir.join(format!("t{k}_n{noise}_{tag}")),
                     plots: false,
                 },
                 model: ModelConfig {
-                    kind,
+                    kind: kind.to_string(),
                     ..cfg.emulator.clone()
                 },
                 data: DataConfig {
@@ -68,7 +68,7 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                         truth: names.iter().cloned().zip(truth.iter().copied()).collect(),
                         noise,
                         seed,
-                        model: ModelKind::Simulator,
+                        model: Some(sim_kind.name().to_string()),
                     }),
                     band: None,
                     sigma: None,
@@ -81,8 +81,8 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                     ..cfg.sampler.clone()
                 },
             };
-            let ce = run_cfg(ModelKind::Emulator, "emu");
-            let cs = run_cfg(ModelKind::Simulator, "sim");
+            let ce = run_cfg(emu_kind.name(), "emu");
+            let cs = run_cfg(sim_kind.name(), "sim");
             let pe = Problem::with_models(&ce, emu.clone(), Some(sim.clone()))?;
             let ps = Problem::with_models(&cs, sim.clone(), Some(sim.clone()))?;
             if !quiet {
@@ -150,8 +150,14 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
 fn truths(
     cfg: &BiasConfig,
     names: &[String],
+    kind: &dyn ModelKind,
     sim: &SharedModel,
 ) -> Result<Vec<Vec<f64>>, SpinflipError> {
+    let fiducial: std::collections::BTreeMap<String, f64> = kind
+        .param_names()
+        .into_iter()
+        .zip(kind.fiducial())
+        .collect();
     if !cfg.mocks.truths.is_empty() {
         return cfg
             .mocks
@@ -170,18 +176,21 @@ fn truths(
                 names
                     .iter()
                     .map(|n| {
-                        t.get(n).copied().or_else(|| fiducial(n)).ok_or_else(|| {
-                            SpinflipError::config(
-                                format!("mocks.truths[{i}].{n}"),
-                                "missing and no fiducial value",
-                            )
-                        })
+                        t.get(n)
+                            .or_else(|| fiducial.get(n))
+                            .copied()
+                            .ok_or_else(|| {
+                                SpinflipError::config(
+                                    format!("mocks.truths[{i}].{n}"),
+                                    "missing and no fiducial value",
+                                )
+                            })
                     })
                     .collect()
             })
             .collect();
     }
-    let params = Problem::parameters(sim.as_ref(), &cfg.params, None)?;
+    let params = Problem::parameters(kind, sim.as_ref(), &cfg.params, None)?;
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(cfg.mocks.seed);
     let f = cfg.mocks.central_fraction;
     (0..cfg.mocks.n_truths)

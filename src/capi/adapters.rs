@@ -10,21 +10,16 @@
 //! These signatures cannot return a status: on failure they return [`SPINFLIP_LOGZERO`] (the
 //! point counts as zero likelihood) and record the message for [`super::spinflip_last_error`].
 
-use super::exports::{check_finite, handle, slice, slice_mut, SpinflipLikelihood};
+use super::active::{active, set_active};
 use super::guard::{guard, set_last_error, FfiError, SpinflipStatus};
+use super::handle::SpinflipLikelihood;
+use super::pointers::{check_finite, handle, slice, slice_mut};
 use spinflip_samplers::LogLikelihood;
 use std::ffi::c_int;
-use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// The log-likelihood the adapters report for rejected points and errors: below MultiNest's
 /// and PolyChord's `logZero` (-1e90 and -1e30 by default), so the point carries no weight.
 pub const SPINFLIP_LOGZERO: f64 = -1e300;
-
-static ACTIVE: AtomicPtr<SpinflipLikelihood> = AtomicPtr::new(std::ptr::null_mut());
-
-pub(crate) fn unregister_if_active(h: *mut SpinflipLikelihood) {
-    let _ = ACTIVE.compare_exchange(h, std::ptr::null_mut(), Ordering::SeqCst, Ordering::SeqCst);
-}
 
 /// Evaluate, mapping rejections and errors to LOGZERO (errors also set the last-error message).
 fn loglike_or_logzero(h: &SpinflipLikelihood, theta: &[f64]) -> Result<f64, FfiError> {
@@ -92,7 +87,7 @@ pub extern "C" fn spinflip_multinest_loglike(
 #[no_mangle]
 pub extern "C" fn spinflip_polychord_register(h: *mut SpinflipLikelihood) -> SpinflipStatus {
     guard(|| {
-        ACTIVE.store(h, Ordering::SeqCst);
+        set_active(h);
         Ok(())
     })
 }
@@ -109,7 +104,7 @@ pub extern "C" fn spinflip_polychord_loglike(
     let _ = phi; // no derived parameters to write
     let mut value = SPINFLIP_LOGZERO;
     let _ = guard(|| {
-        let h = handle(ACTIVE.load(Ordering::SeqCst)).map_err(|_| {
+        let h = handle(active()).map_err(|_| {
             FfiError::invalid("no active likelihood: call spinflip_polychord_register first")
         })?;
         let n = to_usize(n_dims, "nDims")?;
@@ -136,7 +131,7 @@ pub extern "C" fn spinflip_polychord_loglike(
 #[no_mangle]
 pub extern "C" fn spinflip_polychord_prior(cube: *mut f64, theta: *mut f64, n_dims: c_int) {
     let _ = guard(|| {
-        let h = handle(ACTIVE.load(Ordering::SeqCst)).map_err(|_| {
+        let h = handle(active()).map_err(|_| {
             FfiError::invalid("no active likelihood: call spinflip_polychord_register first")
         })?;
         let n = to_usize(n_dims, "nDims")?;

@@ -1,47 +1,14 @@
 //! Handle-based exports: build a likelihood, query it, evaluate it, emulate signals, free it.
 
+use super::active::unregister_if_active;
 use super::guard::{guard, FfiError, SpinflipStatus};
-use crate::config::{DataConfig, ModelConfig, ModelKind, OutputConfig, RunConfig};
+use super::handle::SpinflipLikelihood;
+use super::pointers::{c_path, check_finite, check_len, handle, out_ptr, slice, slice_mut};
+use crate::config::{DataConfig, ModelConfig, OutputConfig, RunConfig};
 use crate::problem::Problem;
-use spinflip_likelihoods::ForwardModel;
 use spinflip_samplers::LogLikelihood;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
-
-/// An opaque likelihood handle: parameters with priors, data, noise and a forward model.
-pub struct SpinflipLikelihood {
-    problem: Problem,
-    names: Vec<CString>,
-    latex: Vec<CString>,
-}
-
-impl SpinflipLikelihood {
-    fn new(problem: Problem) -> Self {
-        let cs = |s: &str| CString::new(s.replace('\0', " ")).unwrap_or_default();
-        let names = problem
-            .params
-            .params()
-            .iter()
-            .map(|p| cs(&p.name))
-            .collect();
-        let latex = problem
-            .params
-            .params()
-            .iter()
-            .map(|p| cs(&p.latex))
-            .collect();
-        SpinflipLikelihood {
-            problem,
-            names,
-            latex,
-        }
-    }
-
-    /// The problem behind the handle (for the sampler adapters).
-    pub(crate) fn problem(&self) -> &Problem {
-        &self.problem
-    }
-}
 
 static VERSION: &CStr =
     match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
@@ -53,62 +20,6 @@ static VERSION: &CStr =
 #[no_mangle]
 pub extern "C" fn spinflip_version() -> *const c_char {
     VERSION.as_ptr()
-}
-
-pub(crate) fn handle<'a>(h: *const SpinflipLikelihood) -> Result<&'a SpinflipLikelihood, FfiError> {
-    // SAFETY: the caller passes a pointer obtained from a spinflip constructor and not yet freed.
-    unsafe { h.as_ref() }.ok_or_else(|| FfiError::null("likelihood handle"))
-}
-
-fn c_path(p: *const c_char, what: &str) -> Result<PathBuf, FfiError> {
-    if p.is_null() {
-        return Err(FfiError::null(what));
-    }
-    // SAFETY: non-null, and the caller promises a NUL-terminated string.
-    let s = unsafe { CStr::from_ptr(p) }
-        .to_str()
-        .map_err(|_| FfiError::invalid(format!("{what} is not valid UTF-8")))?;
-    Ok(PathBuf::from(s))
-}
-
-pub(crate) fn slice<'a>(p: *const f64, n: usize, what: &str) -> Result<&'a [f64], FfiError> {
-    if p.is_null() {
-        return Err(FfiError::null(what));
-    }
-    // SAFETY: non-null; the caller promises `n` readable values.
-    Ok(unsafe { std::slice::from_raw_parts(p, n) })
-}
-
-pub(crate) fn slice_mut<'a>(p: *mut f64, n: usize, what: &str) -> Result<&'a mut [f64], FfiError> {
-    if p.is_null() {
-        return Err(FfiError::null(what));
-    }
-    // SAFETY: non-null; the caller promises `n` writable values not aliased by inputs.
-    Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
-}
-
-fn out_ptr<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, FfiError> {
-    // SAFETY: the caller passes a valid pointer to write one value into, or null.
-    unsafe { p.as_mut() }.ok_or_else(|| FfiError::null(what))
-}
-
-pub(crate) fn check_len(got: usize, expected: usize, what: &str) -> Result<(), FfiError> {
-    if got != expected {
-        return Err(FfiError::invalid(format!(
-            "{what}: expected {expected} values, got {got}"
-        )));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_finite(x: &[f64], what: &str) -> Result<(), FfiError> {
-    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-        return Err(FfiError::invalid(format!(
-            "{what}[{i}] = {} is not finite",
-            x[i]
-        )));
-    }
-    Ok(())
 }
 
 fn boxed(problem: Problem, out: *mut *mut SpinflipLikelihood) -> Result<(), FfiError> {
@@ -151,15 +62,11 @@ pub extern "C" fn spinflip_likelihood_from_model(
             )));
         }
         let model_cfg = if model.as_os_str() == "simulator" {
-            ModelConfig {
-                kind: ModelKind::Simulator,
-                ..Default::default()
-            }
+            ModelConfig::of_kind("simulator")
         } else {
             ModelConfig {
-                kind: ModelKind::Emulator,
                 path: Some(model),
-                ..Default::default()
+                ..ModelConfig::of_kind("emulator")
             }
         };
         let cfg = RunConfig {
@@ -190,7 +97,7 @@ pub extern "C" fn spinflip_likelihood_from_model(
 pub extern "C" fn spinflip_likelihood_free(h: *mut SpinflipLikelihood) -> SpinflipStatus {
     guard(|| {
         if !h.is_null() {
-            super::adapters::unregister_if_active(h);
+            unregister_if_active(h);
             // SAFETY: `h` came from Box::into_raw in a constructor and is freed once.
             drop(unsafe { Box::from_raw(h) });
         }
@@ -205,7 +112,7 @@ pub extern "C" fn spinflip_n_params(
     out: *mut usize,
 ) -> SpinflipStatus {
     guard(|| {
-        let v = handle(h)?.problem.params.n_params();
+        let v = handle(h)?.problem().params.n_params();
         *out_ptr(out, "out")? = v;
         Ok(())
     })
@@ -215,7 +122,7 @@ pub extern "C" fn spinflip_n_params(
 #[no_mangle]
 pub extern "C" fn spinflip_n_dims(h: *const SpinflipLikelihood, out: *mut usize) -> SpinflipStatus {
     guard(|| {
-        let v = handle(h)?.problem.params.n_free();
+        let v = handle(h)?.problem().params.n_free();
         *out_ptr(out, "out")? = v;
         Ok(())
     })
@@ -256,7 +163,7 @@ pub extern "C" fn spinflip_prior_transform(
     n_theta: usize,
 ) -> SpinflipStatus {
     guard(|| {
-        let p = &handle(h)?.problem.params;
+        let p = &handle(h)?.problem().params;
         check_len(n_cube, p.n_free(), "cube")?;
         check_len(n_theta, p.n_params(), "theta")?;
         let cube = slice(cube, n_cube, "cube")?;
@@ -281,7 +188,7 @@ pub extern "C" fn spinflip_log_prior(
     out: *mut f64,
 ) -> SpinflipStatus {
     guard(|| {
-        let p = &handle(h)?.problem.params;
+        let p = &handle(h)?.problem().params;
         check_len(n, p.n_params(), "theta")?;
         let theta = slice(theta, n, "theta")?;
         check_finite(theta, "theta")?;
@@ -303,11 +210,11 @@ pub extern "C" fn spinflip_log_likelihood(
 ) -> SpinflipStatus {
     guard(|| {
         let l = handle(h)?;
-        check_len(n, l.problem.n_params(), "theta")?;
+        check_len(n, l.problem().n_params(), "theta")?;
         let theta = slice(theta, n, "theta")?;
         check_finite(theta, "theta")?;
         let out = out_ptr(out, "out")?;
-        match l.problem.log_likelihood(theta) {
+        match l.problem().log_likelihood(theta) {
             Ok(v) => {
                 *out = v;
                 Ok(())
@@ -336,14 +243,14 @@ pub extern "C" fn spinflip_log_likelihood_batch(
 ) -> SpinflipStatus {
     guard(|| {
         let l = handle(h)?;
-        check_len(n_params, l.problem.n_params(), "n_params")?;
+        check_len(n_params, l.problem().n_params(), "n_params")?;
         let total = n_points
             .checked_mul(n_params)
             .ok_or_else(|| FfiError::invalid("n_points * n_params overflows"))?;
         let theta = slice(theta, total, "theta")?;
         check_finite(theta, "theta")?;
         let out = slice_mut(out, n_points, "out")?;
-        l.problem
+        l.problem()
             .log_likelihood_batch(theta, out)
             .map_err(|e| FfiError::new(SpinflipStatus::SpinflipModel, e.to_string()))
     })
@@ -358,7 +265,7 @@ pub extern "C" fn spinflip_model_shape(
     n_outputs: *mut usize,
 ) -> SpinflipStatus {
     guard(|| {
-        let m = handle(h)?.problem.likelihood.model();
+        let m = handle(h)?.problem().model.as_ref();
         *out_ptr(n_model_params, "n_model_params")? = m.n_params();
         *out_ptr(n_outputs, "n_outputs")? = m.n_outputs();
         Ok(())
@@ -373,7 +280,7 @@ pub extern "C" fn spinflip_model_grid(
     n: usize,
 ) -> SpinflipStatus {
     guard(|| {
-        let g = handle(h)?.problem.likelihood.model().grid();
+        let g = handle(h)?.problem().model.as_ref().grid();
         check_len(n, g.len(), "grid")?;
         slice_mut(out, n, "out")?.copy_from_slice(g);
         Ok(())
@@ -406,7 +313,7 @@ pub extern "C" fn spinflip_emulate_batch(
     n_out_total: usize,
 ) -> SpinflipStatus {
     guard(|| {
-        let m = handle(h)?.problem.likelihood.model();
+        let m = handle(h)?.problem().model.as_ref();
         check_len(n_model_params, m.n_params(), "n_model_params")?;
         let total = n_points
             .checked_mul(n_model_params)

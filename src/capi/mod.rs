@@ -11,10 +11,14 @@
 // valid for the stated lengths is the C caller's contract, documented in include/spinflip.h.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod active;
 mod adapters;
 mod exports;
 mod guard;
+mod handle;
+mod pointers;
 
 pub use adapters::*;
 pub use exports::*;
 pub use guard::{spinflip_last_error, SpinflipStatus};
+pub use handle::SpinflipLikelihood;

@@ -25,6 +25,28 @@ enum What {
     Emulator(EmulatorArgs),
 }
 
+/// A split of a data set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Split {
+    /// The held-out test signals.
+    Test,
+    /// The validation signals.
+    Val,
+    /// The training signals.
+    Train,
+}
+
+impl Split {
+    /// The name in file names and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Test => "test",
+            Split::Val => "val",
+            Split::Train => "train",
+        }
+    }
+}
+
 /// Arguments of `spinflip eval emulator`.
 #[derive(Debug, clap::Args)]
 pub struct EmulatorArgs {
@@ -34,9 +56,9 @@ pub struct EmulatorArgs {
     /// Data set (`.npz` or 21cmGEM `.h5`).
     #[arg(long)]
     pub data: PathBuf,
-    /// Split to evaluate: test, val or train.
-    #[arg(long, default_value = "test")]
-    pub split: String,
+    /// Split to evaluate.
+    #[arg(long, value_enum, default_value_t = Split::Test)]
+    pub split: Split,
     /// JSON report path (default MODEL_eval_SPLIT.json, which is not replaced by a report on
     /// other data; the PNG goes next to it).
     #[arg(long)]
@@ -86,16 +108,10 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
             reason: "redshift grid differs from the model's".into(),
         });
     }
-    let (p, s) = match a.split.as_str() {
-        "test" => (&set.par_test, &set.signal_test),
-        "val" => (&set.par_val, &set.signal_val),
-        "train" => (&set.par_train, &set.signal_train),
-        other => {
-            return Err(SpinflipError::config(
-                "split",
-                format!("'{other}': use test, val or train"),
-            ))
-        }
+    let (p, s) = match a.split {
+        Split::Test => (&set.par_test, &set.signal_test),
+        Split::Val => (&set.par_val, &set.signal_val),
+        Split::Train => (&set.par_train, &set.signal_train),
     };
     let m = set.redshifts.len();
     let params = rows(p, PARAM_NAMES.len(), "parameters")?;
@@ -113,7 +129,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     let json_path = a.out.clone().unwrap_or_else(|| {
         let (w, _) = model_paths(&a.model);
         let mut s = w.with_extension("").into_os_string();
-        s.push(format!("_eval_{}.json", a.split));
+        s.push(format!("_eval_{}.json", a.split.name()));
         PathBuf::from(s)
     });
     if a.out.is_none() {
@@ -122,7 +138,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     let json = serde_json::json!({
         "model": a.model.display().to_string(),
         "data": a.data.display().to_string(),
-        "split": a.split,
+        "split": a.split.name(),
         "n_signals": report.n_signals,
         "n_outside_training_range": outside,
         "relative_error_percent": report.relative_error_percent,

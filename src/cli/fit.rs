@@ -17,9 +17,13 @@ pub struct Args {
     /// Override the sampler seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Resume from the checkpoint at the output root.
-    #[arg(long)]
+    /// Require the checkpoint at the output root (without this flag an unfinished checkpoint
+    /// of the same run is resumed anyway, and none means a fresh start).
+    #[arg(long, conflicts_with = "restart")]
     pub resume: bool,
+    /// Delete an existing checkpoint at the output root and start over.
+    #[arg(long)]
+    pub restart: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -36,11 +40,25 @@ pub fn run(args: Args) -> Result<(), SpinflipError> {
     }
     cfg.sampler.resume |= args.resume;
     let problem = Problem::from_config(&cfg)?;
+    let ckpt = crate::fit::checkpoint_path(&cfg.output.root);
+    if args.restart && ckpt.exists() {
+        std::fs::remove_file(&ckpt).map_err(|e| SpinflipError::io(&ckpt, e))?;
+    }
+    super::install_interrupt_handler();
     eprintln!(
-        "fitting {} channels with {} parameters ({} free)",
+        "fitting {} data values with {} parameters ({} free), model '{}'; {}",
         problem.likelihood.data().len(),
         problem.params.n_params(),
-        problem.params.n_free()
+        problem.params.n_free(),
+        problem.kind.name(),
+        if ckpt.exists() {
+            format!(
+                "checkpoint {} found: resuming it if it belongs to this run",
+                ckpt.display()
+            )
+        } else {
+            "starting".to_string()
+        }
     );
     let out = run_fit(&cfg, &problem, args.quiet)?;
     print!("{}", out.summary.table());

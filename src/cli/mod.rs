@@ -6,3 +6,20 @@ pub mod eval;
 pub mod fit;
 pub mod simulate;
 pub mod train;
+
+/// Make Ctrl-C (SIGINT) raise the samplers' interrupt flag: a running fit stops at its next
+/// step, writes its checkpoint and exits with status 130. A second Ctrl-C exits at once.
+pub fn install_interrupt_handler() {
+    use std::sync::atomic::Ordering;
+    use std::sync::Once;
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let flag = spinflip_samplers::driver::interrupt_flag();
+        // Failing to install the handler only costs the graceful stop: Ctrl-C still kills.
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    });
+}

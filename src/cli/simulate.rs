@@ -70,6 +70,9 @@ pub struct Args {
     /// `--box nu_min=0.1,0.35` for extra training signals where an emulator is weak.
     #[arg(long = "box", value_name = "NAME=MIN,MAX")]
     pub sub_box: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Sizes of the three splits from the arguments.
@@ -163,13 +166,16 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     }
     let design = parameter_design_in(n, sampling, a.seed, &sub);
 
-    let pb = ProgressBar::new(n as u64);
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} signals [{elapsed_precise} < {eta_precise}]",
-        )
-        .expect("valid template"),
-    );
+    let pb = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(n as u64)
+    };
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} signals [{elapsed_precise} < {eta_precise}]",
+    ) {
+        pb.set_style(style);
+    }
     let rows: Vec<Result<Row, SpinflipError>> = design
         .par_iter()
         .enumerate()

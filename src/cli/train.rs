@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::emulator::train::{train, TrainConfig, TrainData, TrainOptions, Trainer};
+use crate::emulator::train::{
+    train, LossKind, LrSchedule, TrainConfig, TrainData, TrainOptions, Trainer,
+};
 use crate::io::{GlobalSignalSet, NpyArray};
 use crate::SpinflipError;
 
@@ -22,72 +24,137 @@ enum What {
     Emulator(EmulatorArgs),
 }
 
-/// Arguments of `spinflip train emulator`.
-#[derive(Debug, clap::Args)]
+/// Where the network trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceArg {
+    /// The CPU.
+    #[default]
+    Cpu,
+    /// The first CUDA GPU (needs the `cuda` feature).
+    Cuda,
+}
+
+/// Arguments of `spinflip train emulator`. Every setting can also come from a TOML file
+/// (`--config`, keys named as the flags with `_` for `-`, e.g. `outputs_per_step = 11`);
+/// flags given on the command line override the file.
+#[derive(Debug, Default, clap::Args, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EmulatorArgs {
+    /// Settings file (TOML) with any of the options below.
+    #[arg(long)]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
     /// Data set (`.npz` from `spinflip simulate global`, or 21cmGEM `.h5`). Given more than
     /// once, the training and validation splits of all sets are joined in order (e.g. extra
     /// signals from `simulate --box` where the emulator is weak); test splits are not used.
-    #[arg(long, required = true)]
+    #[arg(long)]
+    #[serde(default)]
     pub data: Vec<PathBuf>,
     /// Output model path without extension: writes OUT.safetensors, OUT.json, OUT_loss.png
     /// and the checkpoint OUT.ckpt.*.
     #[arg(long)]
-    pub out: PathBuf,
-    /// Hidden units per LSTM layer.
-    #[arg(long, default_value_t = TrainConfig::default().hidden)]
-    pub hidden: usize,
-    /// Number of LSTM layers.
-    #[arg(long, default_value_t = TrainConfig::default().layers)]
-    pub layers: usize,
-    /// Channels predicted per LSTM step (1 = 21cmLSTM; must divide the channel count).
-    #[arg(long, default_value_t = TrainConfig::default().outputs_per_step)]
-    pub outputs_per_step: usize,
-    /// Learning-rate schedule: `plateau` (halve after --lr-patience epochs without
-    /// improvement) or `cosine` (decay from --lr to --min-lr over --epochs).
-    #[arg(long, default_value = "plateau")]
-    pub schedule: String,
-    /// Loss: `relative` (mean squared DJ+24 eq. 3 error, the metric the model is judged by)
-    /// `mse` (normalised mean squared error, as 21cmLSTM) or `tail` (relative plus a term
-    /// that weighs signals above 1% error harder: for the worst case; bptt only).
-    #[arg(long, default_value = "relative")]
-    pub loss: String,
-    /// Smallest learning rate (end of the cosine schedule).
-    #[arg(long, default_value_t = TrainConfig::default().min_lr)]
-    pub min_lr: f64,
-    /// Maximum epochs.
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
-    pub epochs: usize,
-    /// Mini-batch size.
-    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
-    pub batch: usize,
-    /// Initial learning rate (halved after --lr-patience epochs without improvement).
-    #[arg(long, default_value_t = TrainConfig::default().lr)]
-    pub lr: f64,
-    /// Epochs without improvement before the learning rate is halved.
-    #[arg(long, default_value_t = TrainConfig::default().lr_patience)]
-    pub lr_patience: usize,
-    /// Seed of the initial weights and of the batch order.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Early stopping: epochs without a better validation loss.
-    #[arg(long, default_value_t = TrainConfig::default().patience)]
-    pub patience: usize,
+    pub out: Option<PathBuf>,
+    /// Hidden units per LSTM layer [default: 64].
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Number of LSTM layers [default: 2].
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Channels predicted per LSTM step (1 = 21cmLSTM; must divide the channel count)
+    /// [default: 11].
+    #[arg(long)]
+    pub outputs_per_step: Option<usize>,
+    /// Learning-rate schedule: plateau (halve after --lr-patience epochs without
+    /// improvement) or cosine (decay from --lr to --min-lr over --epochs) [default: plateau].
+    #[arg(long, value_enum)]
+    pub schedule: Option<LrSchedule>,
+    /// Loss: relative (mean squared DJ+24 eq. 3 error, the metric the model is judged by),
+    /// mse (normalised mean squared error, as 21cmLSTM) or tail (relative plus a term that
+    /// weighs signals above 1% error harder: for the worst case; bptt only)
+    /// [default: relative].
+    #[arg(long, value_enum)]
+    pub loss: Option<LossKind>,
+    /// Smallest learning rate (end of the cosine schedule) [default: 1e-6].
+    #[arg(long)]
+    pub min_lr: Option<f64>,
+    /// Maximum epochs [default: 200].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Mini-batch size [default: 128].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Initial learning rate [default: 1e-3].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Epochs without improvement before the learning rate is halved [default: 6].
+    #[arg(long)]
+    pub lr_patience: Option<usize>,
+    /// Seed of the initial weights and of the batch order [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Early stopping: epochs without a better validation loss [default: 20].
+    #[arg(long)]
+    pub patience: Option<usize>,
     /// Continue from the checkpoint of OUT.
     #[arg(long)]
+    #[serde(default)]
     pub resume: bool,
     /// Fine-tune: start from this model's weights and normalisation (path without
     /// extension), with a fresh optimiser and schedule; e.g. on more data. Resume a
     /// fine-tune with the same --init plus --resume.
     #[arg(long)]
     pub init: Option<PathBuf>,
-    /// Device: `cpu` or `cuda` (needs the `cuda` feature).
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    /// Gradient computation: `bptt` (hand-written, CPU) or `candle` (autograd, any device).
-    /// Default: bptt on the CPU, candle on a GPU.
-    #[arg(long)]
-    pub trainer: Option<String>,
+    /// Device [default: cpu].
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceArg>,
+    /// Gradient computation: bptt (hand-written, CPU) or candle (autograd, any device)
+    /// [default: bptt on the CPU, candle on a GPU].
+    #[arg(long, value_enum)]
+    pub trainer: Option<Trainer>,
+    /// No progress bar and no per-epoch lines.
+    #[arg(long, short)]
+    #[serde(default)]
+    pub quiet: bool,
+}
+
+impl EmulatorArgs {
+    /// These arguments over the `--config` file's: a flag given here wins.
+    pub fn merged(self) -> Result<Self, SpinflipError> {
+        let Some(path) = self.config.clone() else {
+            return Ok(self);
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| SpinflipError::io(&path, e))?;
+        let file: EmulatorArgs = toml::from_str(&text).map_err(|e| {
+            SpinflipError::config(path.display().to_string(), e.message().to_string())
+        })?;
+        Ok(EmulatorArgs {
+            config: self.config,
+            data: if self.data.is_empty() {
+                file.data
+            } else {
+                self.data
+            },
+            out: self.out.or(file.out),
+            hidden: self.hidden.or(file.hidden),
+            layers: self.layers.or(file.layers),
+            outputs_per_step: self.outputs_per_step.or(file.outputs_per_step),
+            schedule: self.schedule.or(file.schedule),
+            loss: self.loss.or(file.loss),
+            min_lr: self.min_lr.or(file.min_lr),
+            epochs: self.epochs.or(file.epochs),
+            batch: self.batch.or(file.batch),
+            lr: self.lr.or(file.lr),
+            lr_patience: self.lr_patience.or(file.lr_patience),
+            seed: self.seed.or(file.seed),
+            patience: self.patience.or(file.patience),
+            resume: self.resume || file.resume,
+            init: self.init.or(file.init),
+            device: self.device.or(file.device),
+            trainer: self.trainer.or(file.trainer),
+            quiet: self.quiet || file.quiet,
+        })
+    }
 }
 
 /// Rows of a 2-D array as row-major data with a column-count check.
@@ -141,15 +208,11 @@ pub fn joined_train_data(paths: &[PathBuf]) -> Result<TrainData, SpinflipError> 
     joined.ok_or_else(|| SpinflipError::config("--data", "give at least one data set"))
 }
 
-/// The candle device named `name`.
-pub fn device(name: &str) -> Result<candle_core::Device, SpinflipError> {
-    match name {
-        "cpu" => Ok(candle_core::Device::Cpu),
-        "cuda" => Ok(candle_core::Device::new_cuda(0)?),
-        other => Err(SpinflipError::config(
-            "device",
-            format!("'{other}': use cpu or cuda"),
-        )),
+/// The candle device.
+pub fn device(d: DeviceArg) -> Result<candle_core::Device, SpinflipError> {
+    match d {
+        DeviceArg::Cpu => Ok(candle_core::Device::Cpu),
+        DeviceArg::Cuda => Ok(candle_core::Device::new_cuda(0)?),
     }
 }
 
@@ -161,34 +224,48 @@ pub fn run(args: Args) -> Result<(), SpinflipError> {
 }
 
 fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
+    let a = a.merged()?;
+    if a.data.is_empty() {
+        return Err(SpinflipError::config(
+            "--data",
+            "give at least one data set (--data FILE, or `data = [...]` in --config)",
+        ));
+    }
+    let out = a.out.clone().ok_or_else(|| {
+        SpinflipError::config(
+            "--out",
+            "give the output model path (--out, or `out` in --config)",
+        )
+    })?;
     let data = joined_train_data(&a.data)?;
+    let d = TrainConfig::default();
     let cfg = TrainConfig {
-        hidden: a.hidden,
-        layers: a.layers,
-        outputs_per_step: a.outputs_per_step,
-        schedule: a.schedule.parse()?,
-        loss: a.loss.parse()?,
-        min_lr: a.min_lr,
-        epochs: a.epochs,
-        batch_size: a.batch,
-        lr: a.lr,
-        lr_patience: a.lr_patience,
-        seed: a.seed,
-        patience: a.patience,
-        ..TrainConfig::default()
+        hidden: a.hidden.unwrap_or(d.hidden),
+        layers: a.layers.unwrap_or(d.layers),
+        outputs_per_step: a.outputs_per_step.unwrap_or(d.outputs_per_step),
+        schedule: a.schedule.unwrap_or(d.schedule),
+        loss: a.loss.unwrap_or(d.loss),
+        min_lr: a.min_lr.unwrap_or(d.min_lr),
+        epochs: a.epochs.unwrap_or(d.epochs),
+        batch_size: a.batch.unwrap_or(d.batch_size),
+        lr: a.lr.unwrap_or(d.lr),
+        lr_patience: a.lr_patience.unwrap_or(d.lr_patience),
+        seed: a.seed.unwrap_or(d.seed),
+        patience: a.patience.unwrap_or(d.patience),
+        ..d
     };
-    let dev = device(&a.device)?;
-    let trainer = match &a.trainer {
-        Some(t) => t.parse()?,
+    let dev = device(a.device.unwrap_or_default())?;
+    let trainer = match a.trainer {
+        Some(t) => t,
         None if dev.is_cpu() => Trainer::Bptt,
         None => Trainer::Candle,
     };
     let opts = TrainOptions {
         resume: a.resume,
-        progress: true,
+        progress: !a.quiet,
         device: dev,
         plot: true,
-        log_epochs: true,
+        log_epochs: !a.quiet,
         trainer,
         init: a
             .init
@@ -205,7 +282,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         data.val_params.len() / PARAM_NAMES.len(),
         opts.trainer
     );
-    let o = train(&data, &cfg, &a.out, &opts)?;
+    let o = train(&data, &cfg, &out, &opts)?;
     println!(
         "best epoch {} ({}); wrote {}",
         o.best_epoch + 1,

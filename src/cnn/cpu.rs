@@ -406,14 +406,14 @@ impl CpuCnn {
         let k = self.config.n_outputs;
         let px = self.config.height * self.config.width;
         if k_len == 0 || !k_len.is_multiple_of(k) {
-            return Err(SpinflipError::config(
+            return Err(SpinflipError::shape(
                 what,
                 format!("has {k_len} values; it must hold n x {k} for a batch of n >= 1 slices"),
             ));
         }
         let n = k_len / k;
         if batch.len() != n * px {
-            return Err(SpinflipError::config(
+            return Err(SpinflipError::shape(
                 "batch",
                 format!(
                     "has {} values; {n} slices of {} x {} need {} (a geometry mismatch with the model?)",

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::model_file::{InputNorm, TargetNorm};
 use super::noise::NoiseSpec;
-use crate::emulator::hash::Fnv1a;
+use crate::io::hash::Fnv1a;
 use crate::io::npy::{FloatData, NpyArray, NpyFloats};
 use crate::io::npz::{read_npz_raw, write_npz_members};
 use crate::SpinflipError;
@@ -224,7 +224,7 @@ impl SliceSet {
     ) -> Result<(), SpinflipError> {
         let (len, d) = (self.slice_len(), self.n_params);
         if x.len() != items.len() * len || y.len() != items.len() * d || targets.names.len() != d {
-            return Err(SpinflipError::config(
+            return Err(SpinflipError::shape(
                 "batch buffers",
                 format!(
                     "{} items need {} inputs and {} targets ({d} parameters), got {} and {}",

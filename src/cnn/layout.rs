@@ -177,6 +177,15 @@ impl ParamLayout {
         (c, d)
     }
 
+    /// `(name, shape)` of every parameter tensor in flat order (the shape of
+    /// `nn::Trainable::layout`).
+    pub fn named_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        self.params
+            .iter()
+            .map(|t| (t.name.clone(), t.shape.clone()))
+            .collect()
+    }
+
     /// The parameter tensor called `name`.
     pub fn param(&self, name: &str) -> Option<&TensorSpec> {
         self.params.iter().find(|t| t.name == name)
@@ -226,7 +235,7 @@ impl ParamLayout {
 
 fn check_len(what: &str, got: usize, want: usize) -> Result<(), SpinflipError> {
     if got != want {
-        return Err(SpinflipError::config(
+        return Err(SpinflipError::shape(
             what,
             format!("has {got} values, the architecture's layout needs {want}"),
         ));

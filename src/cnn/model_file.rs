@@ -6,14 +6,14 @@
 
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::config::CnnConfig;
 use super::layout::ParamLayout;
 use super::noise::NoiseSpec;
-use crate::emulator::hash::Fnv1a;
-pub use crate::emulator::model_file::model_paths;
+use crate::io::hash::Fnv1a;
+pub use crate::nn::files::model_paths;
+use crate::nn::files::{arrays_from_bytes, arrays_to_bytes, NamedArrays};
 use crate::samplers::output::{ensure_parent, write_atomic};
 use crate::SpinflipError;
 
@@ -269,25 +269,14 @@ pub fn weights_to_bytes(
     params: &[f32],
     buffers: &[f32],
 ) -> Result<Vec<u8>, String> {
-    let all: Vec<_> = layout
+    let arrays: NamedArrays = layout
         .params
         .iter()
         .map(|t| (t, &params[t.range()]))
         .chain(layout.buffers.iter().map(|t| (t, &buffers[t.range()])))
+        .map(|(t, v)| (t.name.clone(), t.shape.clone(), v.to_vec()))
         .collect();
-    let bytes: Vec<Vec<u8>> = all
-        .iter()
-        .map(|(_, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
-        .collect();
-    let views = all
-        .iter()
-        .zip(&bytes)
-        .map(|((t, _), b)| {
-            TensorView::new(Dtype::F32, t.shape.clone(), b).map(|v| (t.name.clone(), v))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    safetensors::tensor::serialize(views, None).map_err(|e| e.to_string())
+    arrays_to_bytes(&arrays)
 }
 
 /// Parse safetensors bytes against `layout`: every tensor present, f32, right shape,
@@ -296,14 +285,14 @@ pub fn weights_from_bytes(
     layout: &ParamLayout,
     bytes: &[u8],
 ) -> Result<(Vec<f32>, Vec<f32>), String> {
-    let st = SafeTensors::deserialize(bytes)
-        .map_err(|e| format!("weights file is truncated or not safetensors ({e})"))?;
-    for name in st.names() {
-        if layout.param(name).is_none() && layout.buffer(name).is_none() {
-            return Err(format!(
-                "unexpected tensor '{name}' (not in the sidecar's architecture)"
-            ));
-        }
+    let mut map = arrays_from_bytes(bytes).map_err(|e| format!("weights file: {e}"))?;
+    if let Some(name) = map
+        .keys()
+        .find(|n| layout.param(n).is_none() && layout.buffer(n).is_none())
+    {
+        return Err(format!(
+            "unexpected tensor '{name}' (not in the sidecar's architecture)"
+        ));
     }
     let mut p = vec![0.0f32; layout.n_params];
     let mut b = vec![0.0f32; layout.n_buffers];
@@ -313,35 +302,20 @@ pub fn weights_from_bytes(
         .map(|t| (t, true))
         .chain(layout.buffers.iter().map(|t| (t, false)));
     for (t, is_param) in all {
-        let v = st
-            .tensor(&t.name)
-            .map_err(|_| format!("missing tensor '{}'", t.name))?;
-        if v.dtype() != Dtype::F32 {
+        let (shape, v) = map
+            .remove(&t.name)
+            .ok_or_else(|| format!("missing tensor '{}'", t.name))?;
+        if shape != t.shape {
             return Err(format!(
-                "tensor '{}' is {:?}, expected F32",
-                t.name,
-                v.dtype()
+                "tensor '{}' has shape {shape:?}, the sidecar's architecture needs {:?}",
+                t.name, t.shape
             ));
         }
-        if v.shape() != t.shape.as_slice() {
-            return Err(format!(
-                "tensor '{}' has shape {:?}, the sidecar's architecture needs {:?}",
-                t.name,
-                v.shape(),
-                t.shape
-            ));
-        }
-        let dst = if is_param {
-            &mut p[t.range()]
-        } else {
-            &mut b[t.range()]
-        };
-        for (d, c) in dst.iter_mut().zip(v.data().chunks_exact(4)) {
-            *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        }
-        if dst.iter().any(|x| !x.is_finite()) {
+        if v.iter().any(|x| !x.is_finite()) {
             return Err(format!("tensor '{}' has non-finite values", t.name));
         }
+        let dst = if is_param { &mut p } else { &mut b };
+        dst[t.range()].copy_from_slice(&v);
     }
     Ok((p, b))
 }

@@ -218,7 +218,7 @@ impl CnnNetwork {
         let n = x.dim(0)?;
         let px = x.elem_count() / n.max(1);
         if n == 0 || px != c.height * c.width || !(x.rank() == 3 || x.rank() == 4) {
-            return Err(SpinflipError::config(
+            return Err(SpinflipError::shape(
                 "network input",
                 format!(
                     "expected (n, {}, {}) slices, got shape {:?}",

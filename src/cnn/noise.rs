@@ -200,7 +200,7 @@ pub fn add_colored_noise(
     index: u64,
 ) -> Result<(), SpinflipError> {
     if slice.len() != height * width || height == 0 || width == 0 {
-        return Err(SpinflipError::config(
+        return Err(SpinflipError::shape(
             "slice",
             format!("has {} values, not {height} x {width}", slice.len()),
         ));

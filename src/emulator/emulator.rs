@@ -111,7 +111,9 @@ impl ForwardModel for GlobalEmulator {
         let mut x = vec![0f32; theta.len()];
         self.prepare(theta, &mut x)?;
         let mut seq = vec![0f32; out.len()];
-        self.fast.forward(&x, &mut seq);
+        self.fast
+            .forward(&x, &mut seq)
+            .map_err(|e| ModelError::Fatal(e.to_string()))?;
         self.sidecar.normalisation.denormalise_signal(&seq, out);
         Ok(())
     }
@@ -136,11 +138,12 @@ impl ForwardModel for GlobalEmulator {
             }
         }
         let mut seq = vec![0f32; idx.len() * m];
-        if idx.len() >= 128 {
-            self.fast.forward_batch_par(&x, &mut seq);
+        let run = if idx.len() >= 128 {
+            self.fast.forward_batch_par(&x, &mut seq)
         } else {
-            self.fast.forward_batch(&x, &mut seq);
-        }
+            self.fast.forward_batch(&x, &mut seq)
+        };
+        run.map_err(|e| ModelError::Fatal(e.to_string()))?;
         for (k, &i) in idx.iter().enumerate() {
             self.sidecar
                 .normalisation

@@ -13,81 +13,26 @@
 
 use super::config::LstmConfig;
 use super::fast_math::{sigmoid_slice, tanh, tanh_slice};
+pub use super::isa::Isa;
+pub use super::packed::PackedLstm;
 use super::weights::LstmWeights;
 use crate::SpinflipError;
-
-/// Instruction set used by the hot loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isa {
-    /// Portable code (SSE2 on x86-64), no fused multiply-add.
-    Generic,
-    /// AVX2 with FMA.
-    Avx2,
-    /// AVX-512F with FMA.
-    Avx512,
-}
-
-impl Isa {
-    /// The best instruction set this CPU supports.
-    pub fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Isa::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Isa::Avx2;
-            }
-        }
-        Isa::Generic
-    }
-
-    /// Whether this CPU can run `self`.
-    pub fn supported(self) -> bool {
-        match self {
-            Isa::Generic => true,
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-            }
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => {
-                std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("fma")
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => false,
-        }
-    }
-}
 
 /// Lanes per group in batched calls.
 const LANES: usize = 16;
 
-/// The network, re-laid out for the CPU.
+/// The network for the CPU: its packed weights and the instruction set in use.
 #[derive(Debug, Clone)]
 pub struct FastLstm {
-    config: LstmConfig,
-    /// Layer 0 parameter weights, transposed: `n_params` rows of `4h`.
-    pub(super) w0_par_t: Vec<f32>,
-    /// Layer 0 frequency column (`4h`).
-    pub(super) w0_nu: Vec<f32>,
-    /// Per layer, fused transposed weights: rows `[input (layers > 0); recurrent]` of `4h`.
-    pub(super) w_t: Vec<Vec<f32>>,
-    /// Per layer gate biases (`4h`).
-    pub(super) bias: Vec<Vec<f32>>,
-    /// Head weights, `outputs_per_step` rows of `h`.
-    pub(super) head_w: Vec<f32>,
-    /// Head biases (`outputs_per_step`).
-    pub(super) head_b: Vec<f32>,
-    /// Normalised frequency of each step, in sequence order.
-    pub(super) freqs: Vec<f32>,
+    packed: PackedLstm,
     isa: Isa,
+}
+
+impl std::ops::Deref for FastLstm {
+    type Target = PackedLstm;
+    fn deref(&self) -> &PackedLstm {
+        &self.packed
+    }
 }
 
 /// Per-call working memory for `L` lanes.
@@ -137,63 +82,8 @@ impl FastLstm {
     /// Re-lay out `weights`; `freqs` are the normalised frequencies in sequence order
     /// (`n_steps` values, see [`super::Normalisation::frequency_inputs`]).
     pub fn new(weights: &LstmWeights, freqs: Vec<f32>) -> Result<Self, SpinflipError> {
-        let c = weights.config;
-        c.validate()?;
-        let (h, p) = (c.hidden, c.n_params);
-        if freqs.len() != c.n_steps {
-            return Err(SpinflipError::config(
-                "frequencies",
-                format!("expected {} steps, got {}", c.n_steps, freqs.len()),
-            ));
-        }
-        let bad = weights.layers.len() != c.layers
-            || weights.head_w.len() != h * c.outputs_per_step
-            || weights.head_b.len() != c.outputs_per_step
-            || weights.layers.iter().enumerate().any(|(l, w)| {
-                w.w_ih.len() != 4 * h * c.layer_inputs(l)
-                    || w.w_hh.len() != 4 * h * h
-                    || w.bias.len() != 4 * h
-            });
-        if bad {
-            return Err(SpinflipError::config(
-                "weights",
-                "array sizes do not match the architecture",
-            ));
-        }
-        let g = 4 * h;
-        let l0 = &weights.layers[0];
-        let mut w0_par_t = vec![0.0; p * g];
-        let mut w0_nu = vec![0.0; g];
-        for j in 0..g {
-            for k in 0..p {
-                w0_par_t[k * g + j] = l0.w_ih[j * (p + 1) + k];
-            }
-            w0_nu[j] = l0.w_ih[j * (p + 1) + p];
-        }
-        let mut w_t = Vec::new();
-        for (l, w) in weights.layers.iter().enumerate() {
-            let n_in = if l == 0 { 0 } else { h };
-            let rows = n_in + h;
-            let mut m = vec![0.0; rows * g];
-            for j in 0..g {
-                for k in 0..n_in {
-                    m[k * g + j] = w.w_ih[j * h + k];
-                }
-                for k in 0..h {
-                    m[(n_in + k) * g + j] = w.w_hh[j * h + k];
-                }
-            }
-            w_t.push(m);
-        }
         Ok(FastLstm {
-            config: c,
-            w0_par_t,
-            w0_nu,
-            w_t,
-            bias: weights.layers.iter().map(|w| w.bias.clone()).collect(),
-            head_w: weights.head_w.clone(),
-            head_b: weights.head_b.clone(),
-            freqs,
+            packed: PackedLstm::new(weights, freqs)?,
             isa: Isa::detect(),
         })
     }
@@ -222,13 +112,33 @@ impl FastLstm {
 
     /// One signal: normalised parameters (`n_params`) to the normalised sequence
     /// (`n_outputs`, high z first).
-    pub fn forward(&self, params: &[f32], out: &mut [f32]) {
-        assert_eq!(params.len(), self.config.n_params, "parameter count");
-        assert_eq!(out.len(), self.config.n_outputs(), "output length");
+    pub fn forward(&self, params: &[f32], out: &mut [f32]) -> Result<(), SpinflipError> {
+        self.check_lengths(params.len(), out.len(), 1)?;
+        self.forward_unchecked(params, out);
+        Ok(())
+    }
+
+    /// Lengths of a call on `n` signals: `n * n_params` inputs, `n * n_outputs` outputs.
+    fn check_lengths(&self, n_in: usize, n_out: usize, n: usize) -> Result<(), SpinflipError> {
+        let (p, t) = (self.config.n_params, self.config.n_outputs());
+        if n_in != n * p || n_out != n * t {
+            return Err(SpinflipError::shape(
+                "fast LSTM call",
+                format!(
+                    "{n} signal(s) take {} parameters and {} outputs; got {n_in} and {n_out}",
+                    n * p,
+                    n * t
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn forward_unchecked(&self, params: &[f32], out: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if self.isa == Isa::Avx512 && self.config.hidden.is_multiple_of(16) {
             // SAFETY: `isa` is only set to instruction sets the CPU supports.
-            unsafe { super::fast_avx512::run1(self, params, out) };
+            unsafe { super::fast_avx512::run1(&self.packed, params, out) };
             return;
         }
         let par: Vec<[f32; 1]> = params.iter().map(|&x| [x]).collect();
@@ -246,16 +156,22 @@ impl FastLstm {
     }
 
     /// `n` signals: `params` row-major (`n * n_params`), `out` row-major (`n * n_outputs`).
-    pub fn forward_batch(&self, params: &[f32], out: &mut [f32]) {
+    pub fn forward_batch(&self, params: &[f32], out: &mut [f32]) -> Result<(), SpinflipError> {
+        let p = self.config.n_params;
+        let n = params.len() / p.max(1);
+        self.check_lengths(params.len(), out.len(), n)?;
+        self.forward_batch_unchecked(params, out);
+        Ok(())
+    }
+
+    fn forward_batch_unchecked(&self, params: &[f32], out: &mut [f32]) {
         let (p, t) = (self.config.n_params, self.config.n_outputs());
-        assert_eq!(params.len() % p, 0, "parameter count");
         let n = params.len() / p;
-        assert_eq!(out.len(), n * t, "output length");
         let mut i = 0;
         while i < n {
             let m = (n - i).min(LANES);
             if m == 1 {
-                self.forward(&params[i * p..(i + 1) * p], &mut out[i * t..(i + 1) * t]);
+                self.forward_unchecked(&params[i * p..(i + 1) * p], &mut out[i * t..(i + 1) * t]);
             } else if m <= 8 && self.isa != Isa::Avx512 {
                 self.group::<8, 8>(&params[i * p..(i + m) * p], &mut out[i * t..(i + m) * t]);
             } else {
@@ -267,16 +183,16 @@ impl FastLstm {
 
     /// As [`FastLstm::forward_batch`], split over the rayon thread pool in blocks of 64
     /// signals (the same numbers: each signal's arithmetic does not depend on the split).
-    pub fn forward_batch_par(&self, params: &[f32], out: &mut [f32]) {
+    pub fn forward_batch_par(&self, params: &[f32], out: &mut [f32]) -> Result<(), SpinflipError> {
         use rayon::prelude::*;
         let (p, t) = (self.config.n_params, self.config.n_outputs());
-        assert_eq!(params.len() % p, 0, "parameter count");
-        assert_eq!(out.len(), params.len() / p * t, "output length");
+        self.check_lengths(params.len(), out.len(), params.len() / p.max(1))?;
         const BLOCK: usize = 64;
         params
             .par_chunks(BLOCK * p)
             .zip(out.par_chunks_mut(BLOCK * t))
-            .for_each(|(pp, oo)| self.forward_batch(pp, oo));
+            .for_each(|(pp, oo)| self.forward_batch_unchecked(pp, oo));
+        Ok(())
     }
 
     /// Up to `L` signals (missing lanes repeat the last one).
@@ -300,7 +216,7 @@ impl FastLstm {
                     std::slice::from_raw_parts_mut(o.as_mut_ptr().cast::<[f32; 16]>(), o.len()),
                 )
             };
-            unsafe { super::fast_avx512::run16(self, p16, o16) };
+            unsafe { super::fast_avx512::run16(&self.packed, p16, o16) };
         } else {
             self.dispatch::<L, JB>(&par, &mut o);
         }

@@ -8,7 +8,7 @@
 
 use std::arch::x86_64::*;
 
-use super::fast::FastLstm;
+use super::packed::PackedLstm;
 
 #[inline]
 #[target_feature(enable = "avx512f")]
@@ -87,8 +87,8 @@ fn tanh(x: __m512) -> __m512 {
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn run16(net: &FastLstm, par: &[[f32; 16]], out: &mut [[f32; 16]]) {
-    let c = *net.config();
+pub(super) unsafe fn run16(net: &PackedLstm, par: &[[f32; 16]], out: &mut [[f32; 16]]) {
+    let c = net.config;
     let h = c.hidden;
     let g4 = 4 * h;
     let zero = _mm512_setzero_ps();
@@ -197,8 +197,8 @@ pub(super) unsafe fn run16(net: &FastLstm, par: &[[f32; 16]], out: &mut [[f32; 1
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn run1(net: &FastLstm, par: &[f32], out: &mut [f32]) {
-    let c = *net.config();
+pub(super) unsafe fn run1(net: &PackedLstm, par: &[f32], out: &mut [f32]) {
+    let c = net.config;
     let h = c.hidden;
     let g4 = 4 * h;
     debug_assert_eq!(h % 16, 0);

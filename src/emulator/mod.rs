@@ -21,11 +21,9 @@
 //! ([`train::LossKind::Relative`]), the metric the model is judged by, rather than the MSE of
 //! the normalised signal; see the README for the shipped model's numbers.
 
-pub mod adam;
 // Index loops mirror the gate layout.
 #[allow(clippy::needless_range_loop)]
 pub mod bptt;
-pub mod checkpoint;
 pub mod config;
 #[allow(clippy::module_inception)]
 pub mod emulator;
@@ -37,10 +35,12 @@ mod fast_avx512;
 // Polynomial coefficients are kept as published (Cephes), digits beyond f32 included.
 #[allow(clippy::excessive_precision)]
 pub mod fast_math;
-pub mod hash;
+pub mod isa;
+pub mod kind;
 pub mod metrics;
 pub mod model_file;
 pub mod network;
+pub mod packed;
 pub mod peak;
 pub mod preprocessing;
 pub mod train;
@@ -49,6 +49,7 @@ pub mod weights;
 pub use config::LstmConfig;
 pub use emulator::GlobalEmulator;
 pub use fast::FastLstm;
+pub use kind::{default_emulator_path, GlobalEmulatorKind, DEFAULT_EMULATOR};
 pub use metrics::{relative_rms_error, ErrorReport};
 pub use model_file::{load_model, save_model, EmulatorModel, ModelSidecar};
 pub use preprocessing::Normalisation;

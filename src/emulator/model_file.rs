@@ -8,9 +8,9 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::config::LstmConfig;
-use super::hash::Fnv1a;
 use super::preprocessing::Normalisation;
 use super::weights::LstmWeights;
+use crate::io::hash::Fnv1a;
 use crate::samplers::output::{ensure_parent, write_atomic};
 use crate::SpinflipError;
 
@@ -59,20 +59,7 @@ pub struct EmulatorModel {
     pub weights: LstmWeights,
 }
 
-/// `(weights, sidecar)` paths of the model at `path` (`models/NAME`, with or without
-/// `.safetensors` / `.json`).
-pub fn model_paths(path: &Path) -> (PathBuf, PathBuf) {
-    let base = match path.extension().and_then(|e| e.to_str()) {
-        Some("safetensors") | Some("json") => path.with_extension(""),
-        _ => path.to_path_buf(),
-    };
-    let with = |ext: &str| {
-        let mut s = base.clone().into_os_string();
-        s.push(ext);
-        PathBuf::from(s)
-    };
-    (with(".safetensors"), with(".json"))
-}
+pub use crate::nn::files::model_paths;
 
 /// Serialise weights to safetensors bytes.
 pub fn weights_to_bytes(w: &LstmWeights) -> Result<Vec<u8>, String> {

@@ -1,31 +1,27 @@
-//! Training of the LSTM emulator: AdamW on the MSE of the normalised signal, shuffled
-//! mini-batches, learning rate halved on validation plateaus, early stopping that keeps the
-//! best weights, and a checkpoint every epoch from which a run resumes exactly. Gradients
-//! come from the hand-written BPTT of [`super::bptt`] on the CPU (default) or from candle's
-//! autograd ([`Trainer`]).
+//! Training of the LSTM emulator on the shared epoch loop ([`crate::nn`]): AdamW, shuffled
+//! mini-batches, learning rate halved on validation plateaus or cosine-decayed, early
+//! stopping that keeps the best weights, and a checkpoint every epoch from which a run
+//! resumes exactly. Gradients come from the hand-written BPTT of [`super::bptt`] on the CPU
+//! (default) or from candle's autograd ([`Trainer`]).
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use indicatif::{ProgressBar, ProgressStyle};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use super::adam::{Adam, AdamParams};
 use super::bptt;
-use super::checkpoint::{
-    checkpoint_paths, load_checkpoint, save_checkpoint, CheckpointState, EpochRecord, NamedArrays,
-};
 use super::config::LstmConfig;
 use super::fast::FastLstm;
-use super::hash::Fnv1a;
 use super::model_file::{save_model, EmulatorModel, ModelSidecar, FORMAT, VERSION};
 use super::network::LstmNetwork;
 use super::preprocessing::Normalisation;
 use super::weights::LstmWeights;
+use crate::io::hash::Fnv1a;
+pub use crate::nn::schedule::LrSchedule;
+use crate::nn::{
+    run_epochs, BatchContext, EpochLoop, EpochRecord, LoopOptions, OptimizerConfig, StoppingRule,
+    Trainable,
+};
 use crate::SpinflipError;
 
 /// Training and validation signals with their parameters (row-major `f64`).
@@ -165,7 +161,7 @@ impl TrainConfig {
 }
 
 /// The training loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LossKind {
     /// Mean squared error of the normalised signal (as 21cmLSTM): every mK counts the same.
@@ -209,44 +205,10 @@ impl std::str::FromStr for LossKind {
     }
 }
 
-/// How the learning rate changes over the epochs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LrSchedule {
-    /// Multiply by `lr_factor` after `lr_patience` epochs without a better validation loss
-    /// (Keras' ReduceLROnPlateau, as 21cmLSTM).
-    #[default]
-    Plateau,
-    /// Cosine decay from `lr` at the first epoch to `min_lr` at the last of `epochs`
-    /// (Loshchilov & Hutter 2017, without restarts): a fixed budget ends at a small step.
-    Cosine,
-}
-
-impl LrSchedule {
-    /// Learning rate of `epoch` (0-based) of `epochs` under the cosine schedule.
-    pub fn cosine_lr(lr: f64, min_lr: f64, epoch: usize, epochs: usize) -> f64 {
-        let x = epoch as f64 / epochs.max(1) as f64;
-        min_lr + 0.5 * (lr - min_lr) * (1.0 + (std::f64::consts::PI * x).cos())
-    }
-}
-
-impl std::str::FromStr for LrSchedule {
-    type Err = SpinflipError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "plateau" => Ok(LrSchedule::Plateau),
-            "cosine" => Ok(LrSchedule::Cosine),
-            other => Err(SpinflipError::config(
-                "schedule",
-                format!("'{other}': use plateau or cosine"),
-            )),
-        }
-    }
-}
-
 /// How the gradient of each mini-batch is computed. Both give the same gradient (to f32
 /// rounding) and feed the same AdamW, so checkpoints of one resume with the other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum Trainer {
     /// candle autograd on the [`LstmNetwork`] (any device; ~9 CPU-s per batch of 128).
     Candle,
@@ -374,7 +336,7 @@ fn val_loss(
 ) -> Result<f64, SpinflipError> {
     let fast = FastLstm::new(weights, freqs.to_vec())?;
     let mut out = vec![0f32; val.seqs.len()];
-    fast.forward_batch(&val.params, &mut out);
+    fast.forward_batch(&val.params, &mut out)?;
     let m = out.len() / val.n.max(1);
     let se: f64 = out
         .chunks(m)
@@ -395,34 +357,111 @@ fn val_loss(
     Ok(se / out.len() as f64)
 }
 
-fn named(prefix: &str, w: &LstmWeights) -> NamedArrays {
+/// The weights as one flat buffer, tensors in [`LstmWeights::tensors`] order.
+fn flatten(w: &LstmWeights) -> Vec<f32> {
     w.tensors()
         .into_iter()
-        .map(|(n, s, v)| (format!("{prefix}{n}"), s, v.to_vec()))
+        .flat_map(|(_, _, v)| v.to_vec())
         .collect()
 }
 
-fn unnamed(
-    prefix: &str,
-    config: LstmConfig,
-    map: &mut std::collections::HashMap<String, (Vec<usize>, Vec<f32>)>,
-) -> Result<LstmWeights, SpinflipError> {
+/// Weights of `config` from a flat buffer in [`LstmWeights::tensors`] order.
+fn unflatten(config: LstmConfig, flat: &[f32]) -> LstmWeights {
+    let mut at = 0;
+    let mut parts = std::collections::HashMap::new();
     for (name, shape) in LstmWeights::expected_shapes(&config) {
-        match map.get(&format!("{prefix}{name}")) {
-            Some((s, _)) if *s == shape => {}
+        let k: usize = shape.iter().product();
+        parts.insert(name, flat[at..at + k].to_vec());
+        at += k;
+    }
+    LstmWeights::from_named(config, |n| parts.remove(n).unwrap_or_default())
+}
+
+/// The LSTM and its data as the shared epoch loop sees them.
+struct LstmTrainable<'a> {
+    arch: LstmConfig,
+    trainer: Trainer,
+    loss: LossKind,
+    freqs: &'a [f32],
+    train: &'a Prepared,
+    val: &'a Prepared,
+    /// The candle network and the step inputs on its device (candle trainer only).
+    candle: Option<(LstmNetwork, Tensor)>,
+}
+
+impl Trainable for LstmTrainable<'_> {
+    fn layout(&self) -> Vec<(String, Vec<usize>)> {
+        LstmWeights::expected_shapes(&self.arch)
+    }
+
+    fn n_train(&self) -> usize {
+        self.train.n
+    }
+
+    fn batch_loss_grad(
+        &mut self,
+        params: &[f32],
+        idx: &[usize],
+        _ctx: BatchContext,
+        grad: &mut [f32],
+    ) -> Result<f64, SpinflipError> {
+        let (d, m) = (
+            self.arch.n_params,
+            self.train.seqs.len() / self.train.n.max(1),
+        );
+        let b = idx.len();
+        let mut p = Vec::with_capacity(b * d);
+        let mut y = Vec::with_capacity(b * m);
+        let mut sw = Vec::with_capacity(b);
+        for &i in idx {
+            p.extend_from_slice(&self.train.params[i * d..(i + 1) * d]);
+            y.extend_from_slice(&self.train.seqs[i * m..(i + 1) * m]);
+            sw.push(self.train.weights[i]);
+        }
+        let w = unflatten(self.arch, params);
+        match (&self.candle, self.trainer) {
+            (Some((net, freq_t)), Trainer::Candle) => {
+                let dev = net.device().clone();
+                net.set_weights(&w)?;
+                let p = Tensor::from_vec(p, (b, d), &dev)?;
+                let y = Tensor::from_vec(y, (b, m), &dev)?;
+                let sw = Tensor::from_vec(sw, b, &dev)?;
+                let loss = net.weighted_mse(&p, freq_t, &y, &sw)?;
+                let grads = loss.backward()?;
+                let mut at = 0;
+                for var in net.vars() {
+                    let k = var.as_tensor().elem_count();
+                    match grads.get(var.as_tensor()) {
+                        Some(g) => {
+                            grad[at..at + k].copy_from_slice(&g.flatten_all()?.to_vec1::<f32>()?)
+                        }
+                        None => grad[at..at + k].fill(0.0),
+                    }
+                    at += k;
+                }
+                Ok(f64::from(loss.to_scalar::<f32>()?))
+            }
             _ => {
-                return Err(SpinflipError::config(
-                    "checkpoint",
-                    format!("tensor '{prefix}{name}' missing or of the wrong shape"),
-                ))
+                let lg = match self.loss.tail() {
+                    Some(s_ref) => bptt::loss_and_grad_tail(&w, self.freqs, &p, &y, &sw, s_ref)?,
+                    None => bptt::loss_and_grad_weighted(&w, self.freqs, &p, &y, &sw)?,
+                };
+                for (dst, x) in grad.iter_mut().zip(lg.grads.iter().flatten()) {
+                    *dst = *x as f32;
+                }
+                Ok(lg.loss)
             }
         }
     }
-    Ok(LstmWeights::from_named(config, |n| {
-        map.remove(&format!("{prefix}{n}"))
-            .map(|x| x.1)
-            .unwrap_or_default()
-    }))
+
+    fn val_loss(&mut self, params: &[f32]) -> Result<f64, SpinflipError> {
+        val_loss(
+            &unflatten(self.arch, params),
+            self.freqs,
+            self.val,
+            self.loss,
+        )
+    }
 }
 
 /// Train on `data` and write the best model to `out` (`out.safetensors` + `out.json`), with
@@ -501,239 +540,54 @@ pub fn train(
         Some(init) => init.weights.clone(),
         None => LstmWeights::random(arch, cfg.seed),
     };
-    let net = LstmNetwork::from_weights(&start, dev)?;
-    let mut adam = Adam::new(
-        net.vars(),
-        AdamParams {
+    let candle = match opts.trainer {
+        Trainer::Candle => Some((
+            LstmNetwork::from_weights(&start, dev)?,
+            Tensor::from_slice(&freqs, arch.n_steps, dev)?,
+        )),
+        Trainer::Bptt => None,
+    };
+    let mut model = LstmTrainable {
+        arch,
+        trainer: opts.trainer,
+        loss: cfg.loss,
+        freqs: &freqs,
+        train: &train_set,
+        val: &val_set,
+        candle,
+    };
+    let epoch_loop = EpochLoop {
+        rule: StoppingRule {
+            schedule: cfg.schedule,
             lr: cfg.lr,
+            min_lr: cfg.min_lr,
+            lr_patience: cfg.lr_patience,
+            lr_factor: cfg.lr_factor,
+            patience: cfg.patience,
+            epochs: cfg.epochs,
+        },
+        batch_size: cfg.batch_size,
+        seed: cfg.seed,
+        optimizer: OptimizerConfig {
             weight_decay: cfg.weight_decay,
-            ..AdamParams::default()
+            ..OptimizerConfig::adam(cfg.lr)
+        },
+    };
+    let outcome = run_epochs(
+        &mut model,
+        flatten(&start),
+        &epoch_loop,
+        &LoopOptions {
+            out,
+            resume: opts.resume,
+            progress: opts.progress,
+            log_epochs: opts.log_epochs,
+            settings: settings.clone(),
+            data_hash: data_hash.clone(),
         },
     )?;
-    let mut best = net.weights()?;
-    let mut state = CheckpointState {
-        epochs_done: 0,
-        lr: cfg.lr,
-        adam_step: 0,
-        best_val: f64::INFINITY,
-        best_epoch: 0,
-        bad_epochs: 0,
-        plateau_epochs: 0,
-        stopped: false,
-        settings: settings.clone(),
-        data_hash: data_hash.clone(),
-        history: Vec::new(),
-    };
-    if opts.resume {
-        let (mut map, st) = load_checkpoint(out)?;
-        // The epoch budget may grow on resume; everything else must match.
-        let mut old = st.settings.clone();
-        let mut new = settings.clone();
-        for v in [&mut old, &mut new] {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("epochs");
-                o.remove("patience");
-            }
-        }
-        if old != new {
-            return Err(SpinflipError::config(
-                "resume",
-                format!("settings differ from the checkpoint's ({})", st.settings),
-            ));
-        }
-        if st.data_hash != data_hash {
-            return Err(SpinflipError::config(
-                "resume",
-                "the training data differ from the checkpoint's (hash mismatch)",
-            ));
-        }
-        let cur = unnamed("w.", arch, &mut map)?;
-        best = unnamed("best.", arch, &mut map)?;
-        net.set_weights(&cur)?;
-        let mut ms = Vec::new();
-        let mut vs = Vec::new();
-        for (name, shape) in LstmWeights::expected_shapes(&arch) {
-            for (prefix, dst) in [("m.", &mut ms), ("v.", &mut vs)] {
-                let (s, v) = map.remove(&format!("{prefix}{name}")).ok_or_else(|| {
-                    SpinflipError::config(
-                        "checkpoint",
-                        format!("missing optimiser tensor '{prefix}{name}'"),
-                    )
-                })?;
-                if s != shape {
-                    return Err(SpinflipError::config(
-                        "checkpoint",
-                        format!("optimiser tensor '{prefix}{name}' has the wrong shape"),
-                    ));
-                }
-                dst.push(Tensor::from_vec(v, s, dev)?);
-            }
-        }
-        adam.restore(ms, vs, st.adam_step)?;
-        state = st;
-        state.settings = settings.clone();
-    }
-    adam.params.lr = state.lr;
-
-    let n_batches = train_set.n.div_ceil(cfg.batch_size);
-    let remaining = cfg.epochs.saturating_sub(state.epochs_done);
-    let bar = if opts.progress && !state.stopped {
-        let b = ProgressBar::new((remaining * n_batches) as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{bar:30} epoch {prefix} {msg} [{elapsed_precise}<{eta_precise}]",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    let freq_t = Tensor::from_slice(&freqs, arch.n_steps, dev)?;
-    let shapes: Vec<Vec<usize>> = LstmWeights::expected_shapes(&arch)
-        .into_iter()
-        .map(|(_, s)| s)
-        .collect();
-    while state.epochs_done < cfg.epochs && !state.stopped {
-        let epoch = state.epochs_done;
-        let t0 = Instant::now();
-        if cfg.schedule == LrSchedule::Cosine {
-            adam.params.lr = LrSchedule::cosine_lr(cfg.lr, cfg.min_lr, epoch, cfg.epochs);
-        }
-        bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
-        // Shuffle from (seed, epoch) so a resumed run draws the same batches.
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-            cfg.seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
-        let mut order: Vec<usize> = (0..train_set.n).collect();
-        order.shuffle(&mut rng);
-        let mut sum = 0.0;
-        for (bi, idx) in order.chunks(cfg.batch_size).enumerate() {
-            let b = idx.len();
-            let mut p = Vec::with_capacity(b * d);
-            let mut y = Vec::with_capacity(b * m);
-            let mut sw = Vec::with_capacity(b);
-            for &i in idx {
-                p.extend_from_slice(&train_set.params[i * d..(i + 1) * d]);
-                y.extend_from_slice(&train_set.seqs[i * m..(i + 1) * m]);
-                sw.push(train_set.weights[i]);
-            }
-            let l = match opts.trainer {
-                Trainer::Candle => {
-                    let p = Tensor::from_vec(p, (b, d), dev)?;
-                    let y = Tensor::from_vec(y, (b, m), dev)?;
-                    let sw = Tensor::from_vec(sw, b, dev)?;
-                    let loss = net.weighted_mse(&p, &freq_t, &y, &sw)?;
-                    let grads = loss.backward()?;
-                    adam.step(&grads)?;
-                    f64::from(loss.to_scalar::<f32>()?)
-                }
-                Trainer::Bptt => {
-                    let w = net.weights()?;
-                    let lg = match cfg.loss.tail() {
-                        Some(s_ref) => bptt::loss_and_grad_tail(&w, &freqs, &p, &y, &sw, s_ref)?,
-                        None => bptt::loss_and_grad_weighted(&w, &freqs, &p, &y, &sw)?,
-                    };
-                    let grads = lg
-                        .grads
-                        .iter()
-                        .zip(&shapes)
-                        .map(|(g, s)| {
-                            let g32: Vec<f32> = g.iter().map(|&x| x as f32).collect();
-                            Tensor::from_vec(g32, s.clone(), dev)
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    adam.step_with(&grads)?;
-                    lg.loss
-                }
-            };
-            if !l.is_finite() {
-                return Err(SpinflipError::config(
-                    "training",
-                    format!("loss became {l} in epoch {epoch}; lower the learning rate"),
-                ));
-            }
-            sum += l * b as f64;
-            bar.inc(1);
-            if bi % 10 == 0 {
-                bar.set_message(format!(
-                    "train {:.3e} val {:.3e} lr {:.1e}",
-                    sum / ((bi * cfg.batch_size + b) as f64),
-                    state.history.last().map_or(f64::NAN, |r| r.val_loss),
-                    adam.params.lr
-                ));
-            }
-        }
-        let weights = net.weights()?;
-        let val = val_loss(&weights, &freqs, &val_set, cfg.loss)?;
-        let train_loss = sum / train_set.n as f64;
-        state.history.push(EpochRecord {
-            epoch,
-            train_loss,
-            val_loss: val,
-            lr: adam.params.lr,
-            seconds: t0.elapsed().as_secs_f64(),
-        });
-        if val < state.best_val {
-            state.best_val = val;
-            state.best_epoch = epoch;
-            state.bad_epochs = 0;
-            state.plateau_epochs = 0;
-            best = weights.clone();
-        } else {
-            state.bad_epochs += 1;
-            state.plateau_epochs += 1;
-            if cfg.schedule == LrSchedule::Plateau && state.plateau_epochs >= cfg.lr_patience {
-                adam.params.lr = (adam.params.lr * cfg.lr_factor).max(cfg.min_lr);
-                state.plateau_epochs = 0;
-            }
-            if state.bad_epochs >= cfg.patience {
-                state.stopped = true;
-            }
-        }
-        state.epochs_done += 1;
-        state.lr = adam.params.lr;
-        state.adam_step = adam.step;
-        let mut arrays = named("w.", &weights);
-        arrays.extend(named("best.", &best));
-        let (ms, vs) = adam.moments();
-        for ((name, shape), (mt, vt)) in LstmWeights::expected_shapes(&arch)
-            .into_iter()
-            .zip(ms.iter().zip(vs))
-        {
-            arrays.push((
-                format!("m.{name}"),
-                shape.clone(),
-                mt.flatten_all()?.to_vec1::<f32>()?,
-            ));
-            arrays.push((
-                format!("v.{name}"),
-                shape,
-                vt.flatten_all()?.to_vec1::<f32>()?,
-            ));
-        }
-        save_checkpoint(out, &arrays, &state)?;
-        if opts.log_epochs {
-            if let Some(r) = state.history.last() {
-                bar.suspend(|| {
-                    eprintln!(
-                        "epoch {:4}/{}  train {:.4e}  val {:.4e}  lr {:.1e}  {:.1} s",
-                        r.epoch + 1,
-                        cfg.epochs,
-                        r.train_loss,
-                        r.val_loss,
-                        r.lr,
-                        r.seconds
-                    )
-                });
-            }
-        }
-        bar.set_message(format!(
-            "train {train_loss:.3e} val {val:.3e} lr {:.1e}",
-            adam.params.lr
-        ));
-    }
-    bar.finish_and_clear();
+    let best = unflatten(arch, &outcome.best);
+    let state = outcome.state;
 
     let (param_min, param_max) = ranges(d, &data.train_params);
     let metrics = validation_metrics(&best, &norm, &freqs, &val_set, m)?;
@@ -825,7 +679,7 @@ fn validation_metrics(
 ) -> Result<serde_json::Value, SpinflipError> {
     let fast = FastLstm::new(weights, freqs.to_vec())?;
     let mut seq = vec![0f32; val.seqs.len()];
-    fast.forward_batch(&val.params, &mut seq);
+    fast.forward_batch(&val.params, &mut seq)?;
     let mut emu = vec![0f64; seq.len()];
     let mut truth = vec![0f64; seq.len()];
     for i in 0..val.n {
@@ -855,17 +709,11 @@ fn ranges(d: usize, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
     (lo, hi)
 }
 
-/// Where the loss curve of the model at `out` goes (`out_loss.png`).
-pub fn loss_curve_path(out: &Path) -> PathBuf {
-    let (w, _) = super::model_file::model_paths(out);
-    let mut s = w.with_extension("").into_os_string();
-    s.push("_loss.png");
-    PathBuf::from(s)
-}
+pub use crate::nn::loss_curve::loss_curve_path;
 
 /// Checkpoint files of the model at `out` (for cleanup or inspection).
 pub fn checkpoint_files(out: &Path) -> (PathBuf, PathBuf) {
-    checkpoint_paths(out)
+    crate::nn::checkpoint::checkpoint_paths(out)
 }
 
 /// Plot training and validation loss against epoch (log scale).
@@ -874,21 +722,16 @@ pub fn write_loss_curve(
     history: &[EpochRecord],
     loss: LossKind,
 ) -> Result<(), SpinflipError> {
-    use crate::plot::lines::{LinePlot, Series};
-    let x: Vec<f64> = history.iter().map(|r| (r.epoch + 1) as f64).collect();
-    let tr: Vec<f64> = history.iter().map(|r| r.train_loss).collect();
-    let va: Vec<f64> = history.iter().map(|r| r.val_loss).collect();
-    LinePlot::new("Emulator training")
-        .x_label("epoch")
-        .y_label(match loss {
+    crate::nn::loss_curve::write_loss_curve(
+        path,
+        history,
+        "Emulator training",
+        match loss {
             LossKind::Relative => "mean squared relative error (DJ+24 eq. 3)",
             LossKind::Mse => "MSE (normalised signal)",
             LossKind::Tail => "mean of s + s^2/s_ref, s = squared DJ+24 eq. 3 error",
-        })
-        .log_y(true)
-        .series(Series::line("train", &x, &tr))
-        .series(Series::line("validation", &x, &va))
-        .save(path)
+        },
+    )
 }
 
 #[cfg(test)]
@@ -905,15 +748,7 @@ mod tests {
     }
 
     #[test]
-    fn cosine_schedule_runs_from_lr_to_min_lr() {
-        let f = |e| LrSchedule::cosine_lr(1e-3, 1e-6, e, 100);
-        assert_eq!(f(0), 1e-3);
-        // Halfway the rate is the mean of the two ends; at the budget it is the floor.
-        assert!((f(50) - 0.5 * (1e-3 + 1e-6)).abs() < 1e-15);
-        assert!((f(100) - 1e-6).abs() < 1e-18);
-        assert!((1..=100).all(|e| f(e) < f(e - 1)), "strictly decreasing");
-        assert_eq!("cosine".parse::<LrSchedule>().unwrap(), LrSchedule::Cosine);
-        assert!("step".parse::<LrSchedule>().is_err());
+    fn loss_names_parse() {
         assert_eq!("relative".parse::<LossKind>().unwrap(), LossKind::Relative);
         assert_eq!("tail".parse::<LossKind>().unwrap(), LossKind::Tail);
         assert!("l1".parse::<LossKind>().is_err());

@@ -7,11 +7,16 @@ pub use summary::{FitSummary, ParamFit};
 use crate::config::{RunConfig, SamplerKind};
 use crate::problem::Problem;
 use crate::SpinflipError;
+use spinflip_samplers::driver::{
+    interrupt_flag, ChainWriter, Driver, Outcome, ProgressObserver, Resume, Sampler, Start,
+    StopReason, WriteChains,
+};
 use spinflip_samplers::mcmc::{EnsembleSampler, EnsembleSettings, Stop};
 use spinflip_samplers::nested::{NestedSampler, NestedSettings};
 use spinflip_samplers::output::with_suffix;
 use spinflip_samplers::WeightedSamples;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// What a fit produced.
 pub struct FitOutcome {
@@ -19,11 +24,45 @@ pub struct FitOutcome {
     pub summary: FitSummary,
     /// The weighted posterior samples.
     pub posterior: WeightedSamples,
+    /// Why the sampler stopped.
+    pub stop: StopReason,
+    /// Whether the run started fresh or resumed a checkpoint.
+    pub start: Start,
 }
 
+/// The checkpoint file of a fit: `root.checkpoint` (every sampler, one convention).
+pub fn checkpoint_path(root: &Path) -> PathBuf {
+    with_suffix(root, ".checkpoint")
+}
+
+/// Wall time between periodic checkpoints unless `[sampler] checkpoint_seconds` says
+/// otherwise: a killed run loses at most this much work, and runs shorter than this write
+/// a checkpoint only when they stop.
+pub const DEFAULT_CHECKPOINT_SECONDS: f64 = 10.0;
+
+/// The files a fit writes under its root (chains, summaries, plots), removed before a fresh
+/// run so that nothing stale looks current.
+pub const RESULT_SUFFIXES: [&str; 9] = [
+    ".txt",
+    "_dead-birth.txt",
+    "_phys_live-birth.txt",
+    ".paramnames",
+    ".stats",
+    ".json",
+    "_fit.json",
+    "_corner.png",
+    "_predictive.png",
+];
+
 /// Run the sampler the configuration asks for on `problem` and write every output under
-/// `cfg.output.root`. Nothing is written under the root unless the run finishes (except
-/// the sampler's checkpoint), so a failed run leaves no files that look like results.
+/// `cfg.output.root`.
+///
+/// The run checkpoints to `root.checkpoint` (every `[sampler] checkpoint_every` iterations
+/// and every `checkpoint_seconds`), stops at the next step when the process-wide
+/// [`interrupt_flag`] is raised (Ctrl-C in `spinflip fit`), and resumes from an unfinished
+/// checkpoint of the same run when started again (a checkpoint of another run is refused;
+/// `[sampler] resume = true` requires one). Results are written only when the run ends
+/// (not when interrupted), and the checkpoint is removed once they are.
 pub fn run_fit(
     cfg: &RunConfig,
     problem: &Problem,
@@ -33,11 +72,10 @@ pub fn run_fit(
     spinflip_samplers::output::ensure_parent(root)?;
     let s = &cfg.sampler;
     let progress = !(quiet || s.quiet);
-    let (posterior, log_z, n_calls, wall, sampler_name) = match s.kind {
+    let (posterior, log_z, n_calls, wall, sampler_name, stop, start) = match s.kind {
         SamplerKind::Nested => {
             let mut settings = NestedSettings {
                 seed: s.seed,
-                progress,
                 ..Default::default()
             };
             if let Some(n) = s.n_live {
@@ -46,42 +84,26 @@ pub fn run_fit(
             if let Some(d) = s.dlogz {
                 settings.dlogz = d;
             }
-            settings.batch_size = s.batch_size.unwrap_or(match cfg.model.kind {
-                crate::config::ModelKind::Emulator => 64,
-                crate::config::ModelKind::Simulator => 8,
-            });
-            if let Some(every) = s.checkpoint_every.filter(|&e| e > 0) {
-                settings.checkpoint = Some(spinflip_samplers::nested::CheckpointSettings {
-                    path: with_suffix(root, ".checkpoint.json"),
-                    every,
-                });
-            }
+            settings.batch_size = s
+                .batch_size
+                .unwrap_or_else(|| problem.kind.preferred_batch());
             let sampler = NestedSampler::new(&problem.params, problem, settings)?;
-            let resume = s.resume
-                && sampler
-                    .settings()
-                    .checkpoint
-                    .as_ref()
-                    .is_some_and(|c| c.path.exists());
-            let r = if resume {
-                sampler.resume()?
-            } else {
-                sampler.run()?
-            };
-            r.write_chains(root)?;
+            let o = drive(cfg, problem, sampler.stepper(), "nested sampling", progress)?;
+            let r = &o.output;
             (
                 r.posterior(),
                 Some((r.log_evidence, r.log_evidence_err)),
                 r.n_calls,
                 r.wall_time.as_secs_f64(),
                 "nested",
+                o.stop,
+                o.start,
             )
         }
         SamplerKind::Ensemble => {
             let n_free = problem.params.n_free();
             let mut settings = EnsembleSettings {
                 seed: s.seed,
-                progress,
                 n_walkers: s
                     .n_walkers
                     .unwrap_or((4 * n_free).max(32).next_multiple_of(2)),
@@ -92,16 +114,18 @@ pub fn run_fit(
             } else if let Some(m) = s.max_steps {
                 settings.stop = Stop::autocorr(m);
             }
-            if let Some(every) = s.checkpoint_every.filter(|&e| e > 0) {
-                settings.checkpoint = Some(spinflip_samplers::mcmc::CheckpointSettings {
-                    path: with_suffix(root, ".checkpoint.json"),
-                    every,
-                    resume: s.resume,
-                });
-            }
-            let r = EnsembleSampler::new(&problem.params, problem, settings)?.run()?;
-            r.write_chains(root)?;
-            (r.posterior(), None, r.n_calls, r.wall_time_s, "ensemble")
+            let sampler = EnsembleSampler::new(&problem.params, problem, settings)?;
+            let o = drive(cfg, problem, sampler.stepper(), "ensemble mcmc", progress)?;
+            let r = &o.output;
+            (
+                r.posterior(),
+                None,
+                r.n_calls,
+                r.wall_time_s,
+                "ensemble",
+                o.stop,
+                o.start,
+            )
         }
     };
     let summary = FitSummary::new(cfg, problem, &posterior, log_z, n_calls, wall, sampler_name);
@@ -109,7 +133,88 @@ pub fn run_fit(
     if cfg.output.plots {
         crate::fit::plots(root, problem, &posterior, s.seed)?;
     }
-    Ok(FitOutcome { summary, posterior })
+    // The results are complete: the checkpoint has nothing left to offer.
+    let ckpt = checkpoint_path(root);
+    if ckpt.exists() {
+        std::fs::remove_file(&ckpt).map_err(|e| SpinflipError::io(&ckpt, e))?;
+    }
+    Ok(FitOutcome {
+        summary,
+        posterior,
+        stop,
+        start,
+    })
+}
+
+/// Drive `sampler` with the fit's checkpoint, resume rule, interrupt flag, progress and
+/// chain writer; an interrupted run becomes [`SpinflipError::Interrupted`].
+fn drive<S>(
+    cfg: &RunConfig,
+    problem: &Problem,
+    sampler: S,
+    label: &str,
+    progress: bool,
+) -> Result<Outcome<S::Output>, SpinflipError>
+where
+    S: Sampler,
+    S::Output: WriteChains,
+{
+    let root = cfg.output.root.as_path();
+    let s = &cfg.sampler;
+    let ckpt = checkpoint_path(root);
+    let seconds = s.checkpoint_seconds.unwrap_or(DEFAULT_CHECKPOINT_SECONDS);
+    let mut d = Driver::new(sampler)
+        .problem_fingerprint(problem.fingerprint())
+        .checkpoint(
+            ckpt.clone(),
+            s.checkpoint_every,
+            (seconds > 0.0).then(|| Duration::from_secs_f64(seconds)),
+        )
+        .resume(if s.resume {
+            Resume::Required
+        } else {
+            Resume::IfPresent
+        })
+        .interruptible(interrupt_flag());
+    if progress {
+        d = d.observe(ProgressObserver::new(label, Some(Duration::from_secs(10))));
+    }
+    // A fresh run clears the previous run's results first; a resumed one keeps them until
+    // it writes its own (they are the same run's).
+    let will_resume = ckpt.exists();
+    if !will_resume {
+        remove_results(root)?;
+    }
+    let o = d.observe(ChainWriter::new(root)).run()?;
+    if let Start::Resumed { iteration, .. } = o.start {
+        if !quiet_of(cfg) {
+            eprintln!(
+                "resumed from the checkpoint {} at iteration {iteration}",
+                ckpt.display()
+            );
+        }
+    }
+    if o.stop == StopReason::Interrupted {
+        return Err(SpinflipError::Interrupted {
+            checkpoint: ckpt.display().to_string(),
+        });
+    }
+    Ok(o)
+}
+
+fn quiet_of(cfg: &RunConfig) -> bool {
+    cfg.sampler.quiet
+}
+
+/// Remove the result files of an earlier run under `root`.
+pub fn remove_results(root: &Path) -> Result<(), SpinflipError> {
+    for suffix in RESULT_SUFFIXES {
+        let p = with_suffix(root, suffix);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| SpinflipError::io(&p, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Corner plot (`root_corner.png`) and posterior-predictive plot (`root_predictive.png`).
@@ -163,14 +268,15 @@ pub fn plots(
         .step_by(step)
         .filter_map(|i| problem.likelihood.predict_data(draws.row(i)).ok())
         .collect();
-    let data = problem.likelihood.data();
-    let bands = Bands::from_curves(&data.freq_mhz, &curves);
+    let axis = &problem.axis;
+    let sigma = problem.data_sigma();
+    let bands = Bands::from_curves(&axis.x, &curves);
     PredictivePlot {
         title: "posterior predictive",
-        x_label: "frequency [MHz]",
-        y_label: "T [mK]",
+        x_label: &axis.x_label,
+        y_label: &axis.y_label,
         bands: &bands,
-        data: Some((&data.freq_mhz, &data.temp_mk, data.sigma_mk.as_deref())),
+        data: Some((&axis.x, problem.likelihood.data(), Some(&sigma))),
         truth: problem.truth_signal.as_deref(),
     }
     .save(&with_suffix(root, "_predictive.png"))

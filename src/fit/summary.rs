@@ -78,8 +78,8 @@ impl FitSummary {
         FitSummary {
             sampler: sampler.into(),
             model: match (&cfg.model.kind, &cfg.model.path) {
-                (k, Some(p)) => format!("{k:?} ({})", p.display()),
-                (k, None) => format!("{k:?}"),
+                (k, Some(p)) => format!("{k} ({})", p.display()),
+                (k, None) => k.clone(),
             },
             log_evidence: log_z.map(|z| z.0),
             log_evidence_err: log_z.map(|z| z.1),

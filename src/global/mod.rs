@@ -6,6 +6,7 @@
 
 pub mod brent;
 pub mod coupling;
+pub mod kind;
 pub mod lyman_alpha;
 pub mod params;
 pub mod reionization;
@@ -15,6 +16,7 @@ pub mod simulator;
 pub mod thermal;
 pub mod xray;
 
+pub use kind::GlobalSimulatorKind;
 pub use params::{GlobalParams, PARAM_LATEX, PARAM_LOG, PARAM_NAMES, PARAM_RANGES};
 pub use sampling::{parameter_design, parameter_design_in, unit_cube_design, Sampling, SubBox};
 pub use simulator::{output_redshifts, GlobalHistories, GlobalSimulator, GlobalTables, N_OUT};

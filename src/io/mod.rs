@@ -1,8 +1,8 @@
-//! Data files: NPY/NPZ arrays, 21cmGEM-layout HDF5, text spectra.
-
-//! Data files: NPY/NPZ arrays, 21cmGEM-layout HDF5, the global-signal training set.
+//! Data files: NPY/NPZ arrays, 21cmGEM-layout HDF5, text spectra, the global-signal training
+//! set, and the FNV-1a fingerprints that identify data and weight files.
 
 pub mod dataset;
+pub mod hash;
 pub mod hdf5;
 pub mod npy;
 pub mod npz;

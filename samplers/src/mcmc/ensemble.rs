@@ -1,18 +1,16 @@
 //! The affine-invariant ensemble sampler with the stretch move (Goodman & Weare 2010).
 
-use super::checkpoint;
 use super::result::EnsembleResult;
 use super::settings::{EnsembleSettings, Init, Stop, MIN_STEPS};
+use super::state::ChainState;
 use crate::diagnostics::ensemble_autocorr_time;
+use crate::driver::{Driver, ProgressObserver, Resume, Sampler, StopReason};
 use crate::error::SamplerError;
 use crate::likelihood::LogLikelihood;
 use crate::parameters::ParameterSet;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::io::IsTerminal;
-use std::time::Instant;
 
 /// Affine-invariant ensemble MCMC over the free parameters of a [`ParameterSet`].
 ///
@@ -54,33 +52,6 @@ pub struct EnsembleSampler<'a, L: LogLikelihood + ?Sized> {
     settings: EnsembleSettings,
 }
 
-/// Everything that evolves during a run (and goes into a checkpoint).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ChainState {
-    /// Steps taken (rows of `chain`).
-    pub step: usize,
-    pub rng: Xoshiro256PlusPlus,
-    /// Current walkers, `n_walkers x n_dim`.
-    pub pos: Vec<f64>,
-    /// Their log posterior and log-likelihood.
-    pub log_prob: Vec<f64>,
-    pub log_like: Vec<f64>,
-    /// History, `step x n_walkers (x n_dim)`.
-    pub chain: Vec<f64>,
-    pub chain_log_prob: Vec<f64>,
-    pub chain_log_like: Vec<f64>,
-    /// Accepted proposals per walker.
-    pub accepted: Vec<u64>,
-    /// Points sent to the likelihood.
-    pub n_calls: u64,
-    /// Autocorrelation times at the last convergence check.
-    pub last_tau: Option<Vec<f64>>,
-    /// Whether the adaptive stopping rule has been met.
-    pub converged: bool,
-    /// Wall time of earlier sessions (resumed runs).
-    pub elapsed_s: f64,
-}
-
 impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
     /// A sampler for `likelihood` over `params`; checks the settings and that the likelihood
     /// takes `params.n_params()` values.
@@ -109,44 +80,33 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
         &self.settings
     }
 
+    /// The run as a state machine, for a [`Driver`] with observers of your own.
+    pub fn stepper(&self) -> EnsembleRun<'_, 'a, L> {
+        EnsembleRun { sampler: self }
+    }
+
     /// Run to the stopping rule (resuming from the checkpoint if asked and present).
     pub fn run(&self) -> Result<EnsembleResult, SamplerError> {
-        let start = Instant::now();
-        let mut st = match &self.settings.checkpoint {
-            Some(cp) if cp.resume && cp.path.exists() => {
-                checkpoint::load(&cp.path, self.params, &self.settings)?
-            }
-            _ => self.initial_state()?,
-        };
-        let max_steps = self.settings.stop.max_steps();
-        let bar = self.progress_bar(max_steps as u64, st.step as u64);
-        while st.step < max_steps && !st.converged {
-            self.step(&mut st)?;
-            if let Some(msg) = self.check_convergence(&mut st)? {
-                bar.set_message(msg);
-            }
-            if let Some(cp) = &self.settings.checkpoint {
-                if st.step % cp.every == 0 || st.converged || st.step == max_steps {
-                    // The checkpoint records the wall time so far, the state keeps the base.
-                    let base = st.elapsed_s;
-                    st.elapsed_s = base + start.elapsed().as_secs_f64();
-                    let saved = checkpoint::save(&cp.path, self.params, &self.settings, &st);
-                    st.elapsed_s = base;
-                    saved?;
-                }
-            }
-            bar.inc(1);
+        let mut d = Driver::new(self.stepper());
+        if let Some(cp) = &self.settings.checkpoint {
+            d = d
+                .checkpoint(cp.path.clone(), Some(cp.every), None)
+                .resume(if cp.resume {
+                    Resume::IfPresent
+                } else {
+                    Resume::Never
+                });
         }
-        bar.finish_and_clear();
-        st.elapsed_s += start.elapsed().as_secs_f64();
-        EnsembleResult::from_state(self.params, &self.settings, st)
+        if self.settings.progress {
+            d = d.observe(ProgressObserver::new("mcmc", None));
+        }
+        Ok(d.run()?.output)
     }
 
     /// The adaptive stopping rule (emcee documentation): at every `check_every` steps,
     /// estimate tau on the whole chain; converged when the chain is longer than `n_tau`
     /// times every tau and no tau moved by more than `tau_rtol` since the last check.
-    /// Returns a progress message when a check was made.
-    fn check_convergence(&self, st: &mut ChainState) -> Result<Option<String>, SamplerError> {
+    fn check_convergence(&self, st: &mut ChainState) -> Result<(), SamplerError> {
         let Stop::AutoCorr {
             check_every,
             n_tau,
@@ -154,10 +114,10 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
             ..
         } = self.settings.stop
         else {
-            return Ok(None);
+            return Ok(());
         };
         if !st.step.is_multiple_of(check_every) {
-            return Ok(None);
+            return Ok(());
         }
         let (w, d) = (self.settings.n_walkers, self.params.n_free());
         let tau = ensemble_autocorr_time(&st.chain, st.step, w, d, self.settings.tau_window)?;
@@ -168,28 +128,8 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
                 .all(|(o, t)| (o - t).abs() < tau_rtol * t)
         });
         st.converged = long && stable && st.step >= MIN_STEPS;
-        let tau_max = tau.iter().cloned().fold(0.0, f64::max);
         st.last_tau = Some(tau);
-        Ok(Some(format!(
-            "tau_max {tau_max:.1} (stop when < {:.1} and stable)",
-            st.step as f64 / n_tau
-        )))
-    }
-
-    fn progress_bar(&self, len: u64, pos: u64) -> ProgressBar {
-        let target = if self.settings.progress && std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        let bar = ProgressBar::with_draw_target(Some(len), target);
-        if let Ok(style) = ProgressStyle::with_template(
-            "mcmc {bar:30} {pos}/{len} steps [{elapsed_precise}<{eta_precise}] {msg}",
-        ) {
-            bar.set_style(style);
-        }
-        bar.set_position(pos);
-        bar
+        Ok(())
     }
 
     /// Log posterior and log-likelihood of `n` free-parameter points (row-major). Points
@@ -321,6 +261,8 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
         Ok(ChainState {
             step: 0,
             rng,
+            n_walkers: w,
+            n_dim: d,
             pos,
             log_prob,
             log_like,
@@ -379,5 +321,103 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
         st.chain_log_like.extend_from_slice(&st.log_like);
         st.step += 1;
         Ok(())
+    }
+}
+
+/// Layout version of the serialised [`ChainState`]; bump when it changes.
+const STATE_VERSION: u32 = 1;
+
+/// An ensemble run as a [`Sampler`] state machine (from [`EnsembleSampler::stepper`]): one
+/// step moves both halves of the ensemble and, on the adaptive rule's schedule, re-estimates
+/// the autocorrelation time.
+pub struct EnsembleRun<'s, 'a, L: LogLikelihood + ?Sized> {
+    sampler: &'s EnsembleSampler<'a, L>,
+}
+
+impl<L: LogLikelihood + ?Sized> Sampler for EnsembleRun<'_, '_, L> {
+    type State = ChainState;
+    type Output = EnsembleResult;
+
+    fn name(&self) -> &'static str {
+        "ensemble"
+    }
+
+    fn fingerprint(&self) -> serde_json::Value {
+        let (p, s) = (self.sampler.params, &self.sampler.settings);
+        let names: Vec<&str> = p
+            .free_indices()
+            .iter()
+            .map(|&i| p.params()[i].name.as_str())
+            .collect();
+        serde_json::json!({
+            "names": names,
+            "n_walkers": s.n_walkers,
+            "n_dim": p.n_free(),
+            "seed": s.seed,
+            "stretch_scale": s.stretch_scale,
+            "state_version": STATE_VERSION,
+        })
+    }
+
+    fn init(&mut self) -> Result<ChainState, SamplerError> {
+        self.sampler.initial_state()
+    }
+
+    fn check_state(&self, st: &ChainState) -> Result<(), String> {
+        let (w, d) = (
+            self.sampler.settings.n_walkers,
+            self.sampler.params.n_free(),
+        );
+        if st.n_walkers != w || st.n_dim != d || st.pos.len() != w * d {
+            return Err(format!(
+                "the state has {} walkers in {} dimensions, this run {w} in {d}",
+                st.n_walkers, st.n_dim
+            ));
+        }
+        Ok(())
+    }
+
+    fn terminated(&self, st: &ChainState) -> Option<StopReason> {
+        let stop = &self.sampler.settings.stop;
+        if st.converged {
+            return Some(StopReason::Converged);
+        }
+        if st.step >= stop.max_steps() {
+            return Some(match stop {
+                Stop::Steps(_) => StopReason::StepsDone,
+                Stop::AutoCorr { .. } => StopReason::MaxIterations,
+            });
+        }
+        None
+    }
+
+    fn step(&mut self, st: &mut ChainState) -> Result<(), SamplerError> {
+        self.sampler.step(st)?;
+        self.sampler.check_convergence(st)
+    }
+
+    fn status(&self, st: &ChainState) -> String {
+        let max = self.sampler.settings.stop.max_steps();
+        let tau = st
+            .last_tau
+            .as_ref()
+            .map(|t| t.iter().cloned().fold(0.0, f64::max));
+        match (&self.sampler.settings.stop, tau) {
+            (Stop::AutoCorr { n_tau, .. }, Some(t)) => format!(
+                "step {}/{max}  calls {}  tau_max {t:.1} (stop when < {:.1} and stable)",
+                st.step,
+                st.n_calls,
+                st.step as f64 / n_tau
+            ),
+            _ => format!("step {}/{max}  calls {}", st.step, st.n_calls),
+        }
+    }
+
+    fn finish(
+        &mut self,
+        st: ChainState,
+        _stop: StopReason,
+    ) -> Result<EnsembleResult, SamplerError> {
+        EnsembleResult::from_state(self.sampler.params, &self.sampler.settings, st)
     }
 }

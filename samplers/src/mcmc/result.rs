@@ -1,7 +1,7 @@
 //! The outcome of an ensemble run: the chain, its diagnostics, posterior samples and files.
 
-use super::ensemble::ChainState;
 use super::settings::{EnsembleSettings, Stop};
+use super::state::ChainState;
 use crate::diagnostics::{
     acceptance_fraction, effective_sample_size, ensemble_autocorr_time, rank_normalized_r_hat,
 };
@@ -239,5 +239,11 @@ impl EnsembleResult {
             )
         })?;
         write_atomic(&path, &json)
+    }
+}
+
+impl crate::driver::WriteChains for EnsembleResult {
+    fn write_chains(&self, root: &Path) -> Result<(), SamplerError> {
+        EnsembleResult::write_chains(self, root)
     }
 }

@@ -5,10 +5,11 @@
 //! Start from [`NestedSampler`]; write the files users' tools read with
 //! [`NestedResult::write_chains`].
 
-pub mod checkpoint;
+mod chains;
 pub mod ellipsoid;
 mod evaluator;
 mod exact_f64;
+pub mod fingerprint;
 pub mod linalg;
 mod rejection;
 pub mod result;
@@ -18,5 +19,5 @@ mod slice;
 pub mod state;
 
 pub use result::NestedResult;
-pub use sampler::NestedSampler;
+pub use sampler::{NestedRun, NestedSampler};
 pub use settings::{CheckpointSettings, Method, NestedSettings};

@@ -2,10 +2,8 @@
 
 use super::settings::{Method, NestedSettings};
 use super::state::Points;
-use crate::error::SamplerError;
 use crate::samples::WeightedSamples;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use std::time::Duration;
 
 /// Result of [`NestedSampler::run`](super::NestedSampler::run).
@@ -59,16 +57,6 @@ impl NestedResult {
             );
         }
         s
-    }
-
-    /// Writes every output file under the prefix `root`: the PolyChord layout
-    /// (`root_dead-birth.txt`, `root_phys_live-birth.txt`, `root.paramnames`, `root.stats`)
-    /// read by anesthetic, getdist's `root.txt`, and the JSON summary `root.json`.
-    pub fn write_chains(&self, root: impl AsRef<Path>) -> Result<(), SamplerError> {
-        let root = root.as_ref();
-        crate::output::write_polychord(root, self)?;
-        crate::output::write_getdist(root, &self.posterior())?;
-        crate::output::summary::RunSummary::from_nested(self).write(root)
     }
 }
 

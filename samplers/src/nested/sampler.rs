@@ -2,21 +2,21 @@
 //! point, shrink the prior volume by `exp(-1/n_live)`, replace it by a draw above its
 //! likelihood, until the live points cannot change ln Z by more than `dlogz`.
 
-use super::checkpoint::{self, Fingerprint};
 use super::ellipsoid::MultiEllipsoid;
 use super::evaluator::Evaluator;
+use super::fingerprint::{Fingerprint, STATE_VERSION};
 use super::linalg::{cholesky_jitter, logaddexp, mean_cov};
 use super::result::{evidence, NestedResult};
 use super::settings::{Method, NestedSettings};
 use super::state::{Points, State};
 use super::{rejection, slice};
+use crate::driver::{Driver, ProgressObserver, Resume, Sampler, SamplerState, StopReason};
 use crate::error::SamplerError;
 use crate::likelihood::LogLikelihood;
 use crate::parameters::ParameterSet;
-use crate::progress::Progress;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A nested sampler over the free parameters of a [`ParameterSet`].
 ///
@@ -73,30 +73,48 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
         &self.settings
     }
 
+    /// The run as a state machine, for a [`Driver`] with observers of your own.
+    pub fn stepper(&self) -> NestedRun<'_, 'a, L> {
+        let d = self.params.n_free();
+        let n = self.settings.n_live;
+        NestedRun {
+            sampler: self,
+            eval: Evaluator::new(self.params, self.likelihood),
+            method: self.settings.method.resolve(d),
+            interval: self.settings.update_interval(),
+            n_repeats: self.settings.n_repeats(d),
+            // ln(X_i - X_{i+1}) - ln X_i for X_i = exp(-i / n).
+            log_shrink: (-(-1.0 / n as f64).exp_m1()).ln(),
+        }
+    }
+
+    /// A driver with the settings' checkpoint and progress bar.
+    fn driver(&self) -> Driver<'static, NestedRun<'_, 'a, L>> {
+        let mut d = Driver::new(self.stepper());
+        if let Some(c) = &self.settings.checkpoint {
+            d = d.checkpoint(c.path.clone(), Some(c.every), None);
+        }
+        if self.settings.progress {
+            d = d.observe(ProgressObserver::new("nested sampling", None));
+        }
+        d
+    }
+
     /// Runs from the start.
     pub fn run(&self) -> Result<NestedResult, SamplerError> {
-        let start = Instant::now();
-        let mut eval = Evaluator::new(self.params, self.likelihood);
-        let state = self.initial_state(&mut eval)?;
-        self.drive(state, &mut eval, start)
+        Ok(self.driver().run()?.output)
     }
 
     /// Continues the run saved in the checkpoint file of the settings. With the same seed
     /// and settings the result is identical to that of an uninterrupted run.
     pub fn resume(&self) -> Result<NestedResult, SamplerError> {
-        let start = Instant::now();
-        let path = match &self.settings.checkpoint {
-            Some(c) => c.path.clone(),
-            None => {
-                return Err(SamplerError::InvalidSetting {
-                    setting: "checkpoint".into(),
-                    reason: "resume needs the checkpoint path in the settings".into(),
-                })
-            }
-        };
-        let state = checkpoint::load(&path, &self.fingerprint())?;
-        let mut eval = Evaluator::new(self.params, self.likelihood);
-        self.drive(state, &mut eval, start)
+        if self.settings.checkpoint.is_none() {
+            return Err(SamplerError::InvalidSetting {
+                setting: "checkpoint".into(),
+                reason: "resume needs the checkpoint path in the settings".into(),
+            });
+        }
+        Ok(self.driver().resume(Resume::Required).run()?.output)
     }
 
     fn fingerprint(&self) -> Fingerprint {
@@ -107,14 +125,75 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             self.likelihood.preferred_batch().max(1),
         )
     }
+}
+
+/// A nested-sampling run as a [`Sampler`] state machine (from [`NestedSampler::stepper`]):
+/// one step kills the worst live point (or all points tied at the minimum) and replaces it.
+pub struct NestedRun<'s, 'a, L: ?Sized> {
+    sampler: &'s NestedSampler<'a, L>,
+    eval: Evaluator<'a, L>,
+    method: Method,
+    interval: usize,
+    n_repeats: usize,
+    log_shrink: f64,
+}
+
+impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
+    /// ln Z the live points could still add (relative to the ln Z so far).
+    fn remaining(state: &State) -> f64 {
+        let l_max = state
+            .live
+            .log_l
+            .iter()
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max);
+        logaddexp(state.log_z, l_max + state.log_x) - state.log_z
+    }
+
+    /// Refits the ellipsoids (rejection) or the whitening matrix (slice) to the live points.
+    fn update_bound(&self, state: &mut State) {
+        let d = self.sampler.params.n_free();
+        if self.method == Method::Slice {
+            let idx: Vec<usize> = (0..state.live.len()).collect();
+            let (_, cov) = mean_cov(&state.live.u, d, &idx);
+            state.whiten = cholesky_jitter(&cov, d);
+        } else {
+            state.bound = Some(MultiEllipsoid::fit(
+                &state.live.u,
+                d,
+                state.log_x,
+                self.sampler.settings.enlarge.ln(),
+                true,
+            ));
+        }
+        state.last_update = Some(state.iteration);
+    }
+}
+
+impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
+    type State = State;
+    type Output = NestedResult;
+
+    fn name(&self) -> &'static str {
+        "nested"
+    }
+
+    fn fingerprint(&self) -> serde_json::Value {
+        let mut v =
+            serde_json::to_value(self.sampler.fingerprint()).unwrap_or(serde_json::Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("state_version".into(), STATE_VERSION.into());
+        }
+        v
+    }
 
     /// `n_live` uniform draws in the cube, evaluated in one batch.
-    fn initial_state(&self, eval: &mut Evaluator<'_, L>) -> Result<State, SamplerError> {
-        let (n, d) = (self.settings.n_live, self.params.n_free());
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.settings.seed);
+    fn init(&mut self) -> Result<State, SamplerError> {
+        let (n, d) = (self.sampler.settings.n_live, self.sampler.params.n_free());
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.sampler.settings.seed);
         let u: Vec<f64> = (0..n * d).map(|_| rng.random()).collect();
         let mut n_calls = 0;
-        let (theta, log_l) = eval.evaluate(&u, &mut n_calls)?;
+        let (theta, log_l) = self.eval.evaluate(&u, &mut n_calls)?;
         let live = Points {
             theta: theta.to_vec(),
             log_l: log_l.to_vec(),
@@ -139,148 +218,121 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
         })
     }
 
-    fn drive(
-        &self,
-        mut state: State,
-        eval: &mut Evaluator<'_, L>,
-        session_start: Instant,
-    ) -> Result<NestedResult, SamplerError> {
-        let s = &self.settings;
-        let (n, d, p) = (s.n_live, self.params.n_free(), self.params.n_params());
-        let method = s.method.resolve(d);
-        let fingerprint = self.fingerprint();
-        let interval = s.update_interval();
-        let n_repeats = s.n_repeats(d);
-        // ln(X_i - X_{i+1}) - ln X_i for X_i = exp(-i / n).
-        let log_shrink = (-(-1.0 / n as f64).exp_m1()).ln();
-        let base_elapsed = state.elapsed;
-        let progress = Progress::new(s.progress, "nested sampling");
-        let converged = loop {
-            let l_max = state
-                .live
-                .log_l
-                .iter()
-                .cloned()
-                .fold(f64::NEG_INFINITY, f64::max);
-            let remaining = logaddexp(state.log_z, l_max + state.log_x) - state.log_z;
-            if remaining < s.dlogz {
-                break true;
-            }
-            if s.max_iterations.is_some_and(|m| state.iteration >= m)
-                || s.max_calls.is_some_and(|m| state.n_calls >= m)
-            {
-                break false;
-            }
-            if state
-                .last_update
-                .is_none_or(|u| state.iteration - u >= interval)
-            {
-                self.update_bound(&mut state, method, d);
-            }
-
-            let worst = argmin(&state.live.log_l);
-            let log_l_min = state.live.log_l[worst];
-            // Live points tied at the minimum (a likelihood plateau, typically -inf where
-            // the model cannot be evaluated) die together: k of n tied points hold k/n of
-            // the volume, not 1 - exp(-k/n) (Fowlie, Handley & Su 2021, MNRAS 503, 1199).
-            let mut dying: Vec<usize> = (0..n)
-                .filter(|&i| state.live.log_l[i] == log_l_min)
-                .collect();
-            if dying.len() == n {
-                dying = vec![worst]; // a plateau everywhere: no volume information in ties
-            }
-            let k = dying.len();
-            let (log_dx, log_x_next) = if k == 1 {
-                (state.log_x + log_shrink, state.log_x - 1.0 / n as f64)
-            } else {
-                (
-                    state.log_x - (n as f64).ln(),
-                    state.log_x + ((n - k) as f64 / n as f64).ln(),
-                )
-            };
-            for &i in &dying {
-                state
-                    .dead
-                    .theta
-                    .extend_from_slice(&state.live.theta[i * p..(i + 1) * p]);
-                state.dead.log_l.push(log_l_min);
-                state.dead.birth.push(state.live.birth[i]);
-                state.dead.log_dx.push(log_dx);
-                state.log_z = logaddexp(state.log_z, log_l_min + log_dx);
-            }
-            state.log_x = log_x_next;
-
-            for &slot in &dying {
-                match method {
-                    Method::Slice => slice::replace(
-                        &mut state,
-                        eval,
-                        slot,
-                        log_l_min,
-                        n_repeats,
-                        s.max_rejections,
-                    )?,
-                    _ => rejection::replace(
-                        &mut state,
-                        eval,
-                        slot,
-                        log_l_min,
-                        s.batch_size,
-                        s.max_rejections,
-                    )?,
-                }
-            }
-            let before = state.iteration;
-            state.iteration += k;
-            let crossed = |every: usize| state.iteration / every != before / every;
-
-            if let Some(c) = &s.checkpoint {
-                if crossed(c.every) {
-                    state.elapsed = base_elapsed + session_start.elapsed().as_secs_f64();
-                    checkpoint::save(&c.path, &fingerprint, &state)?;
-                }
-            }
-            if progress.is_visible() && crossed(100) {
-                progress.set_message(format!(
-                    "iter {}  ln Z {:.3}  dlogz {:.3} (stop < {})  calls {}  eff {:.1}%",
-                    state.iteration,
-                    state.log_z,
-                    remaining,
-                    s.dlogz,
-                    state.n_calls,
-                    100.0 * state.iteration as f64 / state.n_calls.max(1) as f64
-                ));
-            }
-        };
-        progress.finish();
-        state.elapsed = base_elapsed + session_start.elapsed().as_secs_f64();
-        if let Some(c) = &s.checkpoint {
-            checkpoint::save(&c.path, &fingerprint, &state)?;
+    fn check_state(&self, s: &State) -> Result<(), String> {
+        let (n, d, p) = (
+            self.sampler.settings.n_live,
+            self.sampler.params.n_free(),
+            self.sampler.params.n_params(),
+        );
+        let consistent = s.live.len() == n
+            && s.live.u.len() == n * d
+            && s.live.theta.len() == n * p
+            && s.live.birth.len() == n
+            && s.dead.len() == s.iteration
+            && s.dead.theta.len() == s.iteration * p
+            && s.dead.birth.len() == s.iteration
+            && s.dead.log_dx.len() == s.iteration;
+        if consistent {
+            Ok(())
+        } else {
+            Err("array lengths are inconsistent (file corrupted?)".into())
         }
-        Ok(self.finish(state, method, converged))
     }
 
-    /// Refits the ellipsoids (rejection) or the whitening matrix (slice) to the live points.
-    fn update_bound(&self, state: &mut State, method: Method, d: usize) {
-        if method == Method::Slice {
-            let idx: Vec<usize> = (0..state.live.len()).collect();
-            let (_, cov) = mean_cov(&state.live.u, d, &idx);
-            state.whiten = cholesky_jitter(&cov, d);
-        } else {
-            state.bound = Some(MultiEllipsoid::fit(
-                &state.live.u,
-                d,
-                state.log_x,
-                self.settings.enlarge.ln(),
-                true,
-            ));
+    fn terminated(&self, state: &State) -> Option<StopReason> {
+        let s = &self.sampler.settings;
+        if Self::remaining(state) < s.dlogz {
+            return Some(StopReason::Converged);
         }
-        state.last_update = Some(state.iteration);
+        if s.max_iterations.is_some_and(|m| state.iteration >= m) {
+            return Some(StopReason::MaxIterations);
+        }
+        if s.max_calls.is_some_and(|m| state.n_calls >= m) {
+            return Some(StopReason::CallBudget);
+        }
+        None
+    }
+
+    fn step(&mut self, state: &mut State) -> Result<(), SamplerError> {
+        let s = &self.sampler.settings;
+        let (n, p) = (s.n_live, self.sampler.params.n_params());
+        if state
+            .last_update
+            .is_none_or(|u| state.iteration - u >= self.interval)
+        {
+            self.update_bound(state);
+        }
+        let worst = argmin(&state.live.log_l);
+        let log_l_min = state.live.log_l[worst];
+        // Live points tied at the minimum (a likelihood plateau, typically -inf where the
+        // model cannot be evaluated) die together: k of n tied points hold k/n of the
+        // volume, not 1 - exp(-k/n) (Fowlie, Handley & Su 2021, MNRAS 503, 1199).
+        let mut dying: Vec<usize> = (0..n)
+            .filter(|&i| state.live.log_l[i] == log_l_min)
+            .collect();
+        if dying.len() == n {
+            dying = vec![worst]; // a plateau everywhere: no volume information in ties
+        }
+        let k = dying.len();
+        let (log_dx, log_x_next) = if k == 1 {
+            (state.log_x + self.log_shrink, state.log_x - 1.0 / n as f64)
+        } else {
+            (
+                state.log_x - (n as f64).ln(),
+                state.log_x + ((n - k) as f64 / n as f64).ln(),
+            )
+        };
+        for &i in &dying {
+            state
+                .dead
+                .theta
+                .extend_from_slice(&state.live.theta[i * p..(i + 1) * p]);
+            state.dead.log_l.push(log_l_min);
+            state.dead.birth.push(state.live.birth[i]);
+            state.dead.log_dx.push(log_dx);
+            state.log_z = logaddexp(state.log_z, log_l_min + log_dx);
+        }
+        state.log_x = log_x_next;
+        for &slot in &dying {
+            match self.method {
+                Method::Slice => slice::replace(
+                    state,
+                    &mut self.eval,
+                    slot,
+                    log_l_min,
+                    self.n_repeats,
+                    s.max_rejections,
+                )?,
+                _ => rejection::replace(
+                    state,
+                    &mut self.eval,
+                    slot,
+                    log_l_min,
+                    s.batch_size,
+                    s.max_rejections,
+                )?,
+            }
+        }
+        state.iteration += k;
+        Ok(())
+    }
+
+    fn status(&self, state: &State) -> String {
+        format!(
+            "iter {}  ln Z {:.3}  dlogz {:.3} (stop < {})  calls {}  eff {:.1}%",
+            state.iteration,
+            state.log_z,
+            Self::remaining(state),
+            self.sampler.settings.dlogz,
+            state.n_calls,
+            100.0 * state.iteration as f64 / state.n_calls.max(1) as f64
+        )
     }
 
     /// Adds the final live points, each with prior mass `X / n_live`, and computes ln Z, H.
-    fn finish(&self, state: State, method: Method, converged: bool) -> NestedResult {
-        let (n, p) = (self.settings.n_live, self.params.n_params());
+    fn finish(&mut self, state: State, stop: StopReason) -> Result<NestedResult, SamplerError> {
+        let s = self.sampler;
+        let (n, p) = (s.settings.n_live, s.params.n_params());
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| state.live.log_l[a].total_cmp(&state.live.log_l[b]));
         let log_dx = state.log_x - (n as f64).ln();
@@ -293,26 +345,45 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             live.log_dx.push(log_dx);
         }
         let (log_z, h, err) = evidence(&[&state.dead, &live], n);
-        NestedResult {
+        Ok(NestedResult {
             log_evidence: log_z,
             log_evidence_err: err,
             information: h,
             n_calls: state.n_calls,
             n_iterations: state.iteration,
             wall_time: Duration::from_secs_f64(state.elapsed),
-            converged,
-            method,
-            settings: self.settings.clone(),
-            names: self.params.names(),
-            latex: self
-                .params
-                .params()
-                .iter()
-                .map(|q| q.latex.clone())
-                .collect(),
+            converged: stop == StopReason::Converged,
+            method: self.method,
+            settings: s.settings.clone(),
+            names: s.params.names(),
+            latex: s.params.params().iter().map(|q| q.latex.clone()).collect(),
             dead: state.dead,
             live,
-        }
+        })
+    }
+}
+
+impl SamplerState for State {
+    fn iteration(&self) -> usize {
+        self.iteration
+    }
+    fn n_calls(&self) -> u64 {
+        self.n_calls
+    }
+    fn elapsed(&self) -> f64 {
+        self.elapsed
+    }
+    fn set_elapsed(&mut self, seconds: f64) {
+        self.elapsed = seconds;
+    }
+    fn encode(&self) -> Result<Vec<u8>, SamplerError> {
+        serde_json::to_vec(self).map_err(|e| SamplerError::Checkpoint {
+            path: String::new(),
+            reason: format!("cannot serialise the state: {e}"),
+        })
+    }
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("not a nested-sampling state ({e})"))
     }
 }
 

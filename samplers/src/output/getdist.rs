@@ -1,7 +1,8 @@
 //! getdist / CosmoMC plain-text chain `root.txt`: `weight  -2lnL  params...` per line
 //! (the convention MultiNest and PolyChord use for their `root.txt`).
 
-use super::{ensure_parent, with_suffix, write_atomic, write_paramnames};
+use super::files::{ensure_parent, with_suffix, write_atomic};
+use super::paramnames::write_paramnames;
 use crate::error::SamplerError;
 use crate::samples::WeightedSamples;
 use std::fmt::Write;

@@ -1,6 +1,6 @@
 //! `root.paramnames`: one `name  latex` line per parameter; derived names end with `*`.
 
-use super::{ensure_parent, with_suffix, write_atomic};
+use super::files::{ensure_parent, with_suffix, write_atomic};
 use crate::error::SamplerError;
 use std::fmt::Write;
 use std::path::Path;

@@ -2,7 +2,8 @@
 //! `root_dead-birth.txt` and `root_phys_live-birth.txt` (columns: params..., logL,
 //! logL_birth), `root.paramnames`, and the human-readable `root.stats`.
 
-use super::{ensure_parent, with_suffix, write_atomic, write_paramnames};
+use super::files::{ensure_parent, with_suffix, write_atomic};
+use super::paramnames::write_paramnames;
 use crate::error::SamplerError;
 use crate::nested::state::Points;
 use crate::nested::NestedResult;

@@ -1,7 +1,7 @@
 //! `root.json`: a machine-readable run summary (evidence, posterior statistics, cost,
 //! settings) for scripts and for comparing runs.
 
-use super::{ensure_parent, with_suffix, write_atomic};
+use super::files::{ensure_parent, with_suffix, write_atomic};
 use crate::error::SamplerError;
 use crate::nested::NestedResult;
 use crate::samples::PosteriorSummary;

@@ -1,0 +1,345 @@
+//! The one Gaussian likelihood core: data `d` on `n` channels, a forward model's prediction
+//! `m(theta)` on (a selection of) its outputs, optionally plus an additive term with
+//! parameters of its own, and Gaussian [`Noise`] (white, per channel, or a full covariance):
+//! `ln L = -chi^2/2 - ln det(2 pi C)/2`, `chi^2 = r^T C^-1 r`, `r = d - m(theta)`.
+//!
+//! Every likelihood of data given a forward model is this one or a thin layer on it: the
+//! global-signal likelihood adds a band cut (a channel selection) and a foreground (an
+//! additive term); a likelihood of summaries or images uses it as it is.
+
+use crate::error::ModelError;
+use crate::forward_model::ForwardModel;
+use crate::noise::Noise;
+use spinflip_samplers::likelihood::check_batch;
+use spinflip_samplers::{LikelihoodError, LogLikelihood};
+
+/// A term added to the model's prediction on the data channels, with parameters of its own
+/// after the model's (e.g. a foreground).
+pub trait AdditiveTerm: Send + Sync {
+    /// Names of its parameters.
+    fn param_names(&self) -> Vec<String>;
+    /// Their LaTeX labels.
+    fn param_latex(&self) -> Vec<String>;
+    /// Number of parameters.
+    fn n_params(&self) -> usize {
+        self.param_names().len()
+    }
+    /// Add the term at `theta` (its own parameters only) into `out` (one value per data
+    /// channel).
+    fn add_to(&self, theta: &[f64], out: &mut [f64]);
+}
+
+/// What every data likelihood tells reports and plots: the data, the noise, the prediction.
+pub trait DataLikelihood: LogLikelihood + Send + Sync {
+    /// The data vector.
+    fn data(&self) -> &[f64];
+    /// The noise model of the data.
+    fn noise(&self) -> &Noise;
+    /// Names of all parameters `theta` takes, in order.
+    fn param_names(&self) -> Vec<String>;
+    /// The predicted data at `theta`.
+    fn predict_data(&self, theta: &[f64]) -> Result<Vec<f64>, ModelError>;
+}
+
+/// Gaussian likelihood of a data vector given a [`ForwardModel`]; see the [module docs](self).
+///
+/// ```
+/// use spinflip_likelihoods::{ForwardModel, GaussianLikelihood, ModelError, Noise};
+/// use spinflip_samplers::LogLikelihood;
+///
+/// /// y = a x on x = 1, 2, 3.
+/// struct Slope;
+/// impl ForwardModel for Slope {
+///     fn param_names(&self) -> Vec<String> { vec!["a".into()] }
+///     fn grid(&self) -> &[f64] { &[1.0, 2.0, 3.0] }
+///     fn predict(&self, th: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
+///         for (o, x) in out.iter_mut().zip([1.0, 2.0, 3.0]) { *o = th[0] * x; }
+///         Ok(())
+///     }
+/// }
+/// let like = GaussianLikelihood::new(Slope, vec![2.0, 4.0, 6.0], Noise::white(1.0, 3)?)?;
+/// // chi^2 at a = 1 is 1 + 4 + 9 = 14 more than at the truth a = 2.
+/// let d = like.log_likelihood(&[2.0]).unwrap() - like.log_likelihood(&[1.0]).unwrap();
+/// assert!((d - 7.0).abs() < 1e-12);
+/// # Ok::<(), ModelError>(())
+/// ```
+pub struct GaussianLikelihood<M> {
+    model: M,
+    data: Vec<f64>,
+    noise: Noise,
+    /// Model output index of each data channel (`None`: all outputs, in order).
+    channel: Option<Vec<usize>>,
+    term: Option<Box<dyn AdditiveTerm>>,
+    n_model: usize,
+    n_out: usize,
+}
+
+impl<M: ForwardModel> GaussianLikelihood<M> {
+    /// Data on every output of `model`, in order; one noise entry per data value.
+    pub fn new(model: M, data: Vec<f64>, noise: Noise) -> Result<Self, ModelError> {
+        let n_out = model.n_outputs();
+        if data.len() != n_out {
+            return Err(ModelError::Dimension {
+                what: "data (one value per model output)".into(),
+                expected: n_out,
+                got: data.len(),
+            });
+        }
+        Self::build(model, data, noise, None)
+    }
+
+    /// Data on a selection of the model's outputs: data value `i` is compared with output
+    /// `channel[i]`.
+    pub fn on_channels(
+        model: M,
+        data: Vec<f64>,
+        noise: Noise,
+        channel: Vec<usize>,
+    ) -> Result<Self, ModelError> {
+        let n_out = model.n_outputs();
+        if channel.len() != data.len() {
+            return Err(ModelError::Dimension {
+                what: "channel map (one model output per data value)".into(),
+                expected: data.len(),
+                got: channel.len(),
+            });
+        }
+        if let Some(&c) = channel.iter().find(|&&c| c >= n_out) {
+            return Err(ModelError::Invalid {
+                field: "channel".into(),
+                reason: format!("model output {c} does not exist (the model has {n_out})"),
+            });
+        }
+        Self::build(model, data, noise, Some(channel))
+    }
+
+    fn build(
+        model: M,
+        data: Vec<f64>,
+        noise: Noise,
+        channel: Option<Vec<usize>>,
+    ) -> Result<Self, ModelError> {
+        if noise.len() != data.len() {
+            return Err(ModelError::Dimension {
+                what: "noise (one entry per data value)".into(),
+                expected: data.len(),
+                got: noise.len(),
+            });
+        }
+        if let Some((i, v)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(ModelError::Invalid {
+                field: "data".into(),
+                reason: format!(
+                    "value {i} (counting from 0) is {v}; every data value must be finite"
+                ),
+            });
+        }
+        let (n_model, n_out) = (model.n_params(), model.n_outputs());
+        Ok(GaussianLikelihood {
+            model,
+            data,
+            noise,
+            channel,
+            term: None,
+            n_model,
+            n_out,
+        })
+    }
+
+    /// Add `term` (its parameters come after the model's in `theta`).
+    pub fn with_term(mut self, term: Box<dyn AdditiveTerm>) -> Self {
+        self.term = Some(term);
+        self
+    }
+
+    /// The forward model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// The additive term, if any.
+    pub fn term(&self) -> Option<&dyn AdditiveTerm> {
+        self.term.as_deref()
+    }
+
+    /// Prediction on the data channels from a full model output.
+    fn predicted(&self, theta: &[f64], model_out: &[f64], pred: &mut [f64]) {
+        match &self.channel {
+            Some(ch) => {
+                for (p, &c) in pred.iter_mut().zip(ch) {
+                    *p = model_out[c];
+                }
+            }
+            None => pred.copy_from_slice(model_out),
+        }
+        if let Some(t) = &self.term {
+            t.add_to(&theta[self.n_model..], pred);
+        }
+    }
+
+    fn log_likelihood_of_output(&self, theta: &[f64], model_out: &[f64], buf: &mut [f64]) -> f64 {
+        self.predicted(theta, model_out, buf);
+        for (b, d) in buf.iter_mut().zip(&self.data) {
+            *b = d - *b;
+        }
+        self.noise.log_likelihood(buf)
+    }
+
+    fn check_theta(&self, theta: &[f64]) -> Result<(), ModelError> {
+        if theta.len() != self.n_params() {
+            return Err(ModelError::Dimension {
+                what: "parameters".into(),
+                expected: self.n_params(),
+                got: theta.len(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<M: ForwardModel> DataLikelihood for GaussianLikelihood<M> {
+    fn data(&self) -> &[f64] {
+        &self.data
+    }
+
+    fn noise(&self) -> &Noise {
+        &self.noise
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        let mut n = self.model.param_names();
+        if let Some(t) = &self.term {
+            n.extend(t.param_names());
+        }
+        n
+    }
+
+    fn predict_data(&self, theta: &[f64]) -> Result<Vec<f64>, ModelError> {
+        self.check_theta(theta)?;
+        let mut out = vec![0.0; self.n_out];
+        self.model.predict(&theta[..self.n_model], &mut out)?;
+        let mut pred = vec![0.0; self.data.len()];
+        self.predicted(theta, &out, &mut pred);
+        Ok(pred)
+    }
+}
+
+impl<M: ForwardModel> LogLikelihood for GaussianLikelihood<M> {
+    fn n_params(&self) -> usize {
+        self.n_model + self.term.as_ref().map_or(0, |t| t.n_params())
+    }
+
+    fn log_likelihood(&self, theta: &[f64]) -> Result<f64, LikelihoodError> {
+        self.check_theta(theta)?;
+        let mut out = vec![0.0; self.n_out];
+        self.model.predict(&theta[..self.n_model], &mut out)?;
+        let mut buf = vec![0.0; self.data.len()];
+        Ok(self.log_likelihood_of_output(theta, &out, &mut buf))
+    }
+
+    fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
+        let (d, n, m) = (self.n_params(), out.len(), self.n_out);
+        check_batch(points.len(), n, d)?;
+        let mut model_theta = Vec::with_capacity(n * self.n_model);
+        for th in points.chunks_exact(d.max(1)) {
+            model_theta.extend_from_slice(&th[..self.n_model]);
+        }
+        let mut signals = vec![0.0; n * m];
+        let mut ok = vec![false; n];
+        self.model
+            .predict_batch(&model_theta, &mut signals, &mut ok)?;
+        let mut buf = vec![0.0; self.data.len()];
+        for i in 0..n {
+            out[i] = if ok[i] {
+                self.log_likelihood_of_output(
+                    &points[i * d..(i + 1) * d],
+                    &signals[i * m..(i + 1) * m],
+                    &mut buf,
+                )
+            } else {
+                f64::NEG_INFINITY
+            };
+        }
+        Ok(())
+    }
+
+    fn preferred_batch(&self) -> usize {
+        self.model.preferred_batch()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Ramp;
+    impl ForwardModel for Ramp {
+        fn param_names(&self) -> Vec<String> {
+            vec!["a".into()]
+        }
+        fn grid(&self) -> &[f64] {
+            &[0.0, 1.0, 2.0, 3.0]
+        }
+        fn predict(&self, th: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
+            self.check_shapes(th.len(), out.len())?;
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = th[0] * i as f64;
+            }
+            Ok(())
+        }
+    }
+
+    struct Offset;
+    impl AdditiveTerm for Offset {
+        fn param_names(&self) -> Vec<String> {
+            vec!["c".into()]
+        }
+        fn param_latex(&self) -> Vec<String> {
+            vec!["c".into()]
+        }
+        fn add_to(&self, theta: &[f64], out: &mut [f64]) {
+            out.iter_mut().for_each(|o| *o += theta[0]);
+        }
+    }
+
+    #[test]
+    fn selection_and_term_shape_the_prediction() {
+        // Data on outputs 3 and 1 of a ramp, plus an offset: prediction (3a + c, a + c).
+        let like = GaussianLikelihood::on_channels(
+            Ramp,
+            vec![7.0, 3.0],
+            Noise::white(1.0, 2).unwrap(),
+            vec![3, 1],
+        )
+        .unwrap()
+        .with_term(Box::new(Offset));
+        assert_eq!(like.param_names(), ["a", "c"]);
+        assert_eq!(like.predict_data(&[2.0, 1.0]).unwrap(), [7.0, 3.0]);
+        // At the truth chi^2 = 0: ln L = -ln(2 pi) for two unit-variance channels.
+        let at = like.log_likelihood(&[2.0, 1.0]).unwrap();
+        assert!((at + (2.0 * std::f64::consts::PI).ln()).abs() < 1e-12);
+        let mut out = [0.0; 2];
+        like.log_likelihood_batch(&[2.0, 1.0, 0.0, 0.0], &mut out)
+            .unwrap();
+        assert_eq!(out[0], at);
+        // chi^2 at (0, 0) = 49 + 9.
+        assert!((at - out[1] - 29.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_shapes_and_values_are_errors() {
+        let n = || Noise::white(1.0, 4).unwrap();
+        assert!(GaussianLikelihood::new(Ramp, vec![0.0; 3], n()).is_err());
+        let e = GaussianLikelihood::new(Ramp, vec![0.0, f64::NAN, 0.0, 0.0], n()).err();
+        assert!(e.unwrap().to_string().contains("value 1"));
+        assert!(GaussianLikelihood::on_channels(
+            Ramp,
+            vec![0.0],
+            Noise::white(1.0, 1).unwrap(),
+            vec![4]
+        )
+        .is_err());
+        let like = GaussianLikelihood::new(Ramp, vec![0.0; 4], n()).unwrap();
+        assert!(like.log_likelihood(&[1.0, 2.0]).is_err());
+    }
+}

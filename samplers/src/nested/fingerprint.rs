@@ -1,0 +1,66 @@
+//! The fingerprint of a nested-sampling run: the settings that shape it. A checkpoint is
+//! resumed only by a run with the same fingerprint (see [`crate::driver`]).
+
+use super::settings::{Method, NestedSettings};
+use serde::{Deserialize, Serialize};
+
+/// Layout version of the serialised [`State`](super::state::State); bump when it changes.
+pub const STATE_VERSION: u32 = 1;
+
+/// What must agree between a checkpoint and the run resuming it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Parameter names, fixed ones included.
+    pub names: Vec<String>,
+    /// Free dimensions.
+    pub n_free: usize,
+    /// Live points.
+    pub n_live: usize,
+    /// Resolved sampling method.
+    pub method: Method,
+    /// Seed.
+    pub seed: u64,
+    /// Termination tolerance.
+    pub dlogz: f64,
+    /// Ellipsoid enlargement.
+    pub enlarge: f64,
+    /// Bound refit interval.
+    pub update_interval: usize,
+    /// Rejection batch size.
+    pub batch_size: usize,
+    /// Slice steps per point.
+    pub n_repeats: usize,
+    /// The likelihood's preferred batch (rejection batches are multiples of it). Checkpoints
+    /// from before it was recorded were written with no preference, 1.
+    #[serde(default = "one")]
+    pub preferred_batch: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Fingerprint {
+    /// The fingerprint of a run; `preferred_batch` is the likelihood's
+    /// [`preferred_batch`](crate::LogLikelihood::preferred_batch).
+    pub fn new(
+        names: Vec<String>,
+        n_free: usize,
+        s: &NestedSettings,
+        preferred_batch: usize,
+    ) -> Self {
+        Fingerprint {
+            names,
+            n_free,
+            n_live: s.n_live,
+            method: s.method.resolve(n_free),
+            seed: s.seed,
+            dlogz: s.dlogz,
+            enlarge: s.enlarge,
+            update_interval: s.update_interval(),
+            batch_size: s.batch_size,
+            n_repeats: s.n_repeats(n_free),
+            preferred_batch,
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The LSTM's weights re-laid out for the CPU's hot loops (transposed, fused, per layer):
+//! what both the portable and the AVX-512 forward passes read.
+
+use super::config::LstmConfig;
+use super::weights::LstmWeights;
+use crate::SpinflipError;
+
+/// The network's weights, re-laid out for the CPU.
+#[derive(Debug, Clone)]
+pub struct PackedLstm {
+    pub(super) config: LstmConfig,
+    /// Layer 0 parameter weights, transposed: `n_params` rows of `4h`.
+    pub(super) w0_par_t: Vec<f32>,
+    /// Layer 0 frequency column (`4h`).
+    pub(super) w0_nu: Vec<f32>,
+    /// Per layer, fused transposed weights: rows `[input (layers > 0); recurrent]` of `4h`.
+    pub(super) w_t: Vec<Vec<f32>>,
+    /// Per layer gate biases (`4h`).
+    pub(super) bias: Vec<Vec<f32>>,
+    /// Head weights, `outputs_per_step` rows of `h`.
+    pub(super) head_w: Vec<f32>,
+    /// Head biases (`outputs_per_step`).
+    pub(super) head_b: Vec<f32>,
+    /// Normalised frequency of each step, in sequence order.
+    pub(super) freqs: Vec<f32>,
+}
+
+impl PackedLstm {
+    /// Re-lay out `weights`; `freqs` are the normalised frequencies in sequence order
+    /// (`n_steps` values, see [`super::Normalisation::frequency_inputs`]).
+    pub fn new(weights: &LstmWeights, freqs: Vec<f32>) -> Result<Self, SpinflipError> {
+        let c = weights.config;
+        c.validate()?;
+        let (h, p) = (c.hidden, c.n_params);
+        if freqs.len() != c.n_steps {
+            return Err(SpinflipError::config(
+                "frequencies",
+                format!("expected {} steps, got {}", c.n_steps, freqs.len()),
+            ));
+        }
+        let bad = weights.layers.len() != c.layers
+            || weights.head_w.len() != h * c.outputs_per_step
+            || weights.head_b.len() != c.outputs_per_step
+            || weights.layers.iter().enumerate().any(|(l, w)| {
+                w.w_ih.len() != 4 * h * c.layer_inputs(l)
+                    || w.w_hh.len() != 4 * h * h
+                    || w.bias.len() != 4 * h
+            });
+        if bad {
+            return Err(SpinflipError::config(
+                "weights",
+                "array sizes do not match the architecture",
+            ));
+        }
+        let g = 4 * h;
+        let l0 = &weights.layers[0];
+        let mut w0_par_t = vec![0.0; p * g];
+        let mut w0_nu = vec![0.0; g];
+        for j in 0..g {
+            for k in 0..p {
+                w0_par_t[k * g + j] = l0.w_ih[j * (p + 1) + k];
+            }
+            w0_nu[j] = l0.w_ih[j * (p + 1) + p];
+        }
+        let mut w_t = Vec::new();
+        for (l, w) in weights.layers.iter().enumerate() {
+            let n_in = if l == 0 { 0 } else { h };
+            let rows = n_in + h;
+            let mut m = vec![0.0; rows * g];
+            for j in 0..g {
+                for k in 0..n_in {
+                    m[k * g + j] = w.w_ih[j * h + k];
+                }
+                for k in 0..h {
+                    m[(n_in + k) * g + j] = w.w_hh[j * h + k];
+                }
+            }
+            w_t.push(m);
+        }
+        Ok(PackedLstm {
+            config: c,
+            w0_par_t,
+            w0_nu,
+            w_t,
+            bias: weights.layers.iter().map(|w| w.bias.clone()).collect(),
+            head_w: weights.head_w.clone(),
+            head_b: weights.head_b.clone(),
+            freqs,
+        })
+    }
+}

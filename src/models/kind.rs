@@ -1,0 +1,128 @@
+//! The [`ModelKind`] trait: what a forward-model family says about itself.
+
+use crate::config::{MockConfig, ModelConfig};
+use crate::SpinflipError;
+use spinflip_likelihoods::{mock_vector, ForwardModel, Noise};
+use spinflip_samplers::Prior;
+use std::sync::Arc;
+
+/// A shareable forward model.
+pub type SharedModel = Arc<dyn ForwardModel>;
+
+/// What a model's outputs are, so data files, plots and reports know how to treat them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputSpace {
+    /// A sky-averaged spectrum: brightness temperature in mK at these redshifts (the model's
+    /// grid). Data are spectra in frequency; band cuts and foregrounds apply.
+    Redshifts {
+        /// The redshift of each output channel.
+        z: Vec<f64>,
+    },
+    /// A vector of named summaries (e.g. a network's outputs, binned power spectra).
+    Vector {
+        /// One name per output.
+        names: Vec<String>,
+        /// Unit of the values, for axis labels.
+        unit: String,
+    },
+    /// An image or a stack of images, flattened row-major (last axis fastest).
+    Image {
+        /// The image shape, e.g. `[ny, nx]` or `[k, ny, nx]`.
+        shape: Vec<usize>,
+        /// Unit of the pixel values.
+        unit: String,
+    },
+}
+
+impl OutputSpace {
+    /// Number of output values.
+    pub fn len(&self) -> usize {
+        match self {
+            OutputSpace::Redshifts { z } => z.len(),
+            OutputSpace::Vector { names, .. } => names.len(),
+            OutputSpace::Image { shape, .. } => shape.iter().product(),
+        }
+    }
+
+    /// Whether there are no outputs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A mock data set made at a known truth.
+#[derive(Debug, Clone)]
+pub struct MockData {
+    /// The noisy data, one value per model output.
+    pub data: Vec<f64>,
+    /// The noise the data carry (and the likelihood assumes).
+    pub noise: Noise,
+    /// The noiseless model outputs at the truth.
+    pub clean: Vec<f64>,
+}
+
+/// A forward-model family: everything configs, fits and reports need to know about it.
+///
+/// Implement it in the family's own folder and register it (see [`super::registry`]).
+///
+/// ```
+/// use spinflip::models::{lookup, ModelKind, OutputSpace};
+///
+/// let kind = lookup("simulator").unwrap();
+/// assert_eq!(kind.param_names()[0], "f_star");
+/// assert_eq!(kind.default_priors().len(), kind.param_names().len());
+/// assert!(matches!(kind.output(), OutputSpace::Redshifts { .. }));
+/// // An unknown kind is an error that lists the known ones.
+/// let e = lookup("nope").err().unwrap().to_string();
+/// assert!(e.contains("emulator") && e.contains("simulator"), "{e}");
+/// ```
+pub trait ModelKind: Send + Sync {
+    /// The name `[model] kind = "..."` uses.
+    fn name(&self) -> &str;
+
+    /// One line for listings: what the family is.
+    fn describe(&self) -> String;
+
+    /// Parameter names, in the order the model takes them.
+    fn param_names(&self) -> Vec<String>;
+
+    /// LaTeX labels (with units), one per parameter.
+    fn param_latex(&self) -> Vec<String>;
+
+    /// The default prior of each parameter (used unless `[params.NAME]` overrides it).
+    fn default_priors(&self) -> Vec<Prior>;
+
+    /// A representative point: the truth of a mock when a config gives no value.
+    fn fiducial(&self) -> Vec<f64>;
+
+    /// Points per likelihood call a sampler should aim for (a rejection batch): large for
+    /// emulators that evaluate batches in one pass, small for slow simulators.
+    fn preferred_batch(&self) -> usize {
+        1
+    }
+
+    /// What the outputs are.
+    fn output(&self) -> OutputSpace;
+
+    /// The kind whose model makes mock data unless `[data.mock] model` says otherwise (an
+    /// emulator's mocks come from the simulator it emulates).
+    fn mock_kind(&self) -> String {
+        self.name().to_string()
+    }
+
+    /// Load (or build) the model.
+    fn load(&self, cfg: &ModelConfig) -> Result<SharedModel, SpinflipError>;
+
+    /// Mock data at `truth` with this kind's `model`: by default the model's outputs plus
+    /// white Gaussian noise of `mock.noise` (in the outputs' unit), seeded by `mock.seed`.
+    fn mock(
+        &self,
+        model: &dyn ForwardModel,
+        truth: &[f64],
+        mock: &MockConfig,
+    ) -> Result<MockData, SpinflipError> {
+        let noise = Noise::white(mock.noise, model.n_outputs())?;
+        let (data, clean) = mock_vector(model, truth, &noise, mock.seed)?;
+        Ok(MockData { data, noise, clean })
+    }
+}
