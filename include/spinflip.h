@@ -50,6 +50,23 @@ typedef enum SpinflipStatus {
    * A bug: a Rust panic was caught at the boundary.
    */
   SPINFLIP_PANIC = 7,
+  /**
+   * Arrays of shapes that do not fit together (a model's inputs, a data set).
+   */
+  SPINFLIP_SHAPE = 8,
+  /**
+   * A sampler failed or refused to start (settings, a checkpoint of another run, a
+   * likelihood that returned NaN).
+   */
+  SPINFLIP_SAMPLER = 9,
+  /**
+   * A training run failed.
+   */
+  SPINFLIP_TRAINING = 10,
+  /**
+   * The run was interrupted (Ctrl-C) after writing its checkpoint.
+   */
+  SPINFLIP_INTERRUPTED = 11,
 } SpinflipStatus;
 
 /**

@@ -228,3 +228,68 @@ fn focused_signals_join_the_training_set() {
         "{err}"
     );
 }
+
+/// `train emulator --config FILE.toml` takes every setting from the file; flags override it;
+/// the result is the same model as the same settings given as flags. Choice values are
+/// checked by name.
+#[test]
+fn training_settings_come_from_a_toml_file_and_flags_override_it() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("spinflip-emu-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("set.npz");
+    run(bin()
+        .args([
+            "simulate", "global", "--n", "40", "--seed", "4", "--quiet", "--out",
+        ])
+        .arg(&data));
+    let flags = dir.join("flags");
+    run(bin()
+        .args(["train", "emulator", "--quiet", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&flags)
+        .args([
+            "--hidden",
+            "8",
+            "--epochs",
+            "2",
+            "--batch",
+            "16",
+            "--schedule",
+            "cosine",
+        ]));
+    let toml = dir.join("train.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "data = ['{}']\nout = '{}'\nhidden = 8\nepochs = 2\nbatch = 64\nschedule = 'cosine'\n",
+            data.display(),
+            dir.join("file").display()
+        ),
+    )
+    .unwrap();
+    // --batch on the command line beats the file's 64.
+    run(bin()
+        .args(["train", "emulator", "--quiet", "--batch", "16", "--config"])
+        .arg(&toml));
+    let a = std::fs::read(flags.with_extension("safetensors")).unwrap();
+    let b = std::fs::read(dir.join("file.safetensors")).unwrap();
+    assert!(a == b, "the TOML run differs from the flags run");
+
+    std::fs::write(&toml, "hiden = 8\n").unwrap();
+    let out = bin()
+        .args(["train", "emulator", "--config"])
+        .arg(&toml)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("hiden"), "{err}");
+    let out = bin()
+        .args(["train", "emulator", "--schedule", "step", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("plateau") && err.contains("cosine"), "{err}");
+}

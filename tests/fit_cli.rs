@@ -197,3 +197,34 @@ fn emulator_fit_and_bias_run_end_to_end() {
     assert!(case["rmse_mk"].as_f64().unwrap() >= 0.0);
     assert!(case["kl"].as_f64().is_some());
 }
+
+/// The ensemble sampler reports only the free parameters; with a fixed parameter first,
+/// the summary must still pair each parameter with its own truth and the predictive draws
+/// must evaluate (they need every parameter).
+#[test]
+fn ensemble_fit_with_a_fixed_first_parameter_reports_every_parameter_by_name() {
+    use spinflip::config::RunConfig;
+    use spinflip::problem::Problem;
+    let dir = tmp("fixed-first");
+    let cfg = RunConfig::from_toml_str(
+        &format!(
+            "[output]\nroot = '{}'\n[model]\nkind = 'emulator'\n[data.mock]\nnoise = 25.0\nseed = 2\n\
+             [params.f_star]\nprior = {{ dist = 'fixed', value = 0.05 }}\n\
+             [sampler]\nkind = 'ensemble'\nn_walkers = 16\nn_steps = 40\nseed = 3\nquiet = true\n",
+            dir.join("e").display()
+        ),
+        "t",
+    )
+    .unwrap();
+    let problem = Problem::from_config(&cfg).unwrap();
+    let out = spinflip::fit::run_fit(&cfg, &problem, true).unwrap();
+    let names: Vec<&str> = out.summary.params.iter().map(|p| p.stats.name.as_str()).collect();
+    assert_eq!(names, ["f_star", "V_c", "f_X", "tau", "alpha_X", "nu_min", "R_mfp"]);
+    assert!((out.summary.params[0].stats.mean - 0.05).abs() < 1e-12);
+    assert!(out.summary.params[0].stats.std < 1e-12);
+    assert_eq!(out.summary.params[1].truth, Some(16.5)); // V_c's own truth (fiducial)
+    assert_eq!(out.posterior.n_params(), 7);
+    // Every posterior draw is a full parameter vector the likelihood accepts.
+    problem.likelihood.predict_data(out.posterior.row(0)).unwrap();
+    assert!(dir.join("e_predictive.png").exists());
+}

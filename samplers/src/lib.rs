@@ -22,6 +22,7 @@ pub mod parameters;
 pub mod prior;
 pub mod progress;
 pub mod samples;
+pub mod transform;
 
 pub use error::{LikelihoodError, SamplerError};
 pub use likelihood::{FnLikelihood, GradLogLikelihood, LogLikelihood, Parallel};

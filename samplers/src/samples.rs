@@ -230,6 +230,25 @@ pub struct PosteriorSummary {
     pub effective_sample_size: f64,
 }
 
+impl std::fmt::Display for PosteriorSummary {
+    /// A table: name, mean, standard deviation, central 68% interval.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{:<10} {:>12} {:>12} {:>27}",
+            "param", "mean", "std", "68% interval"
+        )?;
+        for p in &self.params {
+            writeln!(
+                f,
+                "{:<10} {:>12.4} {:>12.4} {:>13.4}..{:<13.4}",
+                p.name, p.mean, p.std, p.ci68[0], p.ci68[1]
+            )?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

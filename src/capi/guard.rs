@@ -26,6 +26,15 @@ pub enum SpinflipStatus {
     SpinflipModel = 6,
     /// A bug: a Rust panic was caught at the boundary.
     SpinflipPanic = 7,
+    /// Arrays of shapes that do not fit together (a model's inputs, a data set).
+    SpinflipShape = 8,
+    /// A sampler failed or refused to start (settings, a checkpoint of another run, a
+    /// likelihood that returned NaN).
+    SpinflipSampler = 9,
+    /// A training run failed.
+    SpinflipTraining = 10,
+    /// The run was interrupted (Ctrl-C) after writing its checkpoint.
+    SpinflipInterrupted = 11,
 }
 
 thread_local! {
@@ -77,6 +86,10 @@ impl From<SpinflipError> for FfiError {
             SpinflipError::Config { .. }
             | SpinflipError::Data { .. }
             | SpinflipError::ModelFile { .. } => SpinflipConfig,
+            SpinflipError::Shape { .. } => SpinflipShape,
+            SpinflipError::Sampler(_) => SpinflipSampler,
+            SpinflipError::Training { .. } => SpinflipTraining,
+            SpinflipError::Interrupted { .. } => SpinflipInterrupted,
             _ => SpinflipModel,
         };
         FfiError::new(status, e.to_string())

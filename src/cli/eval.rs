@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use spinflip_likelihoods::ForwardModel;
 
-use super::train::{rows, PARAM_NAMES};
+use super::train::{param_names, rows};
 use crate::emulator::metrics::ErrorReport;
 use crate::emulator::model_file::model_paths;
 use crate::emulator::GlobalEmulator;
@@ -114,7 +114,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         Split::Train => (&set.par_train, &set.signal_train),
     };
     let m = set.redshifts.len();
-    let params = rows(p, PARAM_NAMES.len(), "parameters")?;
+    let params = rows(p, param_names().len(), "parameters")?;
     let truth = rows(s, m, "signals")?;
     let (report, emulated, outside) = evaluate(&emu, &params, &truth)?;
     let r = &report.relative_error_percent;
@@ -190,14 +190,15 @@ fn n_above(errors: &[f64], thresholds: &[f64]) -> serde_json::Map<String, serde_
 
 /// The `n` largest errors with their index in the split and their parameters.
 fn worst_signals(report: &ErrorReport, params: &[f64], n: usize) -> Vec<serde_json::Value> {
-    let d = PARAM_NAMES.len();
+    let names = param_names();
+    let d = names.len();
     let mut order: Vec<usize> = (0..report.n_signals).collect();
     order.sort_by(|&i, &j| report.per_signal_percent[j].total_cmp(&report.per_signal_percent[i]));
     order
         .into_iter()
         .take(n)
         .map(|i| {
-            let p: serde_json::Map<String, serde_json::Value> = PARAM_NAMES
+            let p: serde_json::Map<String, serde_json::Value> = names
                 .iter()
                 .zip(&params[i * d..(i + 1) * d])
                 .map(|(name, v)| (name.to_string(), (*v).into()))

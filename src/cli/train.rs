@@ -8,8 +8,12 @@ use crate::emulator::train::{
 use crate::io::{GlobalSignalSet, NpyArray};
 use crate::SpinflipError;
 
-/// The 21cmGEM parameters, in the column order of the data sets.
-pub use crate::global::PARAM_NAMES;
+/// The 21cmGEM parameter names, in the column order of the data sets (the global
+/// simulator kind's).
+pub fn param_names() -> Vec<String> {
+    use crate::models::ModelKind;
+    crate::global::GlobalSimulatorKind.param_names()
+}
 
 /// Arguments of `spinflip train`.
 #[derive(Debug, clap::Args)]
@@ -170,9 +174,10 @@ pub fn rows(a: &NpyArray, cols: usize, what: &str) -> Result<Vec<f64>, SpinflipE
 
 /// Training and validation splits of a data set.
 pub fn train_data(set: &GlobalSignalSet) -> Result<TrainData, SpinflipError> {
-    let (d, m) = (PARAM_NAMES.len(), set.redshifts.len());
+    let names = param_names();
+    let (d, m) = (names.len(), set.redshifts.len());
     Ok(TrainData {
-        param_names: PARAM_NAMES.iter().map(|s| s.to_string()).collect(),
+        param_names: names,
         redshifts: set.redshifts.clone(),
         train_params: rows(&set.par_train, d, "par_train")?,
         train_signals: rows(&set.signal_train, m, "signal_train")?,
@@ -278,8 +283,8 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         cfg.layers,
         cfg.hidden,
         cfg.outputs_per_step,
-        data.train_params.len() / PARAM_NAMES.len(),
-        data.val_params.len() / PARAM_NAMES.len(),
+        data.train_params.len() / data.param_names.len(),
+        data.val_params.len() / data.param_names.len(),
         opts.trainer
     );
     let o = train(&data, &cfg, &out, &opts)?;

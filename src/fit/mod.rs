@@ -128,6 +128,9 @@ pub fn run_fit(
             )
         }
     };
+    // Samplers that move only the free parameters report only those: the reports want every
+    // parameter, in the problem's order.
+    let posterior = full_posterior(problem, posterior)?;
     let summary = FitSummary::new(cfg, problem, &posterior, log_z, n_calls, wall, sampler_name);
     summary.write(&with_suffix(root, "_fit.json"))?;
     if cfg.output.plots {
@@ -204,6 +207,51 @@ where
 
 fn quiet_of(cfg: &RunConfig) -> bool {
     cfg.sampler.quiet
+}
+
+/// `posterior` with a column for every parameter of `problem` in its order (fixed ones at
+/// their value), whichever subset and order the sampler reported.
+pub fn full_posterior(
+    problem: &Problem,
+    posterior: WeightedSamples,
+) -> Result<WeightedSamples, SpinflipError> {
+    let params = problem.params.params();
+    if posterior.names.len() == params.len()
+        && posterior.names.iter().zip(params).all(|(a, b)| *a == b.name)
+    {
+        return Ok(posterior);
+    }
+    let d = posterior.n_params();
+    let source: Vec<Result<usize, f64>> = params
+        .iter()
+        .map(|p| match posterior.names.iter().position(|n| *n == p.name) {
+            Some(j) => Ok(Ok(j)),
+            None => match p.prior {
+                spinflip_samplers::Prior::Fixed { value } => Ok(Err(value)),
+                _ => Err(SpinflipError::config(
+                    "posterior",
+                    format!("the sampler reported no column for free parameter '{}'", p.name),
+                )),
+            },
+        })
+        .collect::<Result<_, _>>()?;
+    let src = &posterior.theta;
+    let source = &source;
+    let theta = (0..posterior.len())
+        .flat_map(|i| {
+            source.iter().map(move |s| match *s {
+                Ok(j) => src[i * d + j],
+                Err(v) => v,
+            })
+        })
+        .collect();
+    Ok(WeightedSamples {
+        names: params.iter().map(|p| p.name.clone()).collect(),
+        latex: params.iter().map(|p| p.latex.clone()).collect(),
+        theta,
+        weights: posterior.weights,
+        log_likelihood: posterior.log_likelihood,
+    })
 }
 
 /// Remove the result files of an earlier run under `root`.

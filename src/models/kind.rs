@@ -3,7 +3,7 @@
 use crate::config::{MockConfig, ModelConfig};
 use crate::SpinflipError;
 use spinflip_likelihoods::{mock_vector, ForwardModel, Noise};
-use spinflip_samplers::Prior;
+use spinflip_samplers::{Parameter, ParameterSet, Prior};
 use std::sync::Arc;
 
 /// A shareable forward model.
@@ -103,6 +103,18 @@ pub trait ModelKind: Send + Sync {
 
     /// What the outputs are.
     fn output(&self) -> OutputSpace;
+
+    /// The parameters with their LaTeX labels and default priors, ready for a sampler.
+    fn parameters(&self) -> Result<ParameterSet, SpinflipError> {
+        let params = self
+            .param_names()
+            .into_iter()
+            .zip(self.param_latex())
+            .zip(self.default_priors())
+            .map(|((name, latex), prior)| Parameter::new(name, latex, prior))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ParameterSet::new(params)?)
+    }
 
     /// The kind whose model makes mock data unless `[data.mock] model` says otherwise (an
     /// emulator's mocks come from the simulator it emulates).
