@@ -42,6 +42,7 @@ pub use spinflip_samplers as samplers;
 pub mod bias;
 pub mod capi;
 pub mod cli;
+pub mod cnn;
 pub mod config;
 pub mod cosmology;
 pub mod emulator;

@@ -9,5 +9,5 @@ pub mod npz;
 pub mod text;
 
 pub use dataset::{DataFormat, GlobalSignalSet};
-pub use npy::NpyArray;
-pub use npz::{read_npz, write_npz};
+pub use npy::{FloatData, NpyArray, NpyFloats};
+pub use npz::{read_npz, read_npz_raw, write_npz, write_npz_members};

@@ -1,5 +1,7 @@
-//! NumPy `.npy` arrays (format versions 1-3): float64 C-order on write; f8/f4/integers/bool in
-//! either byte order and C or Fortran order on read, always returned as f64 in C order.
+//! NumPy `.npy` arrays (format versions 1-3): float64 C-order on write; f8/f4/f2/integers/bool
+//! in either byte order and C or Fortran order on read, returned as f64 in C order
+//! ([`NpyArray`]); large float images (f4 or f2, C order) kept in their stored precision by
+//! [`NpyFloats`].
 
 use crate::SpinflipError;
 
@@ -59,36 +61,43 @@ impl NpyArray {
 
     /// Serialise as a version-1.0 `.npy` (little-endian f64, C order).
     pub fn to_npy_bytes(&self) -> Vec<u8> {
-        let shape = match self.shape.len() {
-            0 => "()".to_string(),
-            1 => format!("({},)", self.shape[0]),
-            _ => format!(
-                "({})",
-                self.shape
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
-        // Pad so that magic + version + length + header is a multiple of 64, ending in '\n'.
-        let total = MAGIC.len() + 2 + 2 + header.len() + 1;
-        header.push_str(&" ".repeat((64 - total % 64) % 64));
-        header.push('\n');
-        let mut out = Vec::with_capacity(10 + header.len() + 8 * self.data.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&[1, 0]);
-        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-        out.extend_from_slice(header.as_bytes());
-        for v in &self.data {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out
+        let body: Vec<u8> = self.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        npy_bytes("<f8", &self.shape, &body)
     }
 
     /// Parse `.npy` bytes; `what` names the source in errors.
     pub fn from_npy_bytes(bytes: &[u8], what: &str) -> Result<Self, SpinflipError> {
+        let h = Header::parse(bytes, what)?;
+        let big = h.order == '>';
+        let mut data: Vec<f64> = h
+            .body(bytes)
+            .chunks_exact(h.size)
+            .map(|ch| decode(ch, h.kind, big))
+            .collect();
+        if h.fortran && h.shape.len() > 1 {
+            data = fortran_to_c(&data, &h.shape);
+        }
+        Ok(Self {
+            shape: h.shape,
+            data,
+        })
+    }
+}
+
+/// A parsed `.npy` header.
+struct Header {
+    shape: Vec<usize>,
+    order: char,
+    kind: char,
+    size: usize,
+    fortran: bool,
+    /// Offset of the data.
+    start: usize,
+    descr: String,
+}
+
+impl Header {
+    fn parse(bytes: &[u8], what: &str) -> Result<Self, SpinflipError> {
         let bad = |reason: String| SpinflipError::Data {
             path: what.to_string(),
             reason,
@@ -117,7 +126,10 @@ impl NpyArray {
         let header = std::str::from_utf8(header).map_err(|_| bad("header is not text".into()))?;
         let descr = dict_value(header, "descr")
             .ok_or_else(|| bad(format!("no 'descr' in header {header:?}")))?;
-        let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
+        let descr = descr
+            .trim()
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string();
         let fortran = dict_value(header, "fortran_order")
             .map(|v| v.trim().starts_with("True"))
             .unwrap_or(false);
@@ -133,30 +145,233 @@ impl NpyArray {
             .map(|s| s.trim_end_matches('L').parse::<usize>())
             .collect::<Result<_, _>>()
             .map_err(|_| bad(format!("bad shape {shape_txt:?}")))?;
-        let n: usize = shape.iter().product();
-        let (order, kind, size) = parse_descr(descr).ok_or_else(|| {
+        let n = shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .ok_or_else(|| bad(format!("shape {shape:?} overflows")))?;
+        let (order, kind, size) = parse_descr(&descr).ok_or_else(|| {
             bad(format!(
-                "unsupported dtype '{descr}' (float64/32, integers and bool are supported)"
+                "unsupported dtype '{descr}' (float64/32/16, integers and bool are supported)"
             ))
         })?;
-        let body = &bytes[start + hlen..];
-        if body.len() < n * size {
+        let body = bytes.len() - (start + hlen).min(bytes.len());
+        if body < n.saturating_mul(size) {
             return Err(bad(format!(
-                "truncated data: shape {shape:?} of '{descr}' needs {} bytes, file has {}",
-                n * size,
-                body.len()
+                "truncated data: shape {shape:?} of '{descr}' needs {} bytes, file has {body}",
+                n.saturating_mul(size)
             )));
         }
-        let big = order == '>';
-        let mut data: Vec<f64> = body[..n * size]
-            .chunks_exact(size)
-            .map(|ch| decode(ch, kind, big))
-            .collect();
-        if fortran && shape.len() > 1 {
-            data = fortran_to_c(&data, &shape);
-        }
-        Ok(Self { shape, data })
+        Ok(Header {
+            shape,
+            order,
+            kind,
+            size,
+            fortran,
+            start: start + hlen,
+            descr,
+        })
     }
+
+    fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    fn body<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
+        &bytes[self.start..self.start + self.len() * self.size]
+    }
+}
+
+/// Float values in their stored precision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FloatData {
+    /// float32.
+    F32(Vec<f32>),
+    /// float16 (IEEE 754 half), as raw bits; see [`f16_to_f32`].
+    F16(Vec<u16>),
+}
+
+impl FloatData {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            FloatData::F32(v) => v.len(),
+            FloatData::F16(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Values `start..start + out.len()` as f32 into `out`.
+    pub fn copy_to(&self, start: usize, out: &mut [f32]) {
+        match self {
+            FloatData::F32(v) => out.copy_from_slice(&v[start..start + out.len()]),
+            FloatData::F16(v) => {
+                let n = out.len();
+                out.iter_mut()
+                    .zip(&v[start..start + n])
+                    .for_each(|(o, &h)| *o = f16_to_f32(h))
+            }
+        }
+    }
+}
+
+/// A float32 or float16 array kept in its stored precision (C order), for image sets too
+/// large to widen to f64.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyFloats {
+    /// Dimensions.
+    pub shape: Vec<usize>,
+    /// Values.
+    pub data: FloatData,
+}
+
+impl NpyFloats {
+    /// Parse `.npy` bytes of dtype f4 or f2 (either byte order, C order).
+    pub fn from_npy_bytes(bytes: &[u8], what: &str) -> Result<Self, SpinflipError> {
+        let h = Header::parse(bytes, what)?;
+        let bad = |reason: String| SpinflipError::Data {
+            path: what.to_string(),
+            reason,
+        };
+        if h.fortran && h.shape.len() > 1 {
+            return Err(bad(
+                "Fortran-ordered image arrays are not supported: save with np.ascontiguousarray"
+                    .into(),
+            ));
+        }
+        let big = h.order == '>';
+        let body = h.body(bytes);
+        let data = match (h.kind, h.size) {
+            ('f', 4) => FloatData::F32(
+                body.chunks_exact(4)
+                    .map(|c| {
+                        let a = [c[0], c[1], c[2], c[3]];
+                        if big {
+                            f32::from_be_bytes(a)
+                        } else {
+                            f32::from_le_bytes(a)
+                        }
+                    })
+                    .collect(),
+            ),
+            ('f', 2) => FloatData::F16(
+                body.chunks_exact(2)
+                    .map(|c| {
+                        if big {
+                            u16::from_be_bytes([c[0], c[1]])
+                        } else {
+                            u16::from_le_bytes([c[0], c[1]])
+                        }
+                    })
+                    .collect(),
+            ),
+            _ => {
+                return Err(bad(format!(
+                    "dtype '{}' is not float32 or float16",
+                    h.descr
+                )))
+            }
+        };
+        Ok(NpyFloats {
+            shape: h.shape,
+            data,
+        })
+    }
+
+    /// Serialise as `.npy` (little-endian, C order, in the stored precision).
+    pub fn to_npy_bytes(&self) -> Vec<u8> {
+        let (descr, body): (&str, Vec<u8>) = match &self.data {
+            FloatData::F32(v) => ("<f4", v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            FloatData::F16(v) => ("<f2", v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        };
+        npy_bytes(descr, &self.shape, &body)
+    }
+}
+
+/// IEEE 754 half-precision bits to f32 (exact: every f16 is an f32).
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h >> 15) << 31;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let man = u32::from(h & 0x3ff);
+    let bits = match (exp, man) {
+        (0, 0) => sign,
+        (0, _) => {
+            // Subnormal: man * 2^-24; normalise so the leading bit is the implicit one.
+            let (mut e, mut m) = (127 - 15 + 1, man);
+            while m & 0x400 == 0 {
+                m <<= 1;
+                e -= 1;
+            }
+            sign | (e << 23) | ((m & 0x3ff) << 13)
+        }
+        (31, _) => sign | 0x7f80_0000 | (man << 13),
+        _ => sign | ((exp + 127 - 15) << 23) | (man << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// f32 to the nearest IEEE 754 half (round to nearest even; overflow to infinity).
+pub fn f32_to_f16(x: f32) -> u16 {
+    let b = x.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xff) as i32;
+    let man = b & 0x7f_ffff;
+    if exp == 255 {
+        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
+    }
+    let e = exp - 127 + 15;
+    if e >= 31 {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        if e < -10 {
+            return sign;
+        }
+        // Subnormal half: shift the full mantissa (with its implicit bit) into place.
+        let m = man | 0x80_0000;
+        let shift = (14 - e) as u32;
+        let half = m >> shift;
+        let rem = m & ((1 << shift) - 1);
+        let mid = 1 << (shift - 1);
+        let round = rem > mid || (rem == mid && half & 1 == 1);
+        return sign | (half + u32::from(round)) as u16;
+    }
+    let half = ((e as u32) << 10) | (man >> 13);
+    let rem = man & 0x1fff;
+    let round = rem > 0x1000 || (rem == 0x1000 && half & 1 == 1);
+    // A carry out of the mantissa correctly bumps the exponent (up to infinity).
+    sign | (half + u32::from(round)) as u16
+}
+
+/// A version-1.0 `.npy` from a dtype string, shape and little-endian C-order body.
+pub fn npy_bytes(descr: &str, shape: &[usize], body: &[u8]) -> Vec<u8> {
+    let shape = match shape.len() {
+        0 => "()".to_string(),
+        1 => format!("({},)", shape[0]),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    // Pad so that magic + version + length + header is a multiple of 64, ending in '\n'.
+    let total = MAGIC.len() + 2 + 2 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - total % 64) % 64));
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(body);
+    out
 }
 
 /// The text of `key`'s value in a Python dict literal (up to the next top-level comma).
@@ -191,7 +406,7 @@ fn parse_descr(d: &str) -> Option<(char, char, usize)> {
     let size: usize = rest[1..].parse().ok()?;
     let ok = matches!(
         (kind, size),
-        ('f', 4 | 8) | ('i' | 'u', 1 | 2 | 4 | 8) | ('b', 1)
+        ('f', 2 | 4 | 8) | ('i' | 'u', 1 | 2 | 4 | 8) | ('b', 1)
     );
     ok.then_some((order, kind, size))
 }
@@ -205,6 +420,7 @@ fn decode(b: &[u8], kind: char, big: bool) -> f64 {
     match (kind, b.len()) {
         ('f', 8) => f64::from_le_bytes(a),
         ('f', 4) => f32::from_le_bytes([a[0], a[1], a[2], a[3]]) as f64,
+        ('f', 2) => f16_to_f32(u16::from_le_bytes([a[0], a[1]])) as f64,
         ('i', 1) => a[0] as i8 as f64,
         ('i', 2) => i16::from_le_bytes([a[0], a[1]]) as f64,
         ('i', 4) => i32::from_le_bytes([a[0], a[1], a[2], a[3]]) as f64,
@@ -286,6 +502,53 @@ mod tests {
             .collect();
         let a = NpyArray::from_npy_bytes(&make("<f8", true, "(2, 3)", col), "t").unwrap();
         assert_eq!(a.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn float16_reference_values_and_round_trip() {
+        // IEEE 754 binary16 reference encodings.
+        let cases: [(u16, f32); 9] = [
+            (0x3c00, 1.0),
+            (0xc000, -2.0),
+            (0x7bff, 65504.0),
+            (0x0400, 6.103_515_6e-5),
+            (0x0001, 5.960_464_5e-8),
+            (0x3555, 0.333_251_95),
+            (0x7c00, f32::INFINITY),
+            (0x8000, -0.0),
+            (0x0000, 0.0),
+        ];
+        for (h, x) in cases {
+            assert_eq!(f16_to_f32(h), x, "{h:#06x}");
+            assert_eq!(f32_to_f16(x), h, "{x}");
+        }
+        assert!(f16_to_f32(0x7e00).is_nan());
+        // Every finite half survives the round trip.
+        for h in 0..0x7c00u16 {
+            assert_eq!(f32_to_f16(f16_to_f32(h)), h);
+        }
+        // Rounding to nearest: 1 + 2^-11 is halfway between 1 and 1 + 2^-10 -> even (1.0).
+        assert_eq!(f32_to_f16(1.0 + 2f32.powi(-11)), 0x3c00);
+        let a = NpyFloats {
+            shape: vec![2, 2],
+            data: FloatData::F16(vec![0x3c00, 0xc000, 0x3555, 0x0001]),
+        };
+        let b = NpyFloats::from_npy_bytes(&a.to_npy_bytes(), "t").unwrap();
+        assert_eq!(a, b);
+        let w = NpyArray::from_npy_bytes(&a.to_npy_bytes(), "t").unwrap();
+        assert_eq!(w.data[1], -2.0);
+        let f = NpyFloats {
+            shape: vec![3],
+            data: FloatData::F32(vec![1.5, -2.0, 3.25]),
+        };
+        let mut out = [0.0f32; 2];
+        NpyFloats::from_npy_bytes(&f.to_npy_bytes(), "t")
+            .unwrap()
+            .data
+            .copy_to(1, &mut out);
+        assert_eq!(out, [-2.0, 3.25]);
+        let f8 = NpyArray::new(vec![1], vec![1.0]).unwrap().to_npy_bytes();
+        assert!(NpyFloats::from_npy_bytes(&f8, "t").is_err());
     }
 
     #[test]

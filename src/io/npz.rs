@@ -17,20 +17,26 @@ fn data_err(path: &Path, reason: impl Into<String>) -> SpinflipError {
 /// Write `arrays` (name, array) to `path` as an `.npz` (member `name.npy` each). Written to a
 /// temporary file and renamed, so a crash never leaves a half-written archive.
 pub fn write_npz(path: &Path, arrays: &[(&str, &NpyArray)]) -> Result<(), SpinflipError> {
+    let members: Vec<(&str, Vec<u8>)> =
+        arrays.iter().map(|(n, a)| (*n, a.to_npy_bytes())).collect();
+    write_npz_members(path, &members)
+}
+
+/// Write already-serialised `.npy` members (name, bytes) as an `.npz`, like [`write_npz`].
+pub fn write_npz_members(path: &Path, members: &[(&str, Vec<u8>)]) -> Result<(), SpinflipError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| SpinflipError::io(parent, e))?;
     }
     let tmp = path.with_extension("npz.partial");
     let file = std::fs::File::create(&tmp).map_err(|e| SpinflipError::io(&tmp, e))?;
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
-    for (name, arr) in arrays {
-        let bytes = arr.to_npy_bytes();
+    for (name, bytes) in members {
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored)
             .large_file(bytes.len() as u64 >= u32::MAX as u64);
         zip.start_file(format!("{name}.npy"), opts)
             .map_err(|e| data_err(&tmp, format!("zip: {e}")))?;
-        zip.write_all(&bytes)
+        zip.write_all(bytes)
             .map_err(|e| SpinflipError::io(&tmp, e))?;
     }
     let mut w = zip
@@ -39,6 +45,39 @@ pub fn write_npz(path: &Path, arrays: &[(&str, &NpyArray)]) -> Result<(), Spinfl
     w.flush().map_err(|e| SpinflipError::io(&tmp, e))?;
     drop(w);
     std::fs::rename(&tmp, path).map_err(|e| SpinflipError::io(path, e))
+}
+
+/// The raw `.npy` bytes of the members `names` (without `.npy`) of an `.npz`; a missing
+/// member is an error naming it and the members present.
+pub fn read_npz_raw(
+    path: &Path,
+    names: &[&str],
+) -> Result<BTreeMap<String, Vec<u8>>, SpinflipError> {
+    let file = std::fs::File::open(path).map_err(|e| SpinflipError::io(path, e))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| data_err(path, format!("not a readable .npz (zip) archive: {e}")))?;
+    let present: Vec<String> = (0..zip.len())
+        .filter_map(|i| {
+            let m = zip.by_index_raw(i).ok()?;
+            let n = m.name().ok()?.to_string();
+            Some(n.strip_suffix(".npy").unwrap_or(&n).to_string())
+        })
+        .collect();
+    let mut out = BTreeMap::new();
+    for &name in names {
+        let mut member = zip.by_name(&format!("{name}.npy")).map_err(|e| {
+            data_err(
+                path,
+                format!("no readable array '{name}' ({e}); the archive holds {present:?}"),
+            )
+        })?;
+        let mut bytes = Vec::with_capacity(member.size() as usize);
+        member
+            .read_to_end(&mut bytes)
+            .map_err(|e| data_err(path, format!("member '{name}': {e} (compressed .npz files are not supported: save with np.savez)")))?;
+        out.insert(name.to_string(), bytes);
+    }
+    Ok(out)
 }
 
 /// Read every array of an `.npz` (names without `.npy`), converted to f64.
