@@ -25,7 +25,7 @@
 //! latex = 'f_\star'
 //!
 //! [sampler]
-//! kind = "nested"                  # or "ensemble"
+//! kind = "nested"                  # or "ensemble", "nuts", "map"
 //! n_live = 400
 //! seed = 42
 //! ```
@@ -185,7 +185,7 @@ fn nu0_default() -> f64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SamplerConfig {
-    /// `nested` or `ensemble`.
+    /// `nested`, `ensemble`, `nuts` or `map`.
     #[serde(default)]
     pub kind: SamplerKind,
     /// Seed of every random draw of the sampler.
@@ -210,6 +210,24 @@ pub struct SamplerConfig {
     /// Ensemble: cap on the number of steps when stopping on the autocorrelation time.
     #[serde(default)]
     pub max_steps: Option<usize>,
+    /// NUTS: chains (default 4, run in parallel).
+    #[serde(default)]
+    pub n_chains: Option<usize>,
+    /// NUTS: warmup iterations per chain (default 1000).
+    #[serde(default)]
+    pub n_warmup: Option<usize>,
+    /// NUTS: kept iterations per chain (default 1000).
+    #[serde(default)]
+    pub n_samples: Option<usize>,
+    /// NUTS: target acceptance statistic (default 0.8; raise toward 0.95 on divergences).
+    #[serde(default)]
+    pub target_accept: Option<f64>,
+    /// NUTS: `diag` (default) or `dense` metric.
+    #[serde(default)]
+    pub metric: Option<spinflip_samplers::hmc::MetricKind>,
+    /// MAP (and NUTS's starting point): optimiser starts (default 4).
+    #[serde(default)]
+    pub n_starts: Option<usize>,
     /// Also write the checkpoint (`root.checkpoint`) every this many iterations.
     #[serde(default)]
     pub checkpoint_every: Option<usize>,
@@ -237,6 +255,12 @@ impl Default for SamplerConfig {
             n_walkers: None,
             n_steps: None,
             max_steps: None,
+            n_chains: None,
+            n_warmup: None,
+            n_samples: None,
+            target_accept: None,
+            metric: None,
+            n_starts: None,
             checkpoint_every: None,
             checkpoint_seconds: None,
             resume: false,
@@ -254,6 +278,10 @@ pub enum SamplerKind {
     Nested,
     /// Affine-invariant ensemble MCMC.
     Ensemble,
+    /// The No-U-Turn Sampler (gradients of the likelihood; chains started at the MAP).
+    Nuts,
+    /// The maximum a posteriori point and the Laplace approximation around it.
+    Map,
 }
 
 impl RunConfig {

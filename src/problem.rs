@@ -15,7 +15,7 @@ use spinflip_likelihoods::{
     DataLikelihood, ForwardModel, GaussianLikelihood, GlobalSignalLikelihood, LogPolyForeground,
     Noise, Spectrum,
 };
-use spinflip_samplers::{LikelihoodError, LogLikelihood, Parameter, ParameterSet};
+use spinflip_samplers::{GradLogLikelihood, LikelihoodError, LogLikelihood, Parameter, ParameterSet};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -417,6 +417,16 @@ fn band_cut(
     )?;
     let ts = truth_signal.map(|t| keep.iter().map(|&i| t[i]).collect());
     Ok((cut, noise.select(&keep)?, ts))
+}
+
+impl GradLogLikelihood for Problem {
+    fn log_likelihood_and_gradient(
+        &self,
+        theta: &[f64],
+        grad: &mut [f64],
+    ) -> Result<f64, LikelihoodError> {
+        self.likelihood.log_likelihood_and_gradient(theta, grad)
+    }
 }
 
 impl LogLikelihood for Problem {

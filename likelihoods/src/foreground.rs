@@ -59,6 +59,24 @@ impl LogPolyForeground {
     }
 }
 
+impl LogPolyForeground {
+    /// `sum_i w_i dT_i/da_k` for every coefficient `a_k` into `grad`:
+    /// `dT_i/da_k = T_i ln 10 [log10(nu_i/nu_0)]^k`.
+    pub fn vjp(&self, coeffs: &[f64], freq_mhz: &[f64], w: &[f64], grad: &mut [f64]) {
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        for (&nu, &wi) in freq_mhz.iter().zip(w) {
+            let x = (nu / self.nu0_mhz).log10();
+            let p = coeffs.iter().rev().fold(0.0, |acc, &a| acc * x + a);
+            let t = 1e3 * 10f64.powf(p) * std::f64::consts::LN_10 * wi;
+            let mut xk = 1.0;
+            for g in grad.iter_mut() {
+                *g += t * xk;
+                xk *= x;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,6 +76,25 @@ pub trait ForwardModel: Send + Sync {
         1
     }
 
+    /// The outputs at `theta` (into `out`) and a vector-Jacobian product: `cotangent` is
+    /// given the outputs and writes `v` (one value per output) into its second argument;
+    /// `grad` receives `J^T v = d(v . m)/d(theta)` for that fixed `v`. Reverse-mode models
+    /// (a network with a backward pass) get the gradient of a likelihood for about the cost
+    /// of a couple of evaluations.
+    ///
+    /// Returns `Ok(false)`, writing nothing, when the model has no derivative; likelihoods
+    /// then fall back to finite differences.
+    fn predict_vjp(
+        &self,
+        theta: &[f64],
+        out: &mut [f64],
+        cotangent: &mut dyn FnMut(&[f64], &mut [f64]),
+        grad: &mut [f64],
+    ) -> Result<bool, ModelError> {
+        let _ = (theta, out, cotangent, grad);
+        Ok(false)
+    }
+
     /// Check a batched call's shapes (`n` points); implementations call this first.
     fn check_batch_shapes(
         &self,
@@ -122,6 +141,15 @@ pub trait ForwardModel: Send + Sync {
 }
 
 impl<T: ForwardModel + ?Sized> ForwardModel for Box<T> {
+    fn predict_vjp(
+        &self,
+        theta: &[f64],
+        out: &mut [f64],
+        cotangent: &mut dyn FnMut(&[f64], &mut [f64]),
+        grad: &mut [f64],
+    ) -> Result<bool, ModelError> {
+        (**self).predict_vjp(theta, out, cotangent, grad)
+    }
     fn param_names(&self) -> Vec<String> {
         (**self).param_names()
     }
@@ -151,6 +179,15 @@ impl<T: ForwardModel + ?Sized> ForwardModel for Box<T> {
 }
 
 impl<T: ForwardModel + ?Sized> ForwardModel for std::sync::Arc<T> {
+    fn predict_vjp(
+        &self,
+        theta: &[f64],
+        out: &mut [f64],
+        cotangent: &mut dyn FnMut(&[f64], &mut [f64]),
+        grad: &mut [f64],
+    ) -> Result<bool, ModelError> {
+        (**self).predict_vjp(theta, out, cotangent, grad)
+    }
     fn param_names(&self) -> Vec<String> {
         (**self).param_names()
     }

@@ -9,7 +9,7 @@ use crate::forward_model::ForwardModel;
 use crate::gaussian::{AdditiveTerm, DataLikelihood, GaussianLikelihood};
 use crate::noise::Noise;
 use crate::spectrum::{freq_of_z, Spectrum};
-use spinflip_samplers::{LikelihoodError, LogLikelihood};
+use spinflip_samplers::{GradLogLikelihood, LikelihoodError, LogLikelihood};
 
 /// Gaussian likelihood of a spectrum given `model(theta_model) + foreground(theta_fg)`.
 ///
@@ -62,6 +62,9 @@ impl AdditiveTerm for ForegroundTerm {
     }
     fn add_to(&self, theta: &[f64], out: &mut [f64]) {
         self.fg.add_to(theta, &self.freq_mhz, out);
+    }
+    fn vjp(&self, theta: &[f64], w: &[f64], grad: &mut [f64]) {
+        self.fg.vjp(theta, &self.freq_mhz, w, grad);
     }
 }
 
@@ -176,6 +179,16 @@ fn match_channels(model_freq: &[f64], data_freq: &[f64]) -> Result<Vec<usize>, M
             Ok(j)
         })
         .collect()
+}
+
+impl<M: ForwardModel> GradLogLikelihood for GlobalSignalLikelihood<M> {
+    fn log_likelihood_and_gradient(
+        &self,
+        theta: &[f64],
+        grad: &mut [f64],
+    ) -> Result<f64, LikelihoodError> {
+        self.core.log_likelihood_and_gradient(theta, grad)
+    }
 }
 
 impl<M: ForwardModel> LogLikelihood for GlobalSignalLikelihood<M> {

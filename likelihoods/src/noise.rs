@@ -129,6 +129,34 @@ impl Noise {
         }
     }
 
+    /// `C^-1 r` (what the gradient of the log-likelihood needs).
+    pub fn solve(&self, r: &[f64]) -> Vec<f64> {
+        match self {
+            Noise::White { sigma, .. } => r.iter().map(|x| x / (sigma * sigma)).collect(),
+            Noise::Diagonal { sigma } => r.iter().zip(sigma).map(|(x, s)| x / (s * s)).collect(),
+            Noise::Full { chol, n } => {
+                let n = *n;
+                // L z = r, then L^T w = z.
+                let mut z = r.to_vec();
+                for i in 0..n {
+                    let mut v = z[i];
+                    for k in 0..i {
+                        v -= chol[i * n + k] * z[k];
+                    }
+                    z[i] = v / chol[i * n + i];
+                }
+                for i in (0..n).rev() {
+                    let mut v = z[i];
+                    for k in i + 1..n {
+                        v -= chol[k * n + i] * z[k];
+                    }
+                    z[i] = v / chol[i * n + i];
+                }
+                z
+            }
+        }
+    }
+
     /// Whether there are no channels.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -241,6 +269,9 @@ mod tests {
         // selecting both channels gives back the same matrix
         let g = f.select(&[0, 1]).unwrap();
         assert!((g.chi2(&r) - chi2).abs() < 1e-12);
+        // C^-1 r by hand: [[3, -2], [-2, 4]] / 8 times (1, 2) = (-1/8, 6/8).
+        let w = f.solve(&r);
+        assert!((w[0] + 0.125).abs() < 1e-12 && (w[1] - 0.75).abs() < 1e-12, "{w:?}");
         // The per-channel sigmas are the square roots of the diagonal, 2 and sqrt(3).
         let s = f.sigma_diagonal();
         assert!((s[0] - 2.0).abs() < 1e-12 && (s[1] - 3f64.sqrt()).abs() < 1e-12);

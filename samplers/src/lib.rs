@@ -19,6 +19,7 @@ pub(crate) mod exact_f64;
 #[allow(clippy::needless_range_loop)]
 pub mod hmc;
 pub mod likelihood;
+pub mod map;
 pub mod mcmc;
 pub mod nested;
 pub mod output;

@@ -147,15 +147,29 @@ impl Unconstrained {
         dtheta: &mut [f64],
         dlp: &mut [f64],
     ) -> f64 {
+        self.to_theta_with(y, theta, dtheta, dlp, true)
+    }
+
+    /// As [`to_theta`](Self::to_theta), with the log-Jacobian left out when `jacobian` is
+    /// false (the density of `theta`, whose maximum is the MAP in physical units).
+    pub fn to_theta_with(
+        &self,
+        y: &[f64],
+        theta: &mut [f64],
+        dtheta: &mut [f64],
+        dlp: &mut [f64],
+        jacobian: bool,
+    ) -> f64 {
         let mut free = vec![0.0; y.len()];
         let mut lp = 0.0;
+        let j = if jacobian { 1.0 } else { 0.0 };
         for (k, (&yk, map)) in y.iter().zip(&self.maps).enumerate() {
             let (x, lj, dx, dlj) = map.forward(yk);
             free[k] = x;
             let prior = &self.params.params()[self.params.free_indices()[k]].prior;
-            lp += prior.log_prob(x) + lj;
+            lp += prior.log_prob(x) + j * lj;
             dtheta[k] = dx;
-            dlp[k] = dlog_prior(prior, x) * dx + dlj;
+            dlp[k] = dlog_prior(prior, x) * dx + j * dlj;
         }
         // Shapes were fixed at construction, so embedding cannot fail.
         let _ = self.params.embed_free(&free, theta);

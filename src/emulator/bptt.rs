@@ -196,7 +196,11 @@ struct Work<T> {
 
 impl<T: Real> Work<T> {
     fn new(w: &LstmWeights) -> Self {
-        let c = w.config;
+        Self::new_lean(&w.config)
+    }
+
+    fn new_lean(c: &LstmConfig) -> Self {
+        let c = *c;
         let (h, t, nl) = (c.hidden, c.n_steps, c.layers);
         let z = |n: usize| vec![T::default(); n];
         Work {
@@ -206,7 +210,10 @@ impl<T: Real> Work<T> {
             hs: (0..nl).map(|_| z(t * h)).collect(),
             dh_out: z(t * h),
             dh_below: z(t * h),
-            g: w.tensors().iter().map(|(_, _, v)| z(v.len())).collect(),
+            g: LstmWeights::expected_shapes(&c)
+                .iter()
+                .map(|(_, s)| z(s.iter().product()))
+                .collect(),
             dz: z(4 * h),
             dh: z(h),
             dh_next: z(h),
@@ -263,25 +270,13 @@ unsafe fn signal_avx512<T: Real>(
     signal(prep, freqs, p, target, weight, wk)
 }
 
-/// Forward and backward pass of one signal: writes d(weight x sum of squared errors)/2 to
-/// `wk.g` (zeroed here) and returns weight x the sum of squared errors.
+/// Forward pass of one signal: fills the cache of gate activations, cell states, `tanh(c)`
+/// and hidden states of every layer.
 #[inline(always)]
-fn signal<T: Real>(
-    prep: &Prep<T>,
-    freqs: &[T],
-    p: &[T],
-    target: &[f32],
-    weight: T,
-    wk: &mut Work<T>,
-) -> f64 {
+fn forward<T: Real>(prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
     let cfg = prep.config;
     let (h, nt, np) = (cfg.hidden, cfg.n_steps, cfg.n_params);
     let h4 = 4 * h;
-    let one = T::of(1.0);
-    for g in wk.g.iter_mut() {
-        g.iter_mut().for_each(|x| *x = T::default());
-    }
-
     // ---- forward ----
     for (l, lp) in prep.layers.iter().enumerate() {
         if l == 0 {
@@ -338,34 +333,18 @@ fn signal<T: Real>(
         }
     }
 
-    // ---- head and loss ----
-    let top = cfg.layers - 1;
-    let n_t = wk.g.len();
-    let mut sse = 0.0;
-    {
-        let hs = &wk.hs[top];
-        let (gw, gb) = wk.g[n_t - 2..].split_at_mut(1);
-        let k_out = cfg.outputs_per_step;
-        for t in 0..nt {
-            let ht = &hs[t * h..(t + 1) * h];
-            let d = &mut wk.dh_out[t * h..(t + 1) * h];
-            d.iter_mut().for_each(|x| *x = T::default());
-            for q in 0..k_out {
-                let w = &prep.head_w[q * h..(q + 1) * h];
-                let mut y = prep.head_b[q];
-                for k in 0..h {
-                    y += w[k] * ht[k];
-                }
-                let e = y - T::of32(target[t * k_out + q]);
-                sse += weight.to64() * e.to64() * e.to64();
-                let dy = weight * e;
-                axpy(&mut gw[0][q * h..(q + 1) * h], dy, ht);
-                gb[0][q] += dy;
-                axpy(d, dy, w);
-            }
-        }
-    }
+}
 
+/// Backward pass of one signal from `wk.dh_out` (the gradient with respect to the top
+/// layer's hidden states): the gate gradients of every step, summed per layer into the bias
+/// gradients; with `WEIGHTS` also the weight gradients (the expensive outer products),
+/// without them only what the gradient with respect to the inputs needs.
+#[inline(always)]
+fn backward<T: Real, const WEIGHTS: bool>(prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
+    let cfg = prep.config;
+    let (h, nt, np) = (cfg.hidden, cfg.n_steps, cfg.n_params);
+    let h4 = 4 * h;
+    let one = T::of(1.0);
     // ---- backward, top layer first ----
     for l in (0..cfg.layers).rev() {
         let lp = &prep.layers[l];
@@ -408,35 +387,91 @@ fn signal<T: Real>(
                 wk.dh_next.iter_mut().for_each(|x| *x = T::default());
                 for r in 0..h4 {
                     let d = wk.dz[r];
-                    axpy(&mut g_hh[r * h..(r + 1) * h], d, hp);
+                    if WEIGHTS {
+                        axpy(&mut g_hh[r * h..(r + 1) * h], d, hp);
+                    }
                     axpy(&mut wk.dh_next, d, &lp.w_hh[r * h..(r + 1) * h]);
                 }
             }
             if l == 0 {
                 // Frequency column; the parameter columns are formed after the loop.
-                for r in 0..h4 {
-                    g_ih[r * n_in + np] += wk.dz[r] * freqs[t];
+                if WEIGHTS {
+                    for r in 0..h4 {
+                        g_ih[r * n_in + np] += wk.dz[r] * freqs[t];
+                    }
                 }
             } else {
                 let x = &wk.hs[l - 1][t * h..(t + 1) * h];
                 let dx = &mut wk.dh_below[t * h..(t + 1) * h];
                 for r in 0..h4 {
                     let d = wk.dz[r];
-                    axpy(&mut g_ih[r * n_in..(r + 1) * n_in], d, x);
+                    if WEIGHTS {
+                        axpy(&mut g_ih[r * n_in..(r + 1) * n_in], d, x);
+                    }
                     axpy(dx, d, &lp.w_ih[r * n_in..(r + 1) * n_in]);
                 }
             }
         }
         if l == 0 {
-            for r in 0..h4 {
-                for j in 0..np {
-                    g_ih[r * n_in + j] = g_b[r] * p[j];
+            if WEIGHTS {
+                for r in 0..h4 {
+                    for j in 0..np {
+                        g_ih[r * n_in + j] = g_b[r] * p[j];
+                    }
                 }
             }
         } else {
             std::mem::swap(&mut wk.dh_out, &mut wk.dh_below);
         }
     }
+}
+
+/// Forward and backward pass of one signal: writes d(weight x sum of squared errors)/2 to
+/// `wk.g` (zeroed here) and returns weight x the sum of squared errors.
+#[inline(always)]
+fn signal<T: Real>(
+    prep: &Prep<T>,
+    freqs: &[T],
+    p: &[T],
+    target: &[f32],
+    weight: T,
+    wk: &mut Work<T>,
+) -> f64 {
+    let cfg = prep.config;
+    let (h, nt) = (cfg.hidden, cfg.n_steps);
+    for g in wk.g.iter_mut() {
+        g.iter_mut().for_each(|x| *x = T::default());
+    }
+    forward(prep, freqs, p, wk);
+    // ---- head and loss ----
+    let top = cfg.layers - 1;
+    let n_t = wk.g.len();
+    let mut sse = 0.0;
+    {
+        let hs = &wk.hs[top];
+        let (gw, gb) = wk.g[n_t - 2..].split_at_mut(1);
+        let k_out = cfg.outputs_per_step;
+        for t in 0..nt {
+            let ht = &hs[t * h..(t + 1) * h];
+            let d = &mut wk.dh_out[t * h..(t + 1) * h];
+            d.iter_mut().for_each(|x| *x = T::default());
+            for q in 0..k_out {
+                let w = &prep.head_w[q * h..(q + 1) * h];
+                let mut y = prep.head_b[q];
+                for k in 0..h {
+                    y += w[k] * ht[k];
+                }
+                let e = y - T::of32(target[t * k_out + q]);
+                sse += weight.to64() * e.to64() * e.to64();
+                let dy = weight * e;
+                axpy(&mut gw[0][q * h..(q + 1) * h], dy, ht);
+                gb[0][q] += dy;
+                axpy(d, dy, w);
+            }
+        }
+    }
+
+    backward::<T, true>(prep, freqs, p, wk);
     sse
 }
 
@@ -624,6 +659,104 @@ pub fn loss_and_grad_f64(
     targets: &[f32],
 ) -> Result<LossGrad, SpinflipError> {
     run::<f64>(weights, freqs, params, targets, None, None)
+}
+
+/// The gradient of a scalar of the network's output with respect to its (normalised)
+/// parameter inputs, by reverse mode through the sequence: the forward pass once, then the
+/// gate gradients backward without the weight gradients (about half the cost of a
+/// training backward pass).
+pub struct InputGradient<T: 'static> {
+    prep: Prep<T>,
+    freqs: Vec<T>,
+}
+
+impl InputGradient<f32> {
+    /// For `weights` with the normalised step frequencies `freqs` (`n_steps` values).
+    pub fn new(weights: &LstmWeights, freqs: &[f32]) -> Result<Self, SpinflipError> {
+        Self::build(weights, freqs)
+    }
+}
+
+impl InputGradient<f64> {
+    /// The same in `f64` arithmetic (for checks).
+    pub fn new_f64(weights: &LstmWeights, freqs: &[f32]) -> Result<Self, SpinflipError> {
+        Self::build(weights, freqs)
+    }
+}
+
+#[allow(private_bounds)]
+impl<T: Real> InputGradient<T> {
+    fn build(weights: &LstmWeights, freqs: &[f32]) -> Result<Self, SpinflipError> {
+        let c = weights.config;
+        check(weights, freqs, &vec![0.0; c.n_params], &vec![0.0; c.n_outputs()])?;
+        Ok(InputGradient {
+            prep: Prep::new(weights),
+            freqs: freqs.iter().map(|&x| T::of32(x)).collect(),
+        })
+    }
+
+    /// Run the network on normalised parameters `p`, write its normalised output sequence
+    /// into `seq`, ask `cotangent` for `v = d(scalar)/d(seq)` given that output, and return
+    /// `d(scalar)/dp = J^T v` (a vector-Jacobian product).
+    pub fn vjp(
+        &self,
+        p: &[f32],
+        seq: &mut [f64],
+        cotangent: impl FnOnce(&[f64]) -> Vec<f64>,
+    ) -> Result<Vec<f64>, SpinflipError> {
+        let cfg = self.prep.config;
+        let (h, nt, np, k_out) = (cfg.hidden, cfg.n_steps, cfg.n_params, cfg.outputs_per_step);
+        if p.len() != np || seq.len() != cfg.n_outputs() {
+            return Err(SpinflipError::shape(
+                "LSTM input gradient",
+                format!(
+                    "{np} parameters and {} outputs expected, got {} and {}",
+                    cfg.n_outputs(),
+                    p.len(),
+                    seq.len()
+                ),
+            ));
+        }
+        let pt: Vec<T> = p.iter().map(|&x| T::of32(x)).collect();
+        let mut wk = Work::<T>::new_lean(&cfg);
+        forward(&self.prep, &self.freqs, &pt, &mut wk);
+        let top = cfg.layers - 1;
+        for t in 0..nt {
+            let ht = &wk.hs[top][t * h..(t + 1) * h];
+            for q in 0..k_out {
+                let w = &self.prep.head_w[q * h..(q + 1) * h];
+                let mut y = self.prep.head_b[q];
+                for k in 0..h {
+                    y += w[k] * ht[k];
+                }
+                seq[t * k_out + q] = y.to64();
+            }
+        }
+        let v = cotangent(seq);
+        if v.len() != seq.len() {
+            return Err(SpinflipError::shape(
+                "LSTM output cotangent",
+                format!("{} values for {} outputs", v.len(), seq.len()),
+            ));
+        }
+        for t in 0..nt {
+            let d = &mut wk.dh_out[t * h..(t + 1) * h];
+            d.iter_mut().for_each(|x| *x = T::default());
+            for q in 0..k_out {
+                let w = &self.prep.head_w[q * h..(q + 1) * h];
+                axpy(d, T::of(v[t * k_out + q]), w);
+            }
+        }
+        backward::<T, false>(&self.prep, &self.freqs, &pt, &mut wk);
+        // Layer 0 sees the parameters at every step through the same columns of W_ih:
+        // dp_j = sum_r (sum_t dz_r(t)) W_ih[r][j], and the bias gradient is that sum.
+        let (n_in, h4) = (self.prep.layers[0].n_in, 4 * h);
+        let g_b = &wk.g[2];
+        let w_ih = &self.prep.layers[0].w_ih;
+        Ok((0..np)
+            .map(|j| (0..h4).map(|r| g_b[r].to64() * w_ih[r * n_in + j].to64()).sum())
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -5,20 +5,33 @@ use std::path::Path;
 
 use spinflip_likelihoods::{ForwardModel, ModelError};
 
+use super::bptt::InputGradient;
 use super::fast::FastLstm;
 use super::model_file::{load_model, EmulatorModel, ModelSidecar};
 use crate::SpinflipError;
+use std::sync::Arc;
 
 /// The global 21-cm signal (mK on the model's ascending redshift grid) from parameters.
 ///
 /// Points outside the training range give [`ModelError::OutOfRange`] (recoverable: a sampler
 /// rejects them) unless extrapolation is allowed with [`GlobalEmulator::allow_extrapolation`];
 /// NaN or infinite parameters always give [`ModelError::NonFinite`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GlobalEmulator {
     sidecar: ModelSidecar,
     fast: FastLstm,
+    /// Reverse mode through the network, for gradients.
+    gradient: Arc<InputGradient<f32>>,
     extrapolate: bool,
+}
+
+impl std::fmt::Debug for GlobalEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlobalEmulator")
+            .field("architecture", &self.sidecar.architecture)
+            .field("extrapolate", &self.extrapolate)
+            .finish()
+    }
 }
 
 impl GlobalEmulator {
@@ -37,10 +50,12 @@ impl GlobalEmulator {
             &model.sidecar.redshifts,
             model.sidecar.architecture.outputs_per_step,
         );
+        let gradient = Arc::new(InputGradient::new(&model.weights, &freqs)?);
         let fast = FastLstm::new(&model.weights, freqs)?;
         Ok(GlobalEmulator {
             sidecar: model.sidecar,
             fast,
+            gradient,
             extrapolate: false,
         })
     }
@@ -154,5 +169,47 @@ impl ForwardModel for GlobalEmulator {
 
     fn preferred_batch(&self) -> usize {
         self.fast.preferred_batch()
+    }
+
+    /// Reverse mode through the LSTM ([`InputGradient`]) and the chain rule through the
+    /// input and output normalisations. The outputs come from the same `f32` network as
+    /// [`ForwardModel::predict`] but another summation order: they agree to ~1e-6 relative.
+    fn predict_vjp(
+        &self,
+        theta: &[f64],
+        out: &mut [f64],
+        cotangent: &mut dyn FnMut(&[f64], &mut [f64]),
+        grad: &mut [f64],
+    ) -> Result<bool, ModelError> {
+        self.check_shapes(theta.len(), out.len())?;
+        if grad.len() != theta.len() {
+            return Err(ModelError::Dimension {
+                what: "gradient".into(),
+                expected: theta.len(),
+                got: grad.len(),
+            });
+        }
+        let mut x = vec![0f32; theta.len()];
+        self.prepare(theta, &mut x)?;
+        let norm = &self.sidecar.normalisation;
+        let scale = norm.signal_max - norm.signal_min;
+        let m = out.len();
+        let mut seq = vec![0f64; m];
+        let dp = self
+            .gradient
+            .vjp(&x, &mut seq, |s| {
+                // The sequence runs from high z to low z: reverse it onto the grid.
+                for (o, y) in out.iter_mut().zip(s.iter().rev()) {
+                    *o = y * scale + norm.signal_min;
+                }
+                let mut v = vec![0.0; m];
+                cotangent(out, &mut v);
+                v.iter().rev().map(|vi| vi * scale).collect()
+            })
+            .map_err(|e| ModelError::Fatal(e.to_string()))?;
+        for ((g, d), j) in grad.iter_mut().zip(dp).zip(norm.param_derivatives(theta)) {
+            *g = d * j;
+        }
+        Ok(true)
     }
 }

@@ -169,6 +169,23 @@ impl Normalisation {
         }
     }
 
+    /// `d(normalised parameter i)/d(theta_i)`: `1/(range ln 10 theta)` in log10, `1/range`
+    /// otherwise (0 below the log floor, where the feature is constant).
+    pub fn param_derivatives(&self, theta: &[f64]) -> Vec<f64> {
+        (0..self.n_params())
+            .map(|i| {
+                let range = self.feature_max[i] - self.feature_min[i];
+                if !self.log10[i] {
+                    1.0 / range
+                } else if theta[i] > LOG_FLOOR {
+                    1.0 / (range * std::f64::consts::LN_10 * theta[i])
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
     /// Normalised frequency of each step, in sequence order (high z first) for the ascending
     /// `redshifts` grid.
     pub fn frequency_inputs(&self, redshifts: &[f64]) -> Vec<f32> {

@@ -11,6 +11,8 @@ use spinflip_samplers::driver::{
     interrupt_flag, ChainWriter, Driver, Outcome, ProgressObserver, Resume, Sampler, Start,
     StopReason, WriteChains,
 };
+use spinflip_samplers::hmc::{NutsSampler, NutsSettings};
+use spinflip_samplers::map::{find_map, MapResult, MapSettings};
 use spinflip_samplers::mcmc::{EnsembleSampler, EnsembleSettings, Stop};
 use spinflip_samplers::nested::{NestedSampler, NestedSettings};
 use spinflip_samplers::output::with_suffix;
@@ -72,6 +74,7 @@ pub fn run_fit(
     spinflip_samplers::output::ensure_parent(root)?;
     let s = &cfg.sampler;
     let progress = !(quiet || s.quiet);
+    let mut notes: Vec<String> = Vec::new();
     let (posterior, log_z, n_calls, wall, sampler_name, stop, start) = match s.kind {
         SamplerKind::Nested => {
             let mut settings = NestedSettings {
@@ -127,11 +130,90 @@ pub fn run_fit(
                 o.start,
             )
         }
+        SamplerKind::Nuts => {
+            // Chains start at the MAP point: warmup then adapts instead of searching.
+            let t0 = std::time::Instant::now();
+            let map = find_map(&problem.params, problem, &map_settings(s))?;
+            let map_calls = map.n_calls;
+            let mut settings = NutsSettings {
+                seed: s.seed,
+                init: Some(map.theta),
+                ..Default::default()
+            };
+            if let Some(n) = s.n_chains {
+                settings.n_chains = n;
+            }
+            if let Some(n) = s.n_warmup {
+                settings.n_warmup = n;
+            }
+            if let Some(n) = s.n_samples {
+                settings.n_samples = n;
+            }
+            if let Some(a) = s.target_accept {
+                settings.target_accept = a;
+            }
+            if let Some(m) = s.metric {
+                settings.metric = m;
+            }
+            let sampler = NutsSampler::new(&problem.params, problem, settings)?;
+            let o = drive(cfg, problem, sampler.stepper(), "nuts", progress)?;
+            let r = &o.output;
+            let div = r.total_divergences();
+            if div > 0 {
+                notes.push(format!(
+                    "{div} divergent transitions after warmup: the posterior may be biased where \
+                     they happened; raise [sampler] target_accept toward 0.95"
+                ));
+            }
+            if r.r_hat.iter().any(|&x| x > 1.01) {
+                notes.push(format!(
+                    "R-hat above 1.01 ({:?}): the chains disagree; run more samples",
+                    r.r_hat
+                ));
+            }
+            (
+                r.posterior(),
+                None,
+                r.n_calls + map_calls,
+                t0.elapsed().as_secs_f64(),
+                "nuts",
+                o.stop,
+                o.start,
+            )
+        }
+        SamplerKind::Map => {
+            let t0 = std::time::Instant::now();
+            let map = find_map(&problem.params, problem, &map_settings(s))?;
+            remove_results(root)?;
+            let json = serde_json::to_vec_pretty(&map)
+                .map_err(|e| SpinflipError::config("map", e.to_string()))?;
+            let path = with_suffix(root, "_map.json");
+            spinflip_samplers::output::write_atomic(&path, &json)?;
+            if map.covariance.is_none() {
+                notes.push(
+                    "no Laplace covariance: the MAP sits on a prior bound or the Hessian there \
+                     is not negative definite; the summary shows the point only"
+                        .into(),
+                );
+            }
+            let draws = laplace_draws(problem, &map, s.seed)?;
+            (
+                draws,
+                map.log_evidence_laplace.map(|z| (z, f64::NAN)),
+                map.n_calls,
+                t0.elapsed().as_secs_f64(),
+                "map",
+                StopReason::Converged,
+                Start::Fresh,
+            )
+        }
     };
     // Samplers that move only the free parameters report only those: the reports want every
     // parameter, in the problem's order.
     let posterior = full_posterior(problem, posterior)?;
-    let summary = FitSummary::new(cfg, problem, &posterior, log_z, n_calls, wall, sampler_name);
+    let mut summary =
+        FitSummary::new(cfg, problem, &posterior, log_z, n_calls, wall, sampler_name);
+    summary.notes = notes;
     summary.write(&with_suffix(root, "_fit.json"))?;
     if cfg.output.plots {
         crate::fit::plots(root, problem, &posterior, s.seed)?;
@@ -207,6 +289,56 @@ where
 
 fn quiet_of(cfg: &RunConfig) -> bool {
     cfg.sampler.quiet
+}
+
+fn map_settings(s: &crate::config::SamplerConfig) -> MapSettings {
+    MapSettings {
+        seed: s.seed,
+        n_starts: s.n_starts.unwrap_or(MapSettings::default().n_starts),
+        ..Default::default()
+    }
+}
+
+/// 4,000 draws from the Laplace approximation (the MAP point where there is no covariance),
+/// kept inside the priors, for the summary and the plots.
+fn laplace_draws(
+    problem: &Problem,
+    map: &MapResult,
+    seed: u64,
+) -> Result<WeightedSamples, SpinflipError> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let params = &problem.params;
+    let (p, d) = (params.n_params(), map.free.len());
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x1a91ace);
+    let chol = map
+        .covariance
+        .as_ref()
+        .and_then(|c| spinflip_samplers::nested::linalg::cholesky(c, d));
+    let n = if chol.is_some() { 4000 } else { 1 };
+    let mut theta = Vec::with_capacity(n * p);
+    let mut log_likelihood = Vec::with_capacity(n);
+    while log_likelihood.len() < n {
+        let mut t = map.theta.clone();
+        if let Some(l) = &chol {
+            let z: Vec<f64> = (0..d).map(|_| StandardNormal.sample(&mut rng)).collect();
+            for (a, &i) in map.free.iter().enumerate() {
+                t[i] += (0..=a).map(|b| l[a * d + b] * z[b]).sum::<f64>();
+            }
+            if !params.log_prior(&t)?.is_finite() {
+                continue;
+            }
+        }
+        theta.extend_from_slice(&t);
+        log_likelihood.push(map.log_likelihood);
+    }
+    Ok(WeightedSamples {
+        names: map.names.clone(),
+        latex: map.latex.clone(),
+        theta,
+        weights: vec![1.0; n],
+        log_likelihood,
+    })
 }
 
 /// `posterior` with a column for every parameter of `problem` in its order (fixed ones at

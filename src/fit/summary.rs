@@ -43,6 +43,9 @@ pub struct FitSummary {
     pub effective_sample_size: f64,
     /// Per-parameter results.
     pub params: Vec<ParamFit>,
+    /// Warnings about the run (divergences, unmixed chains, no Laplace covariance).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl FitSummary {
@@ -88,6 +91,7 @@ impl FitSummary {
             n_channels: problem.likelihood.data().len(),
             effective_sample_size: s.effective_sample_size,
             params,
+            notes: Vec::new(),
         }
     }
 
@@ -102,8 +106,10 @@ impl FitSummary {
     /// A human-readable table for the terminal.
     pub fn table(&self) -> String {
         let mut s = String::new();
-        if let (Some(z), Some(e)) = (self.log_evidence, self.log_evidence_err) {
-            s += &format!("ln Z = {z:.3} +- {e:.3}\n");
+        match (self.log_evidence, self.log_evidence_err) {
+            (Some(z), Some(e)) if e.is_finite() => s += &format!("ln Z = {z:.3} +- {e:.3}\n"),
+            (Some(z), _) => s += &format!("ln Z ~ {z:.3} (Laplace approximation)\n"),
+            _ => {}
         }
         s += &format!(
             "{} likelihood calls, {:.1} s, {} channels, ESS {:.0}\n",
@@ -123,6 +129,9 @@ impl FitSummary {
                 "{:<10} {:>12.4} {:>12.4} {:>12.4}..{:<12.4} {:>12}\n",
                 p.name, p.mean, p.std, p.ci68[0], p.ci68[1], t
             );
+        }
+        for n in &self.notes {
+            s += &format!("note: {n}\n");
         }
         s
     }

@@ -22,6 +22,9 @@ pub struct Point {
 pub struct Target<'a, L: ?Sized> {
     like: &'a L,
     unc: &'a Unconstrained,
+    /// Include the log-Jacobian (sampling); without it the density is that of theta
+    /// (optimising for the MAP).
+    jacobian: bool,
     theta: Vec<f64>,
     dtheta: Vec<f64>,
     dlp: Vec<f64>,
@@ -37,12 +40,20 @@ impl<'a, L: GradLogLikelihood + ?Sized> Target<'a, L> {
         Target {
             like,
             unc,
+            jacobian: true,
             theta: vec![0.0; p],
             dtheta: vec![0.0; d],
             dlp: vec![0.0; d],
             gtheta: vec![0.0; p],
             n_calls: 0,
         }
+    }
+
+    /// The same target without the log-Jacobian: `ln L + ln prior` of theta(y), whose
+    /// maximum over `y` is the maximum a posteriori point in physical units.
+    pub fn without_jacobian(mut self) -> Self {
+        self.jacobian = false;
+        self
     }
 
     /// The physical parameters (all of them) at the last evaluated `y`.
@@ -71,9 +82,13 @@ impl<'a, L: GradLogLikelihood + ?Sized> Target<'a, L> {
 
     /// `(ln p(y), ln L)`, with `d ln p / dy` written into `grad`.
     pub fn eval(&mut self, y: &[f64], grad: &mut [f64]) -> Result<(f64, f64), SamplerError> {
-        let lp = self
-            .unc
-            .to_theta(y, &mut self.theta, &mut self.dtheta, &mut self.dlp);
+        let lp = self.unc.to_theta_with(
+            y,
+            &mut self.theta,
+            &mut self.dtheta,
+            &mut self.dlp,
+            self.jacobian,
+        );
         self.n_calls += 1;
         if !lp.is_finite() {
             grad.fill(0.0);
