@@ -1,0 +1,652 @@
+//! [`MapSimulator`]: parameters and a seed in, a light-cone out. Tables that depend only on
+//! the cosmology and the geometry ([`MapTables`]) are built once and shared by every
+//! light-cone and thread; one light-cone runs on one thread.
+//!
+//! Per light-cone: initial conditions -> smoothed fields (once: with linear density the
+//! field at node z is D(z) times the z = 0 field) -> for each node from z = 35 down: shell
+//! star-formation tables and X-ray / Ly-alpha weights, per-cell shell sums, T_K and x_e,
+//! excursion-set ionisation, T_S and dT_b -> slices of the light-cone.
+
+use super::fft::{Fft3, FftScratch};
+use super::filters::{annulus_window, smooth_with, CodedField, SHARP_K_FACTOR, TABLE_NODES};
+use super::geometry::{ComovingDistance, Layout, MapGeometry, Z_HEAT_MAX};
+use super::initial::{gaussian_density, grid_power, mode_wavenumbers, CELL_RADIUS_FACTOR};
+use super::ionization::{
+    neutral_fraction, node_thresholds, IonizationFilter, IonizationRadii, NodeIonization,
+};
+use super::lightcone::LightCone;
+use super::params::MapParams;
+use super::shells::{Shells, N_SHELLS};
+use super::sources::{Conditional, HaloThreshold};
+use super::spin::{
+    cell_spin_temperature, evolve_cells, CellState, NodeConstants, StepInputs, ThermalTables,
+};
+use super::xray::{xray_weights, XrayTables, XraySource, XrayWeights, XrayWork};
+use crate::cosmology::constants::K_B;
+use crate::cosmology::power::top_hat_window;
+use crate::cosmology::{Cosmology, CosmologyTables};
+use rustfft::num_complex::Complex32;
+use spinflip_likelihoods::ModelError;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Star formation efficiency: 21cmFAST 4.1.1's `F_STAR10` default (10^-1.3), which its
+/// constant-efficiency source model (`SOURCE_MODEL = CONST-ION-EFF`, the `const-zeta`
+/// template) uses as a mass-independent f_star in SFRD = f_star rho_b dF_coll/dt.
+pub const F_STAR: f64 = 0.050_118_723_362_727_23;
+
+/// Temperature given to ionised cells' gas, K (photo-heated; it does not enter dT_b).
+pub const T_IONIZED: f32 = 1e4;
+
+/// Everything that depends only on the cosmology and the geometry.
+pub struct MapTables {
+    /// sigma(M), collapsed fractions, P(k).
+    pub cosmology: Arc<CosmologyTables>,
+    /// Comoving distance table.
+    pub distance: ComovingDistance,
+    /// Nodes and slices.
+    pub layout: Layout,
+    /// FFT plans.
+    pub fft: Fft3,
+    /// |k| of each half-complex mode, 1/Mpc.
+    pub mode_k: Vec<f32>,
+    /// sqrt(P_grid / V) of each mode (initial conditions).
+    pub ic_amplitude: Vec<f32>,
+    /// Shells of the X-ray and Ly-alpha sums.
+    pub shells: Shells,
+    /// Fourier windows of shells 1..n_in_box (shell 0 is the cell, unfiltered).
+    pub shell_windows: Vec<Vec<f32>>,
+    /// X-ray attenuation tables.
+    pub xray: XrayTables,
+    /// Tabulated thermal and coupling functions.
+    pub thermal: ThermalTables,
+    /// Per-node constants.
+    pub nodes: Vec<NodeConstants>,
+}
+
+impl std::fmt::Debug for MapTables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapTables")
+            .field("geometry", &self.layout.geometry)
+            .field("nodes", &self.layout.nodes.len())
+            .field("n_los", &self.layout.n_los())
+            .finish()
+    }
+}
+
+impl MapTables {
+    /// Build the tables for `geometry` with cosmology tables `cosmology` (a fraction of a
+    /// second at the default geometry; grows with cells^3).
+    pub fn new(cosmology: Arc<CosmologyTables>, geometry: MapGeometry) -> Result<Self, ModelError> {
+        let c = cosmology.cosmology;
+        let distance = ComovingDistance::new(&c);
+        let layout = Layout::new(&geometry, &c, &distance)?;
+        let n = geometry.cells;
+        let fft = Fft3::new(n);
+        let mode_k = mode_wavenumbers(n, geometry.box_mpc);
+        let volume = geometry.box_mpc.powi(3);
+        let ic_amplitude = grid_power(n, geometry.box_mpc, &cosmology.power)
+            .iter()
+            .map(|&p| (p / volume).sqrt() as f32)
+            .collect();
+        let shells = Shells::new(&c, &cosmology.power, &distance, &layout);
+        let shell_windows = (1..shells.n_in_box)
+            .map(|j| {
+                let (ri, ro) = (shells.inner(j), shells.radius[j]);
+                mode_k
+                    .iter()
+                    .map(|&k| annulus_window(k as f64, ri, ro) as f32)
+                    .collect()
+            })
+            .collect();
+        let xray = XrayTables::new(&c, &layout, &shells, &distance);
+        let nodes = layout.nodes.iter().map(|&z| NodeConstants::new(&c, z)).collect();
+        Ok(Self {
+            cosmology,
+            distance,
+            layout,
+            fft,
+            mode_k,
+            ic_amplitude,
+            shells,
+            shell_windows,
+            xray,
+            thermal: ThermalTables::default(),
+            nodes,
+        })
+    }
+
+    /// Planck 2018 tables for `geometry`.
+    pub fn planck18(geometry: MapGeometry) -> Result<Self, ModelError> {
+        Self::new(CosmologyTables::planck18(), geometry)
+    }
+
+    /// The cosmology.
+    pub fn cosmology(&self) -> &Cosmology {
+        &self.cosmology.cosmology
+    }
+}
+
+/// Box-mean diagnostics of one node.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct NodeSummary {
+    /// Redshift.
+    pub z: f64,
+    /// Mean kinetic temperature of the gas outside ionised regions, K.
+    pub t_k_mean: f64,
+    /// Its standard deviation over cells, K.
+    pub t_k_std: f64,
+    /// Mean electron fraction outside ionised regions.
+    pub x_e_mean: f64,
+    /// Mean neutral fraction.
+    pub x_hi_mean: f64,
+    /// Mean dT_b, mK (0 before the light-cone's range).
+    pub t_b_mean: f64,
+    /// Standard deviation of dT_b over cells, mK.
+    pub t_b_std: f64,
+    /// Mean spin temperature of neutral cells, K.
+    pub t_s_mean: f64,
+    /// Global Sheth-Tormen collapsed fraction.
+    pub f_coll: f64,
+}
+
+/// Wall time of each stage of one light-cone.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StageTimes {
+    /// Initial conditions (Gaussian field and one FFT).
+    pub initial_conditions: Duration,
+    /// Smoothing (one inverse FFT per shell and per excursion-set radius) and coding.
+    pub smoothing: Duration,
+    /// Per-node tables: shell star formation, X-ray attenuation, ionisation thresholds.
+    pub node_tables: Duration,
+    /// Per-cell shell sums (X-ray and Ly-alpha).
+    pub shell_sums: Duration,
+    /// Per-cell T_K and x_e.
+    pub thermal: Duration,
+    /// Per-cell ionisation.
+    pub ionization: Duration,
+    /// Per-cell T_S and dT_b.
+    pub brightness: Duration,
+    /// Light-cone slices.
+    pub light_cone: Duration,
+}
+
+impl StageTimes {
+    /// Sum of all stages.
+    pub fn total(&self) -> Duration {
+        self.initial_conditions
+            + self.smoothing
+            + self.node_tables
+            + self.shell_sums
+            + self.thermal
+            + self.ionization
+            + self.brightness
+            + self.light_cone
+    }
+
+    /// (name, duration) pairs in pipeline order.
+    pub fn stages(&self) -> [(&'static str, Duration); 8] {
+        [
+            ("initial conditions", self.initial_conditions),
+            ("smoothing (FFTs)", self.smoothing),
+            ("node tables", self.node_tables),
+            ("shell sums", self.shell_sums),
+            ("T_K, x_e", self.thermal),
+            ("ionisation", self.ionization),
+            ("T_S, dT_b", self.brightness),
+            ("light-cone slices", self.light_cone),
+        ]
+    }
+
+    /// Add another light-cone's times.
+    pub fn add(&mut self, o: &StageTimes) {
+        self.initial_conditions += o.initial_conditions;
+        self.smoothing += o.smoothing;
+        self.node_tables += o.node_tables;
+        self.shell_sums += o.shell_sums;
+        self.thermal += o.thermal;
+        self.ionization += o.ionization;
+        self.brightness += o.brightness;
+        self.light_cone += o.light_cone;
+    }
+}
+
+/// One simulated light-cone and its diagnostics.
+#[derive(Debug, Clone)]
+pub struct MapOutput {
+    /// The parameters.
+    pub params: MapParams,
+    /// The seed of the initial conditions.
+    pub seed: u64,
+    /// dT_b light-cone and its plane means.
+    pub light_cone: LightCone,
+    /// Box means per node (descending z).
+    pub nodes: Vec<NodeSummary>,
+    /// Stage times.
+    pub times: StageTimes,
+}
+
+/// Settings of the model that are not parameters of the prior.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapOptions {
+    /// Star formation efficiency.
+    pub f_star: f64,
+    /// Excursion-set filter.
+    pub filter: IonizationFilter,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        Self {
+            f_star: F_STAR,
+            filter: IonizationFilter::SharpK,
+        }
+    }
+}
+
+/// The light-cone simulator.
+#[derive(Debug, Clone)]
+pub struct MapSimulator {
+    tables: Arc<MapTables>,
+    options: MapOptions,
+}
+
+impl MapSimulator {
+    /// A simulator on shared tables.
+    pub fn new(tables: Arc<MapTables>) -> Self {
+        Self {
+            tables,
+            options: MapOptions::default(),
+        }
+    }
+
+    /// Planck 2018 at `geometry` (builds the tables).
+    pub fn planck18(geometry: MapGeometry) -> Result<Self, ModelError> {
+        Ok(Self::new(Arc::new(MapTables::planck18(geometry)?)))
+    }
+
+    /// Replace the model options.
+    pub fn with_options(mut self, options: MapOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The shared tables.
+    pub fn tables(&self) -> &Arc<MapTables> {
+        &self.tables
+    }
+
+    /// The layout (nodes and slices).
+    pub fn layout(&self) -> &Layout {
+        &self.tables.layout
+    }
+
+    /// Simulate one light-cone (single-threaded).
+    pub fn simulate(&self, params: &MapParams, seed: u64) -> Result<MapOutput, ModelError> {
+        params.validate()?;
+        if !(self.options.f_star > 0.0 && self.options.f_star <= 1.0) {
+            return Err(ModelError::Invalid {
+                field: "f_star".into(),
+                reason: format!("{} is not in (0, 1]", self.options.f_star),
+            });
+        }
+        let mut run = Run::new(self, params, seed);
+        run.go()?;
+        Ok(run.finish())
+    }
+}
+
+/// Work and state of one light-cone.
+struct Run<'a> {
+    sim: &'a MapSimulator,
+    t: &'a MapTables,
+    params: MapParams,
+    seed: u64,
+    times: StageTimes,
+    delta0: Vec<f32>,
+    shell_fields: Vec<CodedField>,
+    ion_fields: Vec<CodedField>,
+    radii: IonizationRadii,
+    state: CellState,
+    light_cone: LightCone,
+    nodes: Vec<NodeSummary>,
+}
+
+impl<'a> Run<'a> {
+    fn new(sim: &'a MapSimulator, params: &MapParams, seed: u64) -> Self {
+        let t = &*sim.tables;
+        let g = &t.layout.geometry;
+        let radii = IonizationRadii::new(
+            t.cosmology(),
+            &t.cosmology.sigma,
+            g.cell_mpc(),
+            g.box_mpc,
+            params.r_mfp,
+        );
+        Self {
+            sim,
+            t,
+            params: *params,
+            seed,
+            times: StageTimes::default(),
+            delta0: Vec::new(),
+            shell_fields: Vec::new(),
+            ion_fields: Vec::new(),
+            radii,
+            state: CellState {
+                t_k: Vec::new(),
+                x_e: Vec::new(),
+            },
+            light_cone: LightCone::new(&t.layout),
+            nodes: Vec::with_capacity(t.layout.nodes.len()),
+        }
+    }
+
+    fn finish(self) -> MapOutput {
+        MapOutput {
+            params: self.params,
+            seed: self.seed,
+            light_cone: self.light_cone,
+            nodes: self.nodes,
+            times: self.times,
+        }
+    }
+
+    /// Initial conditions and every smoothed field.
+    fn fields(&mut self, scratch: &mut FftScratch) {
+        let t = self.t;
+        let n = t.layout.geometry.cells;
+        let n3 = n * n * n;
+        let clock = Instant::now();
+        self.delta0 = vec![0.0; n3];
+        let dk = gaussian_density(self.seed, &t.ic_amplitude, &t.fft, scratch, &mut self.delta0);
+        self.times.initial_conditions += clock.elapsed();
+
+        let clock = Instant::now();
+        let mut work = vec![Complex32::default(); t.fft.complex_len()];
+        let mut out = vec![0.0f32; n3];
+        let cell = CodedField::new(&self.delta0);
+        self.shell_fields.push(cell.clone());
+        for w in &t.shell_windows {
+            smooth_with(&dk, |m| w[m], &t.fft, &mut work, scratch, &mut out);
+            self.shell_fields.push(CodedField::new(&out));
+        }
+        self.ion_fields.push(cell);
+        for &r in &self.radii.radius[1..] {
+            match self.sim.options.filter {
+                IonizationFilter::SharpK => {
+                    let k_cut = (1.0 / (SHARP_K_FACTOR * r)) as f32;
+                    let km = &t.mode_k;
+                    smooth_with(
+                        &dk,
+                        |m| if km[m] <= k_cut { 1.0 } else { 0.0 },
+                        &t.fft,
+                        &mut work,
+                        scratch,
+                        &mut out,
+                    );
+                }
+                IonizationFilter::TopHat => {
+                    let km = &t.mode_k;
+                    smooth_with(
+                        &dk,
+                        |m| top_hat_window(km[m] as f64 * r) as f32,
+                        &t.fft,
+                        &mut work,
+                        scratch,
+                        &mut out,
+                    );
+                }
+            }
+            self.ion_fields.push(CodedField::new(&out));
+        }
+        self.times.smoothing += clock.elapsed();
+    }
+
+    fn go(&mut self) -> Result<(), ModelError> {
+        let t = self.t;
+        let c = *t.cosmology();
+        let p = self.params;
+        let opts = self.sim.options;
+        let n = t.layout.geometry.cells;
+        let n3 = n * n * n;
+        let mut scratch = t.fft.scratch();
+        self.fields(&mut scratch);
+        let halos = HaloThreshold::new(&t.cosmology, p.t_vir());
+        let src = XraySource {
+            l_x: p.l_x(),
+            e0_kev: p.e0_kev,
+            alpha: p.alpha_x,
+            f_star: opts.f_star,
+        };
+        let first_needed = t.layout.first_needed_node();
+        self.state = CellState::initial(&self.delta0, t.nodes[0].growth);
+        debug_assert_eq!(t.layout.nodes[0], Z_HEAT_MAX);
+
+        let mut s_e = vec![0.0f32; n3];
+        let mut s_a = vec![0.0f32; n3];
+        let mut x_hi = vec![0.0f32; n3];
+        let mut t_b = vec![0.0f32; n3];
+        let mut prev_x_hi = vec![0.0f32; n3];
+        let mut prev_t_b = vec![0.0f32; n3];
+        let mut ionized = vec![0u8; n3];
+        let mut ion = NodeIonization::default();
+        let mut table = Vec::with_capacity(TABLE_NODES);
+        let mut tab_e = vec![0.0f32; TABLE_NODES];
+        let mut tab_a = vec![0.0f32; TABLE_NODES];
+        let mut xw = XrayWeights::default();
+        let mut xwork = XrayWork::default();
+        let mut q_hi = vec![1.0; N_SHELLS];
+        let mut mean_rate = vec![0.0; N_SHELLS];
+        let mut x_e_mean = mean(&self.state.x_e);
+        let mut j_x_per_kelvin = 0.0f32;
+
+        for (k, &z) in t.layout.nodes.iter().enumerate() {
+            let now = &t.nodes[k];
+            let here = halos.at(z);
+            if k > 0 {
+                // Shell tables and weights.
+                let clock = Instant::now();
+                let prev = &t.nodes[k - 1];
+                let dz_step = prev.z - now.z;
+                let shells = t.shells.of_node(k);
+                for (j, sh) in shells.iter().enumerate() {
+                    let th = halos.at(sh.z);
+                    mean_rate[j] = th.rate_st;
+                    q_hi[j] = (1.0 - p.zeta * th.f_st / (1.0 - x_e_mean)).clamp(1e-4, 1.0);
+                }
+                xray_weights(
+                    &t.xray, &t.shells, &c, k, z, &src, x_e_mean, &q_hi, &mut xwork, &mut xw,
+                );
+                let kelvin = now.dt_dz * dz_step * 2.0 / (3.0 * K_B);
+                let (mut sum_e, mut sum_n) = (0.0, 0.0);
+                for j in 0..N_SHELLS {
+                    sum_e += mean_rate[j] * xw.energy[j];
+                    sum_n += mean_rate[j] * xw.number[j];
+                }
+                let primary_per_erg = if sum_e > 0.0 { sum_n / sum_e } else { 0.0 };
+                j_x_per_kelvin =
+                    (now.x_alpha_pref * now.j_x_pref * 1.5 * K_B / (now.dt_dz * dz_step)) as f32;
+                let w_e: Vec<f64> = xw.energy.iter().map(|w| w * kelvin).collect();
+                let w_a: Vec<f64> = shells
+                    .iter()
+                    .map(|s| s.lya_weight * opts.f_star * now.x_alpha_pref)
+                    .collect();
+                // Shells beyond the box add their mean everywhere.
+                let mut base_e = 0.0;
+                let mut base_a = 0.0;
+                for j in t.shells.n_in_box..N_SHELLS {
+                    base_e += mean_rate[j] * w_e[j];
+                    base_a += mean_rate[j] * w_a[j];
+                }
+                s_e.iter_mut().for_each(|x| *x = base_e as f32);
+                s_a.iter_mut().for_each(|x| *x = base_a as f32);
+                self.times.node_tables += clock.elapsed();
+
+                let total_e: f64 = (0..N_SHELLS).map(|j| mean_rate[j] * w_e[j]).sum();
+                let total_a: f64 = (0..N_SHELLS).map(|j| mean_rate[j] * w_a[j]).sum();
+                // Below 1e-6 K of heating and 1e-6 in x_alpha the sources do nothing visible.
+                if total_e > 1e-6 || total_a > 1e-6 {
+                    for (j, f) in self.shell_fields.iter().enumerate() {
+                        if mean_rate[j] <= 0.0 {
+                            continue;
+                        }
+                        let clock = Instant::now();
+                        let sh = &shells[j];
+                        let th = halos.at(sh.z);
+                        let cond = Conditional::new(&th, t.shells.variance[j]);
+                        table.clear();
+                        table.extend((0..TABLE_NODES).map(|m| {
+                            let d0 = f.node_value(m);
+                            (1.0 + sh.growth * d0).max(0.0) * cond.rate(d0)
+                        }));
+                        let m = f.mean_of(&table);
+                        let fix = if m > 0.0 { mean_rate[j] / m } else { 0.0 };
+                        for ((te, ta), &r) in tab_e.iter_mut().zip(tab_a.iter_mut()).zip(&table) {
+                            *te = (r * fix * w_e[j]) as f32;
+                            *ta = (r * fix * w_a[j]) as f32;
+                        }
+                        self.times.node_tables += clock.elapsed();
+                        let clock = Instant::now();
+                        shell_sum(&f.codes, &tab_e, &tab_a, &mut s_e, &mut s_a);
+                        self.times.shell_sums += clock.elapsed();
+                    }
+                } else {
+                    s_e.iter_mut().for_each(|x| *x = 0.0);
+                    s_a.iter_mut().for_each(|x| *x = 0.0);
+                }
+
+                let clock = Instant::now();
+                let step = StepInputs::new(&c, prev, now, primary_per_erg);
+                evolve_cells(&t.thermal, now, &step, &self.delta0, &s_e, &mut self.state);
+                x_e_mean = mean(&self.state.x_e);
+                self.times.thermal += clock.elapsed();
+            }
+
+            // Ionisation.
+            let clock = Instant::now();
+            node_thresholds(
+                &here,
+                p.zeta,
+                x_e_mean,
+                &self.radii,
+                &self.ion_fields,
+                &mut table,
+                &mut ion,
+            );
+            self.times.node_tables += clock.elapsed();
+            let clock = Instant::now();
+            neutral_fraction(&ion, &self.ion_fields, &self.state.x_e, &mut ionized, &mut x_hi);
+            self.times.ionization += clock.elapsed();
+
+            // Spin temperature and dT_b where the light-cone needs this node.
+            let mut summary = NodeSummary {
+                z,
+                f_coll: here.f_st,
+                ..Default::default()
+            };
+            let clock = Instant::now();
+            let (mut ts_sum, mut ts_n) = (0.0f64, 0usize);
+            if k >= first_needed {
+                let d = now.growth as f32;
+                let pref = now.t_b_pref as f32;
+                let t_cmb = now.t_cmb as f32;
+                for c_ in 0..n3 {
+                    let xh = x_hi[c_];
+                    if xh <= 0.0 {
+                        t_b[c_] = 0.0;
+                        continue;
+                    }
+                    let opd = (1.0 + d * self.delta0[c_]).max(0.0);
+                    let ts = cell_spin_temperature(
+                        &t.thermal,
+                        now,
+                        self.state.t_k[c_],
+                        self.state.x_e[c_],
+                        opd,
+                        s_a[c_],
+                        s_e[c_],
+                        j_x_per_kelvin,
+                    );
+                    ts_sum += ts as f64;
+                    ts_n += 1;
+                    t_b[c_] = pref * xh * opd * (1.0 - t_cmb / ts);
+                }
+            }
+            self.times.brightness += clock.elapsed();
+
+            let clock = Instant::now();
+            if k > first_needed {
+                self.light_cone
+                    .fill_between(&t.layout, k, &prev_t_b, &prev_x_hi, &t_b, &x_hi);
+            }
+            self.times.light_cone += clock.elapsed();
+
+            // Diagnostics: T_K of ionised cells is the photo-heated value.
+            let (tk_m, tk_s) = mean_std(
+                self.state
+                    .t_k
+                    .iter()
+                    .zip(&x_hi)
+                    .map(|(&tk, &xh)| if xh > 0.0 { tk } else { T_IONIZED }),
+            );
+            let (tb_m, tb_s) = mean_std(t_b.iter().copied());
+            summary.t_k_mean = tk_m;
+            summary.t_k_std = tk_s;
+            summary.x_e_mean = x_e_mean;
+            summary.x_hi_mean = mean(&x_hi);
+            summary.t_b_mean = if k >= first_needed { tb_m } else { 0.0 };
+            summary.t_b_std = if k >= first_needed { tb_s } else { 0.0 };
+            summary.t_s_mean = if ts_n > 0 { ts_sum / ts_n as f64 } else { 0.0 };
+            if !summary.t_k_mean.is_finite() || !summary.t_b_mean.is_finite() {
+                return Err(ModelError::Failed(format!(
+                    "non-finite state at z = {z:.2}: mean T_K = {}, mean dT_b = {}",
+                    summary.t_k_mean, summary.t_b_mean
+                )));
+            }
+            self.nodes.push(summary);
+            std::mem::swap(&mut prev_t_b, &mut t_b);
+            std::mem::swap(&mut prev_x_hi, &mut x_hi);
+        }
+        Ok(())
+    }
+}
+
+/// Add one shell's tabulated contributions to the per-cell sums.
+#[inline(never)]
+fn shell_sum(codes: &[u16], tab_e: &[f32], tab_a: &[f32], s_e: &mut [f32], s_a: &mut [f32]) {
+    let (tab_e, tab_a) = (&tab_e[..TABLE_NODES], &tab_a[..TABLE_NODES]);
+    for ((&code, e), a) in codes.iter().zip(s_e.iter_mut()).zip(s_a.iter_mut()) {
+        let i = (code >> 8) as usize;
+        let f = (code & 255) as f32 * (1.0 / 256.0);
+        // i <= 255, so i + 1 is a node of the 257-point tables.
+        let (e0, e1) = (tab_e[i], tab_e[i + 1]);
+        let (a0, a1) = (tab_a[i], tab_a[i + 1]);
+        *e += e0 + f * (e1 - e0);
+        *a += a0 + f * (a1 - a0);
+    }
+}
+
+fn mean(v: &[f32]) -> f64 {
+    v.iter().map(|&x| x as f64).sum::<f64>() / v.len().max(1) as f64
+}
+
+fn mean_std(it: impl Iterator<Item = f32>) -> (f64, f64) {
+    let (mut s, mut s2, mut n) = (0.0f64, 0.0f64, 0usize);
+    for x in it {
+        let x = x as f64;
+        s += x;
+        s2 += x * x;
+        n += 1;
+    }
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let m = s / n as f64;
+    (m, (s2 / n as f64 - m * m).max(0.0).sqrt())
+}
+
+/// The cell radius used for the first shell and the smallest excursion-set radius, Mpc.
+pub fn cell_radius(g: &MapGeometry) -> f64 {
+    CELL_RADIUS_FACTOR * g.cell_mpc()
+}

@@ -1,0 +1,376 @@
+//! The IGM outside ionised regions, cell by cell: kinetic temperature T_K and electron
+//! fraction x_e evolved between nodes (adiabatic expansion including the cell's own
+//! compression, Compton heating, X-ray heating and ionisation with Shull & van Steenberg
+//! fractions, recombination), then collisional and Wouthuysen-Field coupling, the spin
+//! temperature and dT_b.
+//!
+//! The physics is the global simulator's ([`crate::global::thermal`],
+//! [`crate::global::coupling`], [`crate::global::lyman_alpha::s_alpha`],
+//! [`crate::global::signal::brightness_temperature`]) applied per cell; the functions of T_K
+//! and x_e that cost transcendentals are tabulated once (in T_K^(1/4) and x_e^(1/4), where
+//! they are smooth) so a cell update costs a few square roots.
+
+use crate::cosmology::constants::{EV_ERG, E_HI_EV, H_PLANCK, K_B, NU_ALPHA};
+use crate::cosmology::growth::growth_factor;
+use crate::cosmology::Cosmology;
+use crate::global::coupling::{spin_temperature, CollisionalRates};
+use crate::global::signal::brightness_temperature;
+use crate::global::thermal::{alpha_recombination, compton_rate_per_z, f_heat, f_ion_hi, f_lya};
+
+/// RECFAST electron fraction at z = 35 (as tabulated in 21cmFAST; PHYSICS.md section 3).
+pub const X_E_Z35: f64 = 2.0537e-4;
+/// RECFAST kinetic temperature at z = 35, K.
+pub const T_K_Z35: f64 = 25.635;
+/// Ceiling on T_K (21cmFAST's MAX_TK) against runaway heating over coarse steps.
+pub const MAX_T_K: f32 = 5e4;
+
+/// Ratio of temperature to density fluctuations of the gas, delta_T = c_T delta, before
+/// sources (21cmFAST's `cT_approx`, a fit by Munoz 2023): 0.58 - 0.006 (z - 10).
+pub fn adiabatic_index(z: f64) -> f64 {
+    0.58 - 0.006 * (z - 10.0)
+}
+
+/// A table of a smooth function on a uniform grid in u, linear interpolation, clamped.
+#[derive(Debug, Clone)]
+pub struct UniformTable {
+    lo: f32,
+    inv_step: f32,
+    values: Vec<f32>,
+}
+
+impl UniformTable {
+    /// Tabulate `f` on `n` points over [lo, hi].
+    pub fn new(lo: f64, hi: f64, n: usize, f: impl Fn(f64) -> f64) -> Self {
+        let step = (hi - lo) / (n - 1) as f64;
+        Self {
+            lo: lo as f32,
+            inv_step: (1.0 / step) as f32,
+            values: (0..n).map(|i| f(lo + i as f64 * step) as f32).collect(),
+        }
+    }
+
+    /// Interpolated value at u.
+    #[inline(always)]
+    pub fn eval(&self, u: f32) -> f32 {
+        let x = ((u - self.lo) * self.inv_step).max(0.0);
+        let last = self.values.len() - 2;
+        let i = (x as usize).min(last);
+        let t = (x - i as f32).min(1.0);
+        let a = self.values[i];
+        a + t * (self.values[i + 1] - a)
+    }
+}
+
+/// x^(1/4) by two square roots.
+#[inline(always)]
+pub fn quarter_power(x: f32) -> f32 {
+    x.sqrt().sqrt()
+}
+
+/// Functions of T_K (on T^(1/4)) and of x_e (on x_e^(1/4)), built once.
+#[derive(Debug, Clone)]
+pub struct ThermalTables {
+    /// Case-B recombination coefficient, cm^3/s ([`alpha_recombination`]).
+    pub alpha: UniformTable,
+    /// kappa_HH, cm^3/s.
+    pub kappa_hh: UniformTable,
+    /// kappa_eH + kappa_pH, cm^3/s.
+    pub kappa_e: UniformTable,
+    /// T^(-2/3), for S_alpha.
+    pub t_m23: UniformTable,
+    /// Fraction of X-ray energy into heat ([`f_heat`]).
+    pub f_heat: UniformTable,
+    /// Fraction into H I ionisation ([`f_ion_hi`]).
+    pub f_ion: UniformTable,
+    /// Fraction into Ly-alpha ([`f_lya`]).
+    pub f_lya: UniformTable,
+}
+
+impl Default for ThermalTables {
+    fn default() -> Self {
+        let rates = CollisionalRates::default();
+        // T^(1/4) from 0.5 (T = 0.06 K) to 16 (65536 K, above MAX_T_K).
+        let t = |u: f64| u.powi(4).max(1e-3);
+        let (ulo, uhi, nu) = (0.5, 16.0, 4096);
+        let x = |v: f64| v.powi(4);
+        Self {
+            alpha: UniformTable::new(ulo, uhi, nu, |u| alpha_recombination(t(u))),
+            kappa_hh: UniformTable::new(ulo, uhi, nu, |u| rates.hh.eval(t(u))),
+            kappa_e: UniformTable::new(ulo, uhi, nu, |u| {
+                rates.eh.eval(t(u)) + rates.ph.eval(t(u))
+            }),
+            t_m23: UniformTable::new(ulo, uhi, nu, |u| t(u).powf(-2.0 / 3.0)),
+            f_heat: UniformTable::new(0.0, 1.0, 2048, |v| f_heat(x(v))),
+            f_ion: UniformTable::new(0.0, 1.0, 2048, |v| f_ion_hi(x(v))),
+            f_lya: UniformTable::new(0.0, 1.0, 2048, |v| f_lya(x(v))),
+        }
+    }
+}
+
+/// Per-node constants of the cell updates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NodeConstants {
+    /// Redshift.
+    pub z: f64,
+    /// Linear growth factor.
+    pub growth: f64,
+    /// CMB temperature, K.
+    pub t_cmb: f64,
+    /// |dt/dz|, s.
+    pub dt_dz: f64,
+    /// Hydrogen density at the mean, cm^-3.
+    pub n_h: f64,
+    /// Compton coupling per unit z at x_e/(1 + x_e + f_He) = 1.
+    pub compton: f64,
+    /// x_c / [(1 + delta) ((1 - x_e) kappa_HH + x_e kappa_e)].
+    pub x_c_pref: f64,
+    /// S_alpha = exp(-s_alpha_pref T^(-2/3) ((1 + delta)(1 - x_e))^(1/3)) (the Chuzhoy &
+    /// Shapiro form of [`crate::global::lyman_alpha::s_alpha`] with the cell's H I density).
+    pub s_alpha_pref: f64,
+    /// x_alpha per unit S_alpha J_alpha: 1.66e11/(1 + z).
+    pub x_alpha_pref: f64,
+    /// J_alpha from X-ray excitation per unit f_Lya x energy deposition rate per baryon
+    /// (1 + delta): c n_b / (4 pi h nu_alpha^2 H).
+    pub j_x_pref: f64,
+    /// dT_b / [x_HI (1 - T_cmb/T_S)] at delta = 0, mK.
+    pub t_b_pref: f64,
+}
+
+impl NodeConstants {
+    /// Constants at z.
+    pub fn new(c: &Cosmology, z: f64) -> Self {
+        let a3 = (1.0 + z).powi(3);
+        let n_h = c.n_h0() * a3;
+        let t_cmb = c.t_cmb(z);
+        let tau_gp = 1.342_881e-7 * n_h / c.hubble(z);
+        Self {
+            z,
+            growth: growth_factor(c, z),
+            t_cmb,
+            dt_dz: c.dt_dz(z),
+            n_h,
+            compton: compton_rate_per_z(c, z, 1.0) * (2.0 + c.f_he()),
+            x_c_pref: crate::cosmology::constants::T_STAR
+                / (t_cmb * crate::cosmology::constants::A_10)
+                * n_h,
+            s_alpha_pref: 0.803 * (1e-6 * tau_gp).cbrt(),
+            x_alpha_pref: 1.66e11 / (1.0 + z),
+            j_x_pref: crate::cosmology::constants::C_CM_S * c.n_b0() * a3
+                / (4.0 * std::f64::consts::PI * H_PLANCK * NU_ALPHA * NU_ALPHA * c.hubble(z)),
+            t_b_pref: brightness_temperature(c, z, 1.0, f64::INFINITY),
+        }
+    }
+}
+
+/// T_K and x_e of every cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellState {
+    /// Kinetic temperature of the neutral gas, K.
+    pub t_k: Vec<f32>,
+    /// Electron fraction (per H atom) of the neutral gas.
+    pub x_e: Vec<f32>,
+}
+
+impl CellState {
+    /// RECFAST at z = 35 with temperature fluctuations c_T(z) delta (21cmFAST's
+    /// `init_first_Ts`); `delta0` is the z = 0 linear density, `growth` D(35).
+    pub fn initial(delta0: &[f32], growth: f64) -> Self {
+        let ct = adiabatic_index(super::geometry::Z_HEAT_MAX) * growth;
+        Self {
+            t_k: delta0
+                .iter()
+                .map(|&d| (T_K_Z35 * (1.0 + ct * d as f64)).max(1.0) as f32)
+                .collect(),
+            x_e: vec![X_E_Z35 as f32; delta0.len()],
+        }
+    }
+}
+
+/// The per-cell inputs of one step that do not depend on the cell's state.
+#[derive(Debug, Clone, Copy)]
+pub struct StepInputs {
+    /// Redshift step (previous node minus this one, > 0).
+    pub dz: f64,
+    /// Growth factor at the previous node.
+    pub growth_prev: f64,
+    /// (1 + z)^2 / (1 + z_prev)^2: adiabatic cooling of the step.
+    pub expansion: f64,
+    /// Heating per unit f_heat (1 - x_e)/(1 + x_e) is `s_e[c]` K (the shell sum is already in
+    /// kelvin: 2/(3 k_B) times the energy per baryon deposited over the step); ionisations
+    /// per H atom per kelvin of that sum per unit (1 - x_e), secondary per unit f_ion.
+    pub ion_per_kelvin_secondary: f64,
+    /// Primary ionisations per H atom per kelvin of the shell sum per unit (1 - x_e).
+    pub ion_per_kelvin_primary: f64,
+    /// He/H number ratio.
+    pub f_he: f64,
+}
+
+impl StepInputs {
+    /// Inputs of the step from `prev` to `now` (primary ionisations per erg `primary_per_erg`,
+    /// the ratio of the shells' w^N and w^E sums).
+    pub fn new(c: &Cosmology, prev: &NodeConstants, now: &NodeConstants, primary_per_erg: f64) -> Self {
+        let erg_per_kelvin = 1.5 * K_B;
+        let per_h = 1.0 + c.f_he();
+        Self {
+            dz: prev.z - now.z,
+            growth_prev: prev.growth,
+            expansion: ((1.0 + now.z) / (1.0 + prev.z)).powi(2),
+            ion_per_kelvin_secondary: per_h * erg_per_kelvin / (E_HI_EV * EV_ERG),
+            ion_per_kelvin_primary: per_h * erg_per_kelvin * primary_per_erg,
+            f_he: c.f_he(),
+        }
+    }
+}
+
+/// Advance every cell from the previous node to `now`. `delta0` is the z = 0 linear density,
+/// `s_e` the X-ray shell sum in kelvin (see [`StepInputs`]).
+pub fn evolve_cells(
+    tables: &ThermalTables,
+    now: &NodeConstants,
+    step: &StepInputs,
+    delta0: &[f32],
+    s_e: &[f32],
+    state: &mut CellState,
+) {
+    let (d_now, d_prev) = (now.growth as f32, step.growth_prev as f32);
+    let expansion = step.expansion as f32;
+    let kc_unit = (now.compton * step.dz) as f32;
+    let t_cmb = now.t_cmb as f32;
+    let rec_unit = (now.n_h * now.dt_dz * step.dz) as f32;
+    let (sec, prim) = (
+        step.ion_per_kelvin_secondary as f32,
+        step.ion_per_kelvin_primary as f32,
+    );
+    let f_he = step.f_he as f32;
+    for (((t, x), &d0), &se) in state
+        .t_k
+        .iter_mut()
+        .zip(state.x_e.iter_mut())
+        .zip(delta0)
+        .zip(s_e)
+    {
+        let dn = (d_now * d0).max(-0.99);
+        let dp = (d_prev * d0).max(-0.99);
+        let xe = *x;
+        // Adiabatic: T proportional to (1+z)^2 (1+delta)^(2/3).
+        let mut tk = *t * expansion * (1.0 + (2.0 / 3.0) * (dn - dp) / (1.0 + 0.5 * (dn + dp)));
+        // Compton, implicit.
+        let kc = kc_unit * xe / (1.0 + xe + f_he);
+        tk = (tk + kc * t_cmb) / (1.0 + kc);
+        // X-rays.
+        let v = quarter_power(xe);
+        let neutral = 1.0 - xe;
+        tk += tables.f_heat.eval(v) * neutral / (1.0 + xe) * se;
+        let b = xe + neutral * (tables.f_ion.eval(v) * sec + prim) * se;
+        // Recombination (case B, the cell's density), implicit.
+        let r = tables.alpha.eval(quarter_power(tk)) * rec_unit * (1.0 + dn);
+        let x_new = if r * b < 1e-6 {
+            b - r * b * b
+        } else {
+            ((1.0 + 4.0 * r * b).sqrt() - 1.0) / (2.0 * r)
+        }
+        .clamp(0.0, 1.0);
+        tk *= 1.0 - (x_new - xe) / (1.0 + x_new);
+        *t = tk.clamp(0.1, MAX_T_K);
+        *x = x_new;
+    }
+}
+
+/// Spin temperature of one neutral cell.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn cell_spin_temperature(
+    tables: &ThermalTables,
+    now: &NodeConstants,
+    t_k: f32,
+    x_e: f32,
+    one_plus_delta: f32,
+    lya_sum: f32,
+    xray_sum_kelvin: f32,
+    j_x_per_kelvin: f32,
+) -> f32 {
+    let u = quarter_power(t_k);
+    let neutral = 1.0 - x_e;
+    let x_c = now.x_c_pref as f32
+        * one_plus_delta
+        * (neutral * tables.kappa_hh.eval(u) + x_e * tables.kappa_e.eval(u));
+    let s_alpha = (-(now.s_alpha_pref as f32)
+        * tables.t_m23.eval(u)
+        * (one_plus_delta * neutral).max(0.0).cbrt())
+    .exp();
+    let x_f = quarter_power(x_e);
+    // lya_sum is already x_alpha / S_alpha from stars; X-ray excitation adds its share.
+    let x_a = s_alpha
+        * (lya_sum
+            + j_x_per_kelvin * one_plus_delta * tables.f_lya.eval(x_f) * neutral * xray_sum_kelvin);
+    spin_temperature(now.t_cmb as f32 as f64, t_k as f64, x_a as f64, x_c as f64) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::global::coupling::x_alpha;
+    use crate::global::lyman_alpha::s_alpha;
+    use crate::global::thermal::ThermalState;
+
+    #[test]
+    fn tables_reproduce_the_global_functions() {
+        let t = ThermalTables::default();
+        let r = CollisionalRates::default();
+        for tk in [2.0f64, 9.0, 35.0, 400.0, 8000.0] {
+            let u = quarter_power(tk as f32);
+            assert!((t.alpha.eval(u) as f64 / alpha_recombination(tk) - 1.0).abs() < 2e-3);
+            assert!((t.kappa_hh.eval(u) as f64 / r.hh.eval(tk) - 1.0).abs() < 5e-3);
+        }
+        for x in [1e-4f64, 2e-3, 0.1, 0.7] {
+            let v = quarter_power(x as f32);
+            assert!((t.f_heat.eval(v) as f64 - f_heat(x)).abs() < 2e-3);
+            assert!((t.f_ion.eval(v) as f64 - f_ion_hi(x)).abs() < 2e-3);
+        }
+    }
+
+    #[test]
+    fn mean_density_cell_follows_the_global_thermal_history() {
+        // Without sources a delta = 0 cell must track ThermalState from z = 35 (RECFAST).
+        let c = Cosmology::planck18();
+        let tables = ThermalTables::default();
+        let mut cells = CellState::initial(&[0.0], 1.0);
+        let mut global = ThermalState {
+            t_k: T_K_Z35,
+            x_e: X_E_Z35,
+        };
+        let zs = super::super::geometry::node_redshifts(10.0);
+        for w in zs.windows(2) {
+            let (prev, now) = (NodeConstants::new(&c, w[0]), NodeConstants::new(&c, w[1]));
+            let step = StepInputs::new(&c, &prev, &now, 0.0);
+            evolve_cells(&tables, &now, &step, &[0.0], &[0.0], &mut cells);
+            // Fine steps for the reference.
+            let n = 20;
+            for i in 0..n {
+                let z = w[0] - i as f64 * (w[0] - w[1]) / n as f64;
+                global.step(&c, z, (w[0] - w[1]) / n as f64, 0.0);
+            }
+        }
+        assert!((cells.t_k[0] as f64 / global.t_k - 1.0).abs() < 0.01, "{} {}", cells.t_k[0], global.t_k);
+        assert!((cells.x_e[0] as f64 / global.x_e - 1.0).abs() < 0.01, "{} {}", cells.x_e[0], global.x_e);
+    }
+
+    #[test]
+    fn spin_temperature_limits_and_coupling() {
+        let c = Cosmology::planck18();
+        let t = ThermalTables::default();
+        let now = NodeConstants::new(&c, 15.0);
+        // No Ly-alpha: only collisions, T_S between T_K and T_cmb, near T_cmb at z = 15.
+        let ts = cell_spin_temperature(&t, &now, 8.0, 2e-4, 1.0, 0.0, 0.0, 0.0);
+        assert!(ts > 8.0 && ts < now.t_cmb as f32, "{ts}");
+        // Strong Ly-alpha: T_S -> T_K.
+        let ts = cell_spin_temperature(&t, &now, 8.0, 2e-4, 1.0, 1e4, 0.0, 0.0);
+        assert!((ts - 8.0).abs() < 0.01, "{ts}");
+        // The cell S_alpha at the mean density is the global one.
+        let tk = 20.0f32;
+        let s_cell = (-(now.s_alpha_pref as f32) * t.t_m23.eval(quarter_power(tk))).exp() as f64;
+        let s_glob = s_alpha(&c, 15.0, tk as f64, 1.0);
+        assert!((s_cell / s_glob - 1.0).abs() < 2e-3, "{s_cell} {s_glob}");
+        assert!((now.x_alpha_pref - x_alpha(15.0, 1.0, 1.0)).abs() < 1e-3);
+    }
+}
