@@ -26,6 +26,7 @@ pub mod ionization;
 pub mod lightcone;
 pub mod params;
 pub mod shells;
+mod simd;
 pub mod simulator;
 pub mod sources;
 pub mod spin;

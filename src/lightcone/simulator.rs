@@ -19,7 +19,7 @@ use super::params::MapParams;
 use super::shells::{Shells, N_SHELLS};
 use super::sources::{Conditional, HaloThreshold};
 use super::spin::{
-    cell_spin_temperature, evolve_cells, CellState, NodeConstants, StepInputs, ThermalTables,
+    brightness_box, evolve_cells, CellState, NodeConstants, StepInputs, ThermalTables,
 };
 use super::xray::{xray_weights, XrayTables, XraySource, XrayWeights, XrayWork};
 use crate::cosmology::constants::K_B;
@@ -37,6 +37,11 @@ pub const F_STAR: f64 = 0.050_118_723_362_727_23;
 
 /// Temperature given to ionised cells' gas, K (photo-heated; it does not enter dT_b).
 pub const T_IONIZED: f32 = 1e4;
+
+/// A shell whose mean contribution is below this fraction of both the node's X-ray and
+/// Ly-alpha sums adds its mean to every cell instead of its own field (saves per-cell work
+/// where it cannot be seen).
+pub const SKIP_FRACTION: f64 = 1e-4;
 
 /// Everything that depends only on the cosmology and the geometry.
 pub struct MapTables {
@@ -132,7 +137,8 @@ impl MapTables {
 pub struct NodeSummary {
     /// Redshift.
     pub z: f64,
-    /// Mean kinetic temperature of the gas outside ionised regions, K.
+    /// Mean kinetic temperature of the gas outside fully ionised cells, K (ionised gas is at
+    /// ~1e4 K, [`T_IONIZED`]).
     pub t_k_mean: f64,
     /// Its standard deviation over cells, K.
     pub t_k_std: f64,
@@ -491,6 +497,16 @@ impl<'a> Run<'a> {
                         if mean_rate[j] <= 0.0 {
                             continue;
                         }
+                        // A shell giving under SKIP_FRACTION of both sums adds its mean.
+                        let share = mean_rate[j]
+                            * (w_e[j] / total_e.max(f64::MIN_POSITIVE)
+                                + w_a[j] / total_a.max(f64::MIN_POSITIVE));
+                        if share < SKIP_FRACTION {
+                            let (me, ma) = ((mean_rate[j] * w_e[j]) as f32, (mean_rate[j] * w_a[j]) as f32);
+                            s_e.iter_mut().for_each(|x| *x += me);
+                            s_a.iter_mut().for_each(|x| *x += ma);
+                            continue;
+                        }
                         let clock = Instant::now();
                         let sh = &shells[j];
                         let th = halos.at(sh.z);
@@ -548,30 +564,17 @@ impl<'a> Run<'a> {
             let clock = Instant::now();
             let (mut ts_sum, mut ts_n) = (0.0f64, 0usize);
             if k >= first_needed {
-                let d = now.growth as f32;
-                let pref = now.t_b_pref as f32;
-                let t_cmb = now.t_cmb as f32;
-                for c_ in 0..n3 {
-                    let xh = x_hi[c_];
-                    if xh <= 0.0 {
-                        t_b[c_] = 0.0;
-                        continue;
-                    }
-                    let opd = (1.0 + d * self.delta0[c_]).max(0.0);
-                    let ts = cell_spin_temperature(
-                        &t.thermal,
-                        now,
-                        self.state.t_k[c_],
-                        self.state.x_e[c_],
-                        opd,
-                        s_a[c_],
-                        s_e[c_],
-                        j_x_per_kelvin,
-                    );
-                    ts_sum += ts as f64;
-                    ts_n += 1;
-                    t_b[c_] = pref * xh * opd * (1.0 - t_cmb / ts);
-                }
+                (ts_sum, ts_n) = brightness_box(
+                    &t.thermal,
+                    now,
+                    &self.delta0,
+                    &x_hi,
+                    &self.state,
+                    &s_a,
+                    &s_e,
+                    j_x_per_kelvin,
+                    &mut t_b,
+                );
             }
             self.times.brightness += clock.elapsed();
 
@@ -582,13 +585,14 @@ impl<'a> Run<'a> {
             }
             self.times.light_cone += clock.elapsed();
 
-            // Diagnostics: T_K of ionised cells is the photo-heated value.
+            // Diagnostics of the gas outside fully ionised cells.
             let (tk_m, tk_s) = mean_std(
                 self.state
                     .t_k
                     .iter()
                     .zip(&x_hi)
-                    .map(|(&tk, &xh)| if xh > 0.0 { tk } else { T_IONIZED }),
+                    .filter(|(_, &xh)| xh > 0.0)
+                    .map(|(&tk, _)| tk),
             );
             let (tb_m, tb_s) = mean_std(t_b.iter().copied());
             summary.t_k_mean = tk_m;
@@ -613,9 +617,20 @@ impl<'a> Run<'a> {
 }
 
 /// Add one shell's tabulated contributions to the per-cell sums.
-#[inline(never)]
 fn shell_sum(codes: &[u16], tab_e: &[f32], tab_a: &[f32], s_e: &mut [f32], s_a: &mut [f32]) {
-    let (tab_e, tab_a) = (&tab_e[..TABLE_NODES], &tab_a[..TABLE_NODES]);
+    let tab_e: &[f32; TABLE_NODES] = tab_e[..TABLE_NODES].try_into().expect("257 nodes");
+    let tab_a: &[f32; TABLE_NODES] = tab_a[..TABLE_NODES].try_into().expect("257 nodes");
+    super::simd::dispatch!(shell_sum_body(codes, tab_e, tab_a, s_e, s_a))
+}
+
+#[inline(always)]
+fn shell_sum_body(
+    codes: &[u16],
+    tab_e: &[f32; TABLE_NODES],
+    tab_a: &[f32; TABLE_NODES],
+    s_e: &mut [f32],
+    s_a: &mut [f32],
+) {
     for ((&code, e), a) in codes.iter().zip(s_e.iter_mut()).zip(s_a.iter_mut()) {
         let i = (code >> 8) as usize;
         let f = (code & 255) as f32 * (1.0 / 256.0);

@@ -30,34 +30,38 @@ pub fn adiabatic_index(z: f64) -> f64 {
     0.58 - 0.006 * (z - 10.0)
 }
 
-/// A table of a smooth function on a uniform grid in u, linear interpolation, clamped.
+/// Several smooth functions tabulated on one uniform grid in u (values interleaved per
+/// node, so one index serves all), linear interpolation, clamped to the grid.
 #[derive(Debug, Clone)]
-pub struct UniformTable {
+pub struct UniformTable<const M: usize> {
     lo: f32,
     inv_step: f32,
-    values: Vec<f32>,
+    last: usize,
+    values: Vec<[f32; M]>,
 }
 
-impl UniformTable {
+impl<const M: usize> UniformTable<M> {
     /// Tabulate `f` on `n` points over [lo, hi].
-    pub fn new(lo: f64, hi: f64, n: usize, f: impl Fn(f64) -> f64) -> Self {
+    pub fn new(lo: f64, hi: f64, n: usize, f: impl Fn(f64) -> [f64; M]) -> Self {
         let step = (hi - lo) / (n - 1) as f64;
         Self {
             lo: lo as f32,
             inv_step: (1.0 / step) as f32,
-            values: (0..n).map(|i| f(lo + i as f64 * step) as f32).collect(),
+            last: n - 2,
+            values: (0..n)
+                .map(|i| f(lo + i as f64 * step).map(|v| v as f32))
+                .collect(),
         }
     }
 
-    /// Interpolated value at u.
+    /// Interpolated values at u.
     #[inline(always)]
-    pub fn eval(&self, u: f32) -> f32 {
+    pub fn eval(&self, u: f32) -> [f32; M] {
         let x = ((u - self.lo) * self.inv_step).max(0.0);
-        let last = self.values.len() - 2;
-        let i = (x as usize).min(last);
+        let i = (x as usize).min(self.last);
         let t = (x - i as f32).min(1.0);
-        let a = self.values[i];
-        a + t * (self.values[i + 1] - a)
+        let (a, b) = (&self.values[i], &self.values[i + 1]);
+        std::array::from_fn(|m| a[m] + t * (b[m] - a[m]))
     }
 }
 
@@ -67,42 +71,38 @@ pub fn quarter_power(x: f32) -> f32 {
     x.sqrt().sqrt()
 }
 
-/// Functions of T_K (on T^(1/4)) and of x_e (on x_e^(1/4)), built once.
+/// Functions of T_K (on u = T^(1/4)) and of x_e (on v = x_e^(1/4)), built once from the
+/// global simulator's functions.
 #[derive(Debug, Clone)]
 pub struct ThermalTables {
-    /// Case-B recombination coefficient, cm^3/s ([`alpha_recombination`]).
-    pub alpha: UniformTable,
-    /// kappa_HH, cm^3/s.
-    pub kappa_hh: UniformTable,
-    /// kappa_eH + kappa_pH, cm^3/s.
-    pub kappa_e: UniformTable,
-    /// T^(-2/3), for S_alpha.
-    pub t_m23: UniformTable,
-    /// Fraction of X-ray energy into heat ([`f_heat`]).
-    pub f_heat: UniformTable,
-    /// Fraction into H I ionisation ([`f_ion_hi`]).
-    pub f_ion: UniformTable,
-    /// Fraction into Ly-alpha ([`f_lya`]).
-    pub f_lya: UniformTable,
+    /// kappa_HH, kappa_eH + kappa_pH (cm^3/s) and T^(-2/3) (for S_alpha) against u.
+    pub temperature: UniformTable<3>,
+    /// Shull & van Steenberg fractions f_heat, f_ion,HI, f_Lya against v.
+    pub fractions: UniformTable<3>,
+    /// The case-B recombination coefficient is alpha_1e4 (T/1e4)^-0.75 = this times u^-3
+    /// ([`alpha_recombination`] above 1 K).
+    pub alpha_u3: f32,
 }
 
 impl Default for ThermalTables {
     fn default() -> Self {
         let rates = CollisionalRates::default();
-        // T^(1/4) from 0.5 (T = 0.06 K) to 16 (65536 K, above MAX_T_K).
+        // u = T^(1/4) from 0.5 (T = 0.06 K) to 16 (65536 K, above MAX_T_K).
         let t = |u: f64| u.powi(4).max(1e-3);
-        let (ulo, uhi, nu) = (0.5, 16.0, 4096);
-        let x = |v: f64| v.powi(4);
         Self {
-            alpha: UniformTable::new(ulo, uhi, nu, |u| alpha_recombination(t(u))),
-            kappa_hh: UniformTable::new(ulo, uhi, nu, |u| rates.hh.eval(t(u))),
-            kappa_e: UniformTable::new(ulo, uhi, nu, |u| {
-                rates.eh.eval(t(u)) + rates.ph.eval(t(u))
+            temperature: UniformTable::new(0.5, 16.0, 4096, |u| {
+                let tk = t(u);
+                [
+                    rates.hh.eval(tk),
+                    rates.eh.eval(tk) + rates.ph.eval(tk),
+                    tk.powf(-2.0 / 3.0),
+                ]
             }),
-            t_m23: UniformTable::new(ulo, uhi, nu, |u| t(u).powf(-2.0 / 3.0)),
-            f_heat: UniformTable::new(0.0, 1.0, 2048, |v| f_heat(x(v))),
-            f_ion: UniformTable::new(0.0, 1.0, 2048, |v| f_ion_hi(x(v))),
-            f_lya: UniformTable::new(0.0, 1.0, 2048, |v| f_lya(x(v))),
+            fractions: UniformTable::new(0.0, 1.0, 2048, |v| {
+                let x = v.powi(4);
+                [f_heat(x), f_ion_hi(x), f_lya(x)]
+            }),
+            alpha_u3: (alpha_recombination(1e4) * 1e3) as f32,
         }
     }
 }
@@ -232,6 +232,18 @@ pub fn evolve_cells(
     s_e: &[f32],
     state: &mut CellState,
 ) {
+    super::simd::dispatch!(evolve_cells_body(tables, now, step, delta0, s_e, state))
+}
+
+#[inline(always)]
+fn evolve_cells_body(
+    tables: &ThermalTables,
+    now: &NodeConstants,
+    step: &StepInputs,
+    delta0: &[f32],
+    s_e: &[f32],
+    state: &mut CellState,
+) {
     let (d_now, d_prev) = (now.growth as f32, step.growth_prev as f32);
     let expansion = step.expansion as f32;
     let kc_unit = (now.compton * step.dz) as f32;
@@ -242,6 +254,7 @@ pub fn evolve_cells(
         step.ion_per_kelvin_primary as f32,
     );
     let f_he = step.f_he as f32;
+    let alpha_u3 = tables.alpha_u3;
     for (((t, x), &d0), &se) in state
         .t_k
         .iter_mut()
@@ -258,12 +271,13 @@ pub fn evolve_cells(
         let kc = kc_unit * xe / (1.0 + xe + f_he);
         tk = (tk + kc * t_cmb) / (1.0 + kc);
         // X-rays.
-        let v = quarter_power(xe);
+        let [f_heat, f_ion, _] = tables.fractions.eval(quarter_power(xe));
         let neutral = 1.0 - xe;
-        tk += tables.f_heat.eval(v) * neutral / (1.0 + xe) * se;
-        let b = xe + neutral * (tables.f_ion.eval(v) * sec + prim) * se;
+        tk += f_heat * neutral / (1.0 + xe) * se;
+        let b = xe + neutral * (f_ion * sec + prim) * se;
         // Recombination (case B, the cell's density), implicit.
-        let r = tables.alpha.eval(quarter_power(tk)) * rec_unit * (1.0 + dn);
+        let u = quarter_power(tk.max(1.0));
+        let r = alpha_u3 / (u * u * u) * rec_unit * (1.0 + dn);
         let x_new = if r * b < 1e-6 {
             b - r * b * b
         } else {
@@ -289,21 +303,86 @@ pub fn cell_spin_temperature(
     xray_sum_kelvin: f32,
     j_x_per_kelvin: f32,
 ) -> f32 {
-    let u = quarter_power(t_k);
+    let [k_hh, k_e, t_m23] = tables.temperature.eval(quarter_power(t_k));
     let neutral = 1.0 - x_e;
-    let x_c = now.x_c_pref as f32
-        * one_plus_delta
-        * (neutral * tables.kappa_hh.eval(u) + x_e * tables.kappa_e.eval(u));
-    let s_alpha = (-(now.s_alpha_pref as f32)
-        * tables.t_m23.eval(u)
-        * (one_plus_delta * neutral).max(0.0).cbrt())
-    .exp();
-    let x_f = quarter_power(x_e);
+    let x_c = now.x_c_pref as f32 * one_plus_delta * (neutral * k_hh + x_e * k_e);
+    let s_alpha =
+        (-(now.s_alpha_pref as f32) * t_m23 * (one_plus_delta * neutral).max(0.0).cbrt()).exp();
+    let [_, _, f_lya] = tables.fractions.eval(quarter_power(x_e));
     // lya_sum is already x_alpha / S_alpha from stars; X-ray excitation adds its share.
     let x_a = s_alpha
-        * (lya_sum
-            + j_x_per_kelvin * one_plus_delta * tables.f_lya.eval(x_f) * neutral * xray_sum_kelvin);
-    spin_temperature(now.t_cmb as f32 as f64, t_k as f64, x_a as f64, x_c as f64) as f32
+        * (lya_sum + j_x_per_kelvin * one_plus_delta * f_lya * neutral * xray_sum_kelvin);
+    spin_temperature(now.t_cmb, t_k as f64, x_a as f64, x_c as f64) as f32
+}
+
+/// dT_b (mK) of every cell at node `now`: T_S from the cell's T_K, x_e, density and the
+/// shell sums, then x_HI (1 + delta)(1 - T_cmb/T_S) times the prefactor of
+/// [`brightness_temperature`]. Fully ionised cells get 0. Returns the sum and count of T_S over
+/// cells with neutral gas.
+#[allow(clippy::too_many_arguments)]
+pub fn brightness_box(
+    tables: &ThermalTables,
+    now: &NodeConstants,
+    delta0: &[f32],
+    x_hi: &[f32],
+    state: &CellState,
+    lya_sum: &[f32],
+    xray_sum_kelvin: &[f32],
+    j_x_per_kelvin: f32,
+    t_b: &mut [f32],
+) -> (f64, usize) {
+    super::simd::dispatch!(brightness_box_body(
+        tables,
+        now,
+        delta0,
+        x_hi,
+        state,
+        lya_sum,
+        xray_sum_kelvin,
+        j_x_per_kelvin,
+        t_b
+    ))
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn brightness_box_body(
+    tables: &ThermalTables,
+    now: &NodeConstants,
+    delta0: &[f32],
+    x_hi: &[f32],
+    state: &CellState,
+    lya_sum: &[f32],
+    xray_sum_kelvin: &[f32],
+    j_x_per_kelvin: f32,
+    t_b: &mut [f32],
+) -> (f64, usize) {
+    let d = now.growth as f32;
+    let pref = now.t_b_pref as f32;
+    let t_cmb = now.t_cmb as f32;
+    let (mut ts_sum, mut ts_n) = (0.0f64, 0usize);
+    for c in 0..t_b.len() {
+        let xh = x_hi[c];
+        if xh <= 0.0 {
+            t_b[c] = 0.0;
+            continue;
+        }
+        let opd = (1.0 + d * delta0[c]).max(0.0);
+        let ts = cell_spin_temperature(
+            tables,
+            now,
+            state.t_k[c],
+            state.x_e[c],
+            opd,
+            lya_sum[c],
+            xray_sum_kelvin[c],
+            j_x_per_kelvin,
+        );
+        ts_sum += ts as f64;
+        ts_n += 1;
+        t_b[c] = pref * xh * opd * (1.0 - t_cmb / ts);
+    }
+    (ts_sum, ts_n)
 }
 
 #[cfg(test)]
@@ -319,13 +398,18 @@ mod tests {
         let r = CollisionalRates::default();
         for tk in [2.0f64, 9.0, 35.0, 400.0, 8000.0] {
             let u = quarter_power(tk as f32);
-            assert!((t.alpha.eval(u) as f64 / alpha_recombination(tk) - 1.0).abs() < 2e-3);
-            assert!((t.kappa_hh.eval(u) as f64 / r.hh.eval(tk) - 1.0).abs() < 5e-3);
+            let alpha = t.alpha_u3 / (u * u * u);
+            assert!((alpha as f64 / alpha_recombination(tk) - 1.0).abs() < 1e-5);
+            let [hh, e, m23] = t.temperature.eval(u);
+            assert!((hh as f64 / r.hh.eval(tk) - 1.0).abs() < 5e-3);
+            assert!((e as f64 / (r.eh.eval(tk) + r.ph.eval(tk)) - 1.0).abs() < 5e-3);
+            assert!((m23 as f64 / tk.powf(-2.0 / 3.0) - 1.0).abs() < 1e-3);
         }
         for x in [1e-4f64, 2e-3, 0.1, 0.7] {
-            let v = quarter_power(x as f32);
-            assert!((t.f_heat.eval(v) as f64 - f_heat(x)).abs() < 2e-3);
-            assert!((t.f_ion.eval(v) as f64 - f_ion_hi(x)).abs() < 2e-3);
+            let [h, i, l] = t.fractions.eval(quarter_power(x as f32));
+            assert!((h as f64 - f_heat(x)).abs() < 2e-3);
+            assert!((i as f64 - f_ion_hi(x)).abs() < 2e-3);
+            assert!((l as f64 - f_lya(x)).abs() < 2e-3);
         }
     }
 
@@ -368,7 +452,7 @@ mod tests {
         assert!((ts - 8.0).abs() < 0.01, "{ts}");
         // The cell S_alpha at the mean density is the global one.
         let tk = 20.0f32;
-        let s_cell = (-(now.s_alpha_pref as f32) * t.t_m23.eval(quarter_power(tk))).exp() as f64;
+        let s_cell = (-(now.s_alpha_pref as f32) * t.temperature.eval(quarter_power(tk))[2]).exp() as f64;
         let s_glob = s_alpha(&c, 15.0, tk as f64, 1.0);
         assert!((s_cell / s_glob - 1.0).abs() < 2e-3, "{s_cell} {s_glob}");
         assert!((now.x_alpha_pref - x_alpha(15.0, 1.0, 1.0)).abs() < 1e-3);
