@@ -30,27 +30,59 @@ pub fn annulus_window(k: f64, r_in: f64, r_out: f64) -> f64 {
     (vo * top_hat_window(k * r_out) - vi * top_hat_window(k * r_in)) / (vo - vi)
 }
 
-/// Variance at z = 0 of the linear density smoothed with `window(k)`:
-/// int dk/k k^3 P(k) W(k)^2 / (2 pi^2), on a fine grid in ln k (1e-4 to 1e2 / Mpc).
-pub fn smoothed_variance(power: &PowerSpectrum, window: impl Fn(f64) -> f64) -> f64 {
+/// Quadrature for variances of the smoothed z = 0 linear density:
+/// sigma^2 = int dk/k k^3 P(k) W(k)^2 / (2 pi^2), Simpson's rule on a fine grid in ln k
+/// (1e-4 to 1e2 / Mpc), with k^3 P / (2 pi^2) evaluated once.
+#[derive(Debug, Clone)]
+pub struct VarianceQuadrature {
+    k: Vec<f64>,
+    weight: Vec<f64>,
+}
+
+impl VarianceQuadrature {
     const N: usize = 8000;
-    let (a, b) = ((1e-4f64).ln(), (1e2f64).ln());
-    let h = (b - a) / N as f64;
-    let mut s = 0.0;
-    for i in 0..=N {
-        let k = (a + i as f64 * h).exp();
-        let w = window(k);
-        let f = k.powi(3) * power.power(k) * w * w;
-        let simpson = if i == 0 || i == N {
-            1.0
-        } else if i % 2 == 1 {
-            4.0
-        } else {
-            2.0
-        };
-        s += simpson * f;
+
+    /// Precompute for `power`.
+    pub fn new(power: &PowerSpectrum) -> Self {
+        let (a, b) = ((1e-4f64).ln(), (1e2f64).ln());
+        let h = (b - a) / Self::N as f64;
+        let mut k = Vec::with_capacity(Self::N + 1);
+        let mut weight = Vec::with_capacity(Self::N + 1);
+        for i in 0..=Self::N {
+            let kk = (a + i as f64 * h).exp();
+            let simpson = if i == 0 || i == Self::N {
+                1.0
+            } else if i % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            };
+            k.push(kk);
+            weight.push(
+                simpson * h / 3.0 * kk.powi(3) * power.power(kk)
+                    / (2.0 * std::f64::consts::PI.powi(2)),
+            );
+        }
+        Self { k, weight }
     }
-    s * h / 3.0 / (2.0 * std::f64::consts::PI.powi(2))
+
+    /// Variance for the window `window(k)`.
+    pub fn variance(&self, window: impl Fn(f64) -> f64) -> f64 {
+        self.k
+            .iter()
+            .zip(&self.weight)
+            .map(|(&k, &w)| {
+                let x = window(k);
+                w * x * x
+            })
+            .sum()
+    }
+}
+
+/// Variance at z = 0 of the linear density smoothed with `window(k)` (see
+/// [`VarianceQuadrature`]; build one to evaluate many windows).
+pub fn smoothed_variance(power: &PowerSpectrum, window: impl Fn(f64) -> f64) -> f64 {
+    VarianceQuadrature::new(power).variance(window)
 }
 
 /// A smoothed z = 0 field as 16-bit codes with its range and the CIC weights of its cells on

@@ -3,7 +3,7 @@
 //! each seen at its retarded redshift. Everything here depends only on the cosmology and the
 //! geometry, so it is built once and shared.
 
-use super::filters::{annulus_window, smoothed_variance};
+use super::filters::{annulus_window, VarianceQuadrature};
 use super::geometry::{ComovingDistance, Layout};
 use super::initial::CELL_RADIUS_FACTOR;
 use crate::cosmology::growth::growth_factor;
@@ -65,11 +65,12 @@ impl Shells {
         let factor = (R_MAX_SHELLS / r0).powf(1.0 / N_SHELLS as f64);
         let radius: Vec<f64> = (0..N_SHELLS).map(|j| r0 * factor.powi(j as i32)).collect();
         let n_in_box = radius.iter().filter(|&&r| r <= g.box_mpc).count();
+        let quad = VarianceQuadrature::new(power);
         let variance = (0..N_SHELLS)
             .map(|j| {
                 let inner = if j == 0 { 0.0 } else { radius[j - 1] };
                 let outer = radius[j];
-                smoothed_variance(power, |k| {
+                quad.variance(|k| {
                     let cell = top_hat_window(k * r0);
                     if j == 0 {
                         cell

@@ -87,6 +87,25 @@ impl XrayTables {
         let mut dtau_neutral = vec![0f32; nk * N_SHELLS * N_ENERGY];
         let mut dtau_heii = vec![0f32; nk * N_SHELLS * N_ENERGY];
         let nb0 = c.n_b0();
+        // Cross sections per baryon on a fine ln E grid (10 eV to 40 keV), interpolated.
+        let (ln_lo, ln_hi, nx) = ((10.0f64).ln(), (4e4f64).ln(), 8192usize);
+        let dx = (ln_hi - ln_lo) / (nx - 1) as f64;
+        let sig: Vec<[f64; 2]> = (0..nx)
+            .map(|i| {
+                let ev = (ln_lo + i as f64 * dx).exp();
+                [f_h * sigma_hi(ev) + f_he * sigma_hei(ev), f_he * sigma_heii(ev)]
+            })
+            .collect();
+        let cross = |ln_ev: f64| {
+            let x = ((ln_ev - ln_lo) / dx).clamp(0.0, (nx - 1) as f64 - 1e-9);
+            let i = x as usize;
+            let t = x - i as f64;
+            [
+                sig[i][0] + t * (sig[i + 1][0] - sig[i][0]),
+                sig[i][1] + t * (sig[i + 1][1] - sig[i][1]),
+            ]
+        };
+        let ln_ev: Vec<f64> = energy_kev.iter().map(|&e| (1e3 * e).ln()).collect();
         const SUB: usize = 6;
         for (k, &zn) in layout.nodes.iter().enumerate() {
             for (j, sh) in shells.of_node(k).iter().enumerate() {
@@ -96,12 +115,11 @@ impl XrayTables {
                     let zz = sh.z_inner + (s as f64 + 0.5) * h;
                     // c |dt/dz| n_b(z) dz: baryons per cm^2 along the path.
                     let column = C_CM_S * c.dt_dz(zz) * nb0 * (1.0 + zz).powi(3) * h;
-                    let stretch = (1.0 + zz) / (1.0 + zn);
-                    for (i, &e) in energy_kev.iter().enumerate() {
-                        let ev = 1e3 * e * stretch;
-                        let neutral = f_h * sigma_hi(ev) + f_he * sigma_hei(ev);
+                    let ln_stretch = ((1.0 + zz) / (1.0 + zn)).ln();
+                    for (i, &le) in ln_ev.iter().enumerate() {
+                        let [neutral, heii] = cross(le + ln_stretch);
                         dtau_neutral[base + i] += (column * neutral) as f32;
-                        dtau_heii[base + i] += (column * f_he * sigma_heii(ev)) as f32;
+                        dtau_heii[base + i] += (column * heii) as f32;
                     }
                 }
             }
