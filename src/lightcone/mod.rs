@@ -37,4 +37,6 @@ pub use geometry::{Layout, MapGeometry};
 pub use ionization::IonizationFilter;
 pub use lightcone::LightCone;
 pub use params::{MapParams, MAP_PARAM_NAMES, MAP_PARAM_RANGES, N_MAP_PARAMS};
-pub use simulator::{MapOptions, MapOutput, MapSimulator, MapTables, NodeSummary, StageTimes};
+pub use simulator::{
+    MapOptions, MapOutput, MapSimulator, MapTables, NodeSummary, SfrdConvention, StageTimes,
+};

@@ -232,6 +232,23 @@ pub struct MapOutput {
     pub times: StageTimes,
 }
 
+/// How a shell's per-cell star formation rate is normalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SfrdConvention {
+    /// 21cmFAST's `SOURCE_MODEL = CONST-ION-EFF` (`SpinTemperatureBox.c`): the rate is the
+    /// conditional -dF/dz at fixed current overdensity and fixed M_min
+    /// ([`Conditional::rate_at_fixed_density`]) times (1 + delta), rescaled by
+    /// F_ST/<F_cond> (collapsed fractions, not rates). Its box mean is
+    /// F_ST d ln F_PS/dz rather than dF_ST/dz: ~1.5 times the Sheth-Tormen rate at cosmic
+    /// dawn (the Press-Schechter tail is steeper), falling towards 1 as halos become common.
+    /// With it L_X, zeta and T_vir mean what they mean in 21cmFAST (and in Gillet et al.).
+    TwentyOneCmFast,
+    /// The self-consistent rate: (1 + delta) times the full -dF_cond/dz (M_min(T_vir, z) and
+    /// the region's overdensity growing), rescaled so its box mean is the global
+    /// Sheth-Tormen -dF_ST/dz.
+    GlobalRate,
+}
+
 /// Settings of the model that are not parameters of the prior.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MapOptions {
@@ -239,6 +256,8 @@ pub struct MapOptions {
     pub f_star: f64,
     /// Excursion-set filter.
     pub filter: IonizationFilter,
+    /// Normalisation of the star formation rate.
+    pub sfrd: SfrdConvention,
 }
 
 impl Default for MapOptions {
@@ -246,6 +265,7 @@ impl Default for MapOptions {
         Self {
             f_star: F_STAR,
             filter: IonizationFilter::SharpK,
+            sfrd: SfrdConvention::TwentyOneCmFast,
         }
     }
 }
@@ -458,7 +478,19 @@ impl<'a> Run<'a> {
                 let shells = t.shells.of_node(k);
                 for (j, sh) in shells.iter().enumerate() {
                     let th = halos.at(sh.z);
-                    mean_rate[j] = th.rate_st;
+                    mean_rate[j] = match opts.sfrd {
+                        SfrdConvention::GlobalRate => th.rate_st,
+                        SfrdConvention::TwentyOneCmFast => {
+                            // A region as large as the universe: the unconditional limit.
+                            let u = Conditional::new(&th, 0.0);
+                            let f = u.f_coll(0.0);
+                            if f > 0.0 {
+                                th.f_st * u.rate_at_fixed_density(0.0) / f
+                            } else {
+                                0.0
+                            }
+                        }
+                    };
                     q_hi[j] = (1.0 - p.zeta * th.f_st / (1.0 - x_e_mean)).clamp(1e-4, 1.0);
                 }
                 xray_weights(
@@ -512,12 +544,37 @@ impl<'a> Run<'a> {
                         let th = halos.at(sh.z);
                         let cond = Conditional::new(&th, t.shells.variance[j]);
                         table.clear();
-                        table.extend((0..TABLE_NODES).map(|m| {
-                            let d0 = f.node_value(m);
-                            (1.0 + sh.growth * d0).max(0.0) * cond.rate(d0)
-                        }));
-                        let m = f.mean_of(&table);
-                        let fix = if m > 0.0 { mean_rate[j] / m } else { 0.0 };
+                        let fix = match opts.sfrd {
+                            SfrdConvention::GlobalRate => {
+                                table.extend((0..TABLE_NODES).map(|m| {
+                                    let d0 = f.node_value(m);
+                                    (1.0 + sh.growth * d0).max(0.0) * cond.rate(d0)
+                                }));
+                                let m = f.mean_of(&table);
+                                if m > 0.0 {
+                                    mean_rate[j] / m
+                                } else {
+                                    0.0
+                                }
+                            }
+                            SfrdConvention::TwentyOneCmFast => {
+                                table.extend(
+                                    (0..TABLE_NODES).map(|m| cond.f_coll(f.node_value(m))),
+                                );
+                                let m = f.mean_of(&table);
+                                table.clear();
+                                table.extend((0..TABLE_NODES).map(|m| {
+                                    let d0 = f.node_value(m);
+                                    (1.0 + sh.growth * d0).max(0.0)
+                                        * cond.rate_at_fixed_density(d0)
+                                }));
+                                if m > 0.0 {
+                                    th.f_st / m
+                                } else {
+                                    0.0
+                                }
+                            }
+                        };
                         for ((te, ta), &r) in tab_e.iter_mut().zip(tab_a.iter_mut()).zip(&table) {
                             *te = (r * fix * w_e[j]) as f32;
                             *ta = (r * fix * w_a[j]) as f32;

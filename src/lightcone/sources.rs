@@ -96,6 +96,8 @@ pub struct Conditional {
     dbarrier_dz: f64,
     /// d width / dz divided by width.
     dlnwidth_dz: f64,
+    /// -d ln D / dz.
+    dlngrowth_dz_neg: f64,
 }
 
 impl Conditional {
@@ -110,6 +112,7 @@ impl Conditional {
             width: (2.0 * ds).sqrt(),
             dbarrier_dz: -barrier * t.dln_growth_dz,
             dlnwidth_dz: 0.5 * t.ds_min_dz / ds,
+            dlngrowth_dz_neg: -t.dln_growth_dz,
         }
     }
 
@@ -131,6 +134,19 @@ impl Conditional {
         }
         let dx_dz = self.dbarrier_dz / self.width - x * self.dlnwidth_dz;
         (2.0 / PI.sqrt() * (-x * x).exp() * dx_dz).max(0.0)
+    }
+
+    /// 21cmFAST's star formation rate per unit redshift (its `dfcoll_dz`): -dF/dz with the
+    /// region's current overdensity delta_z = D(z) delta_0 and S_min held fixed, so only the
+    /// growth factor in the barrier moves: (2/sqrt(pi)) e^(-x^2) x (-d ln D/dz) (>= 0; 0 once
+    /// collapsed). It differs from [`Conditional::rate`] by dropping the growth of the
+    /// region's own overdensity and of M_min(T_vir) with time.
+    pub fn rate_at_fixed_density(&self, delta0: f64) -> f64 {
+        let x = (self.barrier - delta0) / self.width;
+        if x <= 0.0 {
+            return 0.0;
+        }
+        (2.0 / PI.sqrt() * (-x * x).exp() * x * self.dlngrowth_dz_neg).max(0.0)
     }
 
     /// The z = 0 overdensity at which F = `target` (None if `target` > 1: no region reaches
@@ -164,6 +180,10 @@ mod tests {
         }
     }
 
+    fn t_ref() -> std::sync::Arc<CosmologyTables> {
+        CosmologyTables::planck18()
+    }
+
     #[test]
     fn conditional_rate_is_the_derivative_and_threshold_inverts() {
         let t = CosmologyTables::planck18();
@@ -180,6 +200,20 @@ mod tests {
         let d = c.delta_for(0.3).unwrap();
         assert!((c.f_coll(d) - 0.3).abs() < 1e-9);
         assert!(c.delta_for(1.5).is_none());
+        // 21cmFAST's rate: the same barrier derivative with delta_z and M_min frozen.
+        let d = 1e-4;
+        let g = |zz: f64| {
+            let t = h.at(9.0);
+            let frozen = ThresholdAt {
+                growth: crate::cosmology::growth::growth_factor(&t_ref().cosmology, zz),
+                ..t
+            };
+            // delta_z = D(9) * 0.4 held fixed: delta_0' = delta_z / D(zz).
+            Conditional::new(&frozen, s_r).f_coll(t.growth * 0.4 / frozen.growth)
+        };
+        let fd = (g(9.0 - d) - g(9.0 + d)) / (2.0 * d);
+        let a = c.rate_at_fixed_density(0.4);
+        assert!((a / fd - 1.0).abs() < 1e-3, "{a} {fd}");
         // Denser regions hold more collapsed mass; collapsed regions stop forming stars.
         assert!(c.f_coll(2.0) > c.f_coll(0.0));
         assert_eq!(c.rate(c.barrier + 1.0), 0.0);
