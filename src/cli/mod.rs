@@ -5,4 +5,6 @@ pub mod bias;
 pub mod eval;
 pub mod fit;
 pub mod simulate;
+pub mod simulate_maps;
+pub mod summarize;
 pub mod train;
