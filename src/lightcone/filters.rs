@@ -103,26 +103,40 @@ pub struct CodedField {
 impl CodedField {
     /// Encode `values`.
     pub fn new(values: &[f32]) -> Self {
-        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-        for &v in values {
-            lo = lo.min(v);
-            hi = hi.max(v);
+        // Eight lanes of plain compares (vectorises; f32::min's NaN rules do not).
+        let (mut lo8, mut hi8) = ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]);
+        let mut chunks = values.chunks_exact(8);
+        for c in &mut chunks {
+            for l in 0..8 {
+                lo8[l] = if c[l] < lo8[l] { c[l] } else { lo8[l] };
+                hi8[l] = if c[l] > hi8[l] { c[l] } else { hi8[l] };
+            }
         }
+        for &v in chunks.remainder() {
+            lo8[0] = lo8[0].min(v);
+            hi8[0] = hi8[0].max(v);
+        }
+        let lo = lo8.iter().fold(f32::INFINITY, |a, &b| a.min(b));
+        let hi = hi8.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
         let step = ((hi - lo) / 65535.0).max(f32::MIN_POSITIVE);
         let inv = 1.0 / step;
-        let mut weights = vec![0.0f64; TABLE_NODES];
         let codes: Vec<u16> = values
             .iter()
-            .map(|&v| {
-                let c = ((v - lo) * inv).round().clamp(0.0, 65535.0) as u16;
-                let (i, t) = ((c >> 8) as usize, (c & 255) as f64 / 256.0);
-                weights[i] += 1.0 - t;
-                weights[i + 1] += t;
-                c
-            })
+            .map(|&v| ((v - lo) * inv + 0.5).clamp(0.0, 65535.0) as u16)
             .collect();
-        let n = values.len().max(1) as f64;
-        weights.iter_mut().for_each(|w| *w /= n);
+        // CIC weights in integers (units of 1/256 of a cell), four partial sums so that runs
+        // of equal codes do not serialise on one counter.
+        let mut acc = [[0u64; TABLE_NODES]; 4];
+        for (j, &c) in codes.iter().enumerate() {
+            let (i, t) = ((c >> 8) as usize, (c & 255) as u64);
+            let a = &mut acc[j & 3];
+            a[i] += 256 - t;
+            a[i + 1] += t;
+        }
+        let norm = 1.0 / (256.0 * values.len().max(1) as f64);
+        let weights = (0..TABLE_NODES)
+            .map(|i| (acc[0][i] + acc[1][i] + acc[2][i] + acc[3][i]) as f64 * norm)
+            .collect();
         Self {
             codes,
             min: lo,

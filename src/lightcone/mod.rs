@@ -17,6 +17,8 @@
 //! assert_eq!(out.light_cone.n_los, 787);
 //! ```
 
+pub mod bench;
+pub mod density;
 pub mod fft;
 pub mod filters;
 pub mod geometry;
@@ -33,6 +35,7 @@ pub mod spin;
 pub mod summaries;
 pub mod xray;
 
+pub use density::DensityModel;
 pub use geometry::{Layout, MapGeometry};
 pub use ionization::IonizationFilter;
 pub use lightcone::LightCone;

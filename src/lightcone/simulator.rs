@@ -7,6 +7,7 @@
 //! star-formation tables and X-ray / Ly-alpha weights, per-cell shell sums, T_K and x_e,
 //! excursion-set ionisation, T_S and dT_b -> slices of the light-cone.
 
+use super::density::{DensityModel, Displacement};
 use super::fft::{Fft3, FftScratch};
 use super::filters::{annulus_window, smooth_with, CodedField, SHARP_K_FACTOR, TABLE_NODES};
 use super::geometry::{ComovingDistance, Layout, MapGeometry, Z_HEAT_MAX};
@@ -37,6 +38,10 @@ pub const F_STAR: f64 = 0.050_118_723_362_727_23;
 
 /// Temperature given to ionised cells' gas, K (photo-heated; it does not enter dT_b).
 pub const T_IONIZED: f32 = 1e4;
+
+/// The evolved-density excursion-set fields are remade when the growth factor has grown by
+/// this factor since they were last made.
+pub const EULERIAN_REFRESH: f64 = 1.03;
 
 /// A shell whose mean contribution is below this fraction of both the node's X-ray and
 /// Ly-alpha sums adds its mean to every cell instead of its own field (saves per-cell work
@@ -258,6 +263,8 @@ pub struct MapOptions {
     pub filter: IonizationFilter,
     /// Normalisation of the star formation rate.
     pub sfrd: SfrdConvention,
+    /// Density at the nodes.
+    pub density: DensityModel,
 }
 
 impl Default for MapOptions {
@@ -266,6 +273,7 @@ impl Default for MapOptions {
             f_star: F_STAR,
             filter: IonizationFilter::SharpK,
             sfrd: SfrdConvention::TwentyOneCmFast,
+            density: DensityModel::Zeldovich,
         }
     }
 }
@@ -309,7 +317,36 @@ impl MapSimulator {
 
     /// Simulate one light-cone (single-threaded).
     pub fn simulate(&self, params: &MapParams, seed: u64) -> Result<MapOutput, ModelError> {
+        self.simulate_from(params, seed, None)
+    }
+
+    /// Simulate one light-cone from given initial conditions: `density0` is the z = 0 linear
+    /// density on the grid (cells^3, C order, line of sight last), cell-averaged like
+    /// [`super::initial`]'s fields, e.g. 21cmFAST's `lowres_density` for a comparison of the
+    /// two codes on the same structures. `None` draws them from `seed`.
+    pub fn simulate_from(
+        &self,
+        params: &MapParams,
+        seed: u64,
+        density0: Option<&[f32]>,
+    ) -> Result<MapOutput, ModelError> {
         params.validate()?;
+        let n = self.tables.layout.geometry.cells;
+        if let Some(d) = density0 {
+            if d.len() != n * n * n {
+                return Err(ModelError::Dimension {
+                    what: "initial density (cells^3)".into(),
+                    expected: n * n * n,
+                    got: d.len(),
+                });
+            }
+            if let Some(bad) = d.iter().find(|x| !x.is_finite()) {
+                return Err(ModelError::NonFinite {
+                    name: "initial density".into(),
+                    value: *bad as f64,
+                });
+            }
+        }
         if !(self.options.f_star > 0.0 && self.options.f_star <= 1.0) {
             return Err(ModelError::Invalid {
                 field: "f_star".into(),
@@ -317,7 +354,7 @@ impl MapSimulator {
             });
         }
         let mut run = Run::new(self, params, seed);
-        run.go()?;
+        run.go(density0)?;
         Ok(run.finish())
     }
 }
@@ -330,6 +367,8 @@ struct Run<'a> {
     seed: u64,
     times: StageTimes,
     delta0: Vec<f32>,
+    delta_k: Vec<Complex32>,
+    displacement: Option<Displacement>,
     shell_fields: Vec<CodedField>,
     ion_fields: Vec<CodedField>,
     radii: IonizationRadii,
@@ -356,6 +395,8 @@ impl<'a> Run<'a> {
             seed,
             times: StageTimes::default(),
             delta0: Vec::new(),
+            delta_k: Vec::new(),
+            displacement: None,
             shell_fields: Vec::new(),
             ion_fields: Vec::new(),
             radii,
@@ -378,14 +419,25 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Initial conditions and every smoothed field.
-    fn fields(&mut self, scratch: &mut FftScratch) {
+    /// Initial conditions (drawn, or given) and every smoothed field.
+    fn fields(&mut self, scratch: &mut FftScratch, given: Option<&[f32]>) {
         let t = self.t;
         let n = t.layout.geometry.cells;
         let n3 = n * n * n;
         let clock = Instant::now();
         self.delta0 = vec![0.0; n3];
-        let dk = gaussian_density(self.seed, &t.ic_amplitude, &t.fft, scratch, &mut self.delta0);
+        let dk = match given {
+            None => gaussian_density(self.seed, &t.ic_amplitude, &t.fft, scratch, &mut self.delta0),
+            Some(d) => {
+                self.delta0.copy_from_slice(d);
+                let mut work = d.to_vec();
+                let mut k = vec![Complex32::default(); t.fft.complex_len()];
+                t.fft.forward(&mut work, &mut k, scratch);
+                let norm = 1.0 / n3 as f32;
+                k.iter_mut().for_each(|z| *z *= norm);
+                k
+            }
+        };
         self.times.initial_conditions += clock.elapsed();
 
         let clock = Instant::now();
@@ -397,39 +449,45 @@ impl<'a> Run<'a> {
             smooth_with(&dk, |m| w[m], &t.fft, &mut work, scratch, &mut out);
             self.shell_fields.push(CodedField::new(&out));
         }
-        self.ion_fields.push(cell);
-        for &r in &self.radii.radius[1..] {
-            match self.sim.options.filter {
-                IonizationFilter::SharpK => {
-                    let k_cut = (1.0 / (SHARP_K_FACTOR * r)) as f32;
-                    let km = &t.mode_k;
-                    smooth_with(
-                        &dk,
-                        |m| if km[m] <= k_cut { 1.0 } else { 0.0 },
-                        &t.fft,
-                        &mut work,
-                        scratch,
-                        &mut out,
-                    );
-                }
-                IonizationFilter::TopHat => {
-                    let km = &t.mode_k;
-                    smooth_with(
-                        &dk,
-                        |m| top_hat_window(km[m] as f64 * r) as f32,
-                        &t.fft,
-                        &mut work,
-                        scratch,
-                        &mut out,
-                    );
-                }
+        self.ion_fields = match self.sim.options.density {
+            DensityModel::Linear => ionization_fields(
+                cell,
+                &dk,
+                &self.radii,
+                self.sim.options.filter,
+                t,
+                &mut work,
+                scratch,
+                &mut out,
+            ),
+            DensityModel::Zeldovich => {
+                self.displacement = Some(Displacement::new(
+                    &dk,
+                    t.layout.geometry.box_mpc,
+                    &t.fft,
+                    scratch,
+                ));
+                Vec::new()
             }
-            self.ion_fields.push(CodedField::new(&out));
-        }
+        };
+        self.delta_k = dk;
         self.times.smoothing += clock.elapsed();
     }
 
-    fn go(&mut self) -> Result<(), ModelError> {
+    /// 1 + delta at node `k` into `out` (linear: clamped at 0).
+    fn one_plus_delta(&self, k: usize, out: &mut [f32]) {
+        let g = self.t.nodes[k].growth as f32;
+        match &self.displacement {
+            Some(d) => d.one_plus_delta(g, out),
+            None => {
+                for (o, &d0) in out.iter_mut().zip(&self.delta0) {
+                    *o = (1.0 + g * d0).max(0.0);
+                }
+            }
+        }
+    }
+
+    fn go(&mut self, given: Option<&[f32]>) -> Result<(), ModelError> {
         let t = self.t;
         let c = *t.cosmology();
         let p = self.params;
@@ -437,7 +495,7 @@ impl<'a> Run<'a> {
         let n = t.layout.geometry.cells;
         let n3 = n * n * n;
         let mut scratch = t.fft.scratch();
-        self.fields(&mut scratch);
+        self.fields(&mut scratch, given);
         let halos = HaloThreshold::new(&t.cosmology, p.t_vir());
         let src = XraySource {
             l_x: p.l_x(),
@@ -446,8 +504,16 @@ impl<'a> Run<'a> {
             f_star: opts.f_star,
         };
         let first_needed = t.layout.first_needed_node();
-        self.state = CellState::initial(&self.delta0, t.nodes[0].growth);
+        let mut opd = vec![0.0f32; n3];
+        let mut opd_prev = vec![0.0f32; n3];
+        self.one_plus_delta(0, &mut opd);
+        self.state = CellState::initial(&opd);
         debug_assert_eq!(t.layout.nodes[0], Z_HEAT_MAX);
+        let mut work = vec![Complex32::default(); t.fft.complex_len()];
+        let mut real = vec![0.0f32; n3];
+        let mut eulerian: Vec<CodedField> = Vec::new();
+        // Growth factor of the last Eulerian excursion-set fields.
+        let mut eulerian_growth = 0.0f64;
 
         let mut s_e = vec![0.0f32; n3];
         let mut s_a = vec![0.0f32; n3];
@@ -459,7 +525,6 @@ impl<'a> Run<'a> {
         let mut ion = NodeIonization::default();
         let mut table = Vec::with_capacity(TABLE_NODES);
         let mut tab_e = vec![0.0f32; TABLE_NODES];
-        let mut tab_a = vec![0.0f32; TABLE_NODES];
         let mut xw = XrayWeights::default();
         let mut xwork = XrayWork::default();
         let mut q_hi = vec![1.0; N_SHELLS];
@@ -471,6 +536,10 @@ impl<'a> Run<'a> {
             let now = &t.nodes[k];
             let here = halos.at(z);
             if k > 0 {
+                let clock = Instant::now();
+                std::mem::swap(&mut opd, &mut opd_prev);
+                self.one_plus_delta(k, &mut opd);
+                self.times.smoothing += clock.elapsed();
                 // Shell tables and weights.
                 let clock = Instant::now();
                 let prev = &t.nodes[k - 1];
@@ -575,13 +644,14 @@ impl<'a> Run<'a> {
                                 }
                             }
                         };
-                        for ((te, ta), &r) in tab_e.iter_mut().zip(tab_a.iter_mut()).zip(&table) {
-                            *te = (r * fix * w_e[j]) as f32;
-                            *ta = (r * fix * w_a[j]) as f32;
+                        // The X-ray and Ly-alpha tables are the same shape (the shell's rate)
+                        // with different weights: one lookup, two sums.
+                        for (te, &r) in tab_e.iter_mut().zip(&table) {
+                            *te = (r * fix) as f32;
                         }
                         self.times.node_tables += clock.elapsed();
                         let clock = Instant::now();
-                        shell_sum(&f.codes, &tab_e, &tab_a, &mut s_e, &mut s_a);
+                        shell_sum(&f.codes, &tab_e, w_e[j] as f32, w_a[j] as f32, &mut s_e, &mut s_a);
                         self.times.shell_sums += clock.elapsed();
                     }
                 } else {
@@ -591,25 +661,57 @@ impl<'a> Run<'a> {
 
                 let clock = Instant::now();
                 let step = StepInputs::new(&c, prev, now, primary_per_erg);
-                evolve_cells(&t.thermal, now, &step, &self.delta0, &s_e, &mut self.state);
+                evolve_cells(&t.thermal, now, &step, &opd_prev, &opd, &s_e, &mut self.state);
                 x_e_mean = mean(&self.state.x_e);
                 self.times.thermal += clock.elapsed();
             }
 
-            // Ionisation.
+            // Ionisation, on the evolved density when there is one (as 21cmFAST does: the
+            // excursion set sees delta(z)/D(z) in place of the linear delta_0).
+            let active = p.zeta * here.f_st >= super::ionization::MIN_GLOBAL_IONIZATION;
+            // delta(z)/D(z) departs from delta_0 only through the (small) non-linear part, so
+            // fields made within 3% of growth are reused: every second node.
+            if active
+                && self.displacement.is_some()
+                && now.growth > EULERIAN_REFRESH * eulerian_growth
+            {
+                eulerian_growth = now.growth;
+                let clock = Instant::now();
+                let inv_d = 1.0 / now.growth as f32;
+                for (r, &o) in real.iter_mut().zip(&opd) {
+                    *r = (o - 1.0) * inv_d;
+                }
+                let cell = CodedField::new(&real);
+                let mut dk = vec![Complex32::default(); t.fft.complex_len()];
+                t.fft.forward(&mut real, &mut dk, &mut scratch);
+                let norm = 1.0 / n3 as f32;
+                dk.iter_mut().for_each(|z| *z *= norm);
+                eulerian = ionization_fields(
+                    cell,
+                    &dk,
+                    &self.radii,
+                    opts.filter,
+                    t,
+                    &mut work,
+                    &mut scratch,
+                    &mut real,
+                );
+                self.times.smoothing += clock.elapsed();
+            }
+            let fields: &[CodedField] = if self.displacement.is_some() {
+                &eulerian
+            } else {
+                &self.ion_fields
+            };
             let clock = Instant::now();
-            node_thresholds(
-                &here,
-                p.zeta,
-                x_e_mean,
-                &self.radii,
-                &self.ion_fields,
-                &mut table,
-                &mut ion,
-            );
+            if active {
+                node_thresholds(&here, p.zeta, x_e_mean, &self.radii, fields, &mut table, &mut ion);
+            } else {
+                ion.active = false;
+            }
             self.times.node_tables += clock.elapsed();
             let clock = Instant::now();
-            neutral_fraction(&ion, &self.ion_fields, &self.state.x_e, &mut ionized, &mut x_hi);
+            neutral_fraction(&ion, fields, &self.state.x_e, &mut ionized, &mut x_hi);
             self.times.ionization += clock.elapsed();
 
             // Spin temperature and dT_b where the light-cone needs this node.
@@ -624,7 +726,7 @@ impl<'a> Run<'a> {
                 (ts_sum, ts_n) = brightness_box(
                     &t.thermal,
                     now,
-                    &self.delta0,
+                    &opd,
                     &x_hi,
                     &self.state,
                     &s_a,
@@ -673,29 +775,74 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Add one shell's tabulated contributions to the per-cell sums.
-fn shell_sum(codes: &[u16], tab_e: &[f32], tab_a: &[f32], s_e: &mut [f32], s_a: &mut [f32]) {
-    let tab_e: &[f32; TABLE_NODES] = tab_e[..TABLE_NODES].try_into().expect("257 nodes");
-    let tab_a: &[f32; TABLE_NODES] = tab_a[..TABLE_NODES].try_into().expect("257 nodes");
-    super::simd::dispatch!(shell_sum_body(codes, tab_e, tab_a, s_e, s_a))
+/// The excursion-set fields: the cell field `cell` (unfiltered) and the field `dk`
+/// (half-complex, inverse FFT = the field) filtered at every larger radius, coded.
+#[allow(clippy::too_many_arguments)]
+fn ionization_fields(
+    cell: CodedField,
+    dk: &[Complex32],
+    radii: &IonizationRadii,
+    filter: IonizationFilter,
+    t: &MapTables,
+    work: &mut [Complex32],
+    scratch: &mut FftScratch,
+    out: &mut [f32],
+) -> Vec<CodedField> {
+    let mut fields = Vec::with_capacity(radii.radius.len());
+    fields.push(cell);
+    let km = &t.mode_k;
+    for &r in &radii.radius[1..] {
+        match filter {
+            IonizationFilter::SharpK => {
+                let k_cut = (1.0 / (SHARP_K_FACTOR * r)) as f32;
+                smooth_with(
+                    dk,
+                    |m| if km[m] <= k_cut { 1.0 } else { 0.0 },
+                    &t.fft,
+                    work,
+                    scratch,
+                    out,
+                );
+            }
+            IonizationFilter::TopHat => {
+                smooth_with(
+                    dk,
+                    |m| top_hat_window(km[m] as f64 * r) as f32,
+                    &t.fft,
+                    work,
+                    scratch,
+                    out,
+                );
+            }
+        }
+        fields.push(CodedField::new(out));
+    }
+    fields
+}
+
+/// Add one shell's tabulated rate, weighted for X-rays and for Ly-alpha, to the per-cell sums.
+fn shell_sum(codes: &[u16], rate: &[f32], w_e: f32, w_a: f32, s_e: &mut [f32], s_a: &mut [f32]) {
+    let rate: &[f32; TABLE_NODES] = rate[..TABLE_NODES].try_into().expect("257 nodes");
+    super::simd::dispatch!(shell_sum_body(codes, rate, w_e, w_a, s_e, s_a))
 }
 
 #[inline(always)]
 fn shell_sum_body(
     codes: &[u16],
-    tab_e: &[f32; TABLE_NODES],
-    tab_a: &[f32; TABLE_NODES],
+    rate: &[f32; TABLE_NODES],
+    w_e: f32,
+    w_a: f32,
     s_e: &mut [f32],
     s_a: &mut [f32],
 ) {
     for ((&code, e), a) in codes.iter().zip(s_e.iter_mut()).zip(s_a.iter_mut()) {
         let i = (code >> 8) as usize;
         let f = (code & 255) as f32 * (1.0 / 256.0);
-        // i <= 255, so i + 1 is a node of the 257-point tables.
-        let (e0, e1) = (tab_e[i], tab_e[i + 1]);
-        let (a0, a1) = (tab_a[i], tab_a[i + 1]);
-        *e += e0 + f * (e1 - e0);
-        *a += a0 + f * (a1 - a0);
+        // i <= 255, so i + 1 is a node of the 257-point table.
+        let (r0, r1) = (rate[i], rate[i + 1]);
+        let r = r0 + f * (r1 - r0);
+        *e += w_e * r;
+        *a += w_a * r;
     }
 }
 

@@ -173,15 +173,15 @@ pub struct CellState {
 
 impl CellState {
     /// RECFAST at z = 35 with temperature fluctuations c_T(z) delta (21cmFAST's
-    /// `init_first_Ts`); `delta0` is the z = 0 linear density, `growth` D(35).
-    pub fn initial(delta0: &[f32], growth: f64) -> Self {
-        let ct = adiabatic_index(super::geometry::Z_HEAT_MAX) * growth;
+    /// `init_first_Ts`); `one_plus_delta` is the density at z = 35.
+    pub fn initial(one_plus_delta: &[f32]) -> Self {
+        let ct = adiabatic_index(super::geometry::Z_HEAT_MAX);
         Self {
-            t_k: delta0
+            t_k: one_plus_delta
                 .iter()
-                .map(|&d| (T_K_Z35 * (1.0 + ct * d as f64)).max(1.0) as f32)
+                .map(|&o| (T_K_Z35 * (1.0 + ct * (o as f64 - 1.0))).max(1.0) as f32)
                 .collect(),
-            x_e: vec![X_E_Z35 as f32; delta0.len()],
+            x_e: vec![X_E_Z35 as f32; one_plus_delta.len()],
         }
     }
 }
@@ -191,8 +191,6 @@ impl CellState {
 pub struct StepInputs {
     /// Redshift step (previous node minus this one, > 0).
     pub dz: f64,
-    /// Growth factor at the previous node.
-    pub growth_prev: f64,
     /// (1 + z)^2 / (1 + z_prev)^2: adiabatic cooling of the step.
     pub expansion: f64,
     /// Heating per unit f_heat (1 - x_e)/(1 + x_e) is `s_e[c]` K (the shell sum is already in
@@ -213,7 +211,6 @@ impl StepInputs {
         let per_h = 1.0 + c.f_he();
         Self {
             dz: prev.z - now.z,
-            growth_prev: prev.growth,
             expansion: ((1.0 + now.z) / (1.0 + prev.z)).powi(2),
             ion_per_kelvin_secondary: per_h * erg_per_kelvin / (E_HI_EV * EV_ERG),
             ion_per_kelvin_primary: per_h * erg_per_kelvin * primary_per_erg,
@@ -222,17 +219,20 @@ impl StepInputs {
     }
 }
 
-/// Advance every cell from the previous node to `now`. `delta0` is the z = 0 linear density,
-/// `s_e` the X-ray shell sum in kelvin (see [`StepInputs`]).
+/// Advance every cell from the previous node to `now`. `opd_prev`, `opd_now` are 1 + delta
+/// at the two nodes, `s_e` the X-ray shell sum in kelvin (see [`StepInputs`]).
 pub fn evolve_cells(
     tables: &ThermalTables,
     now: &NodeConstants,
     step: &StepInputs,
-    delta0: &[f32],
+    opd_prev: &[f32],
+    opd_now: &[f32],
     s_e: &[f32],
     state: &mut CellState,
 ) {
-    super::simd::dispatch!(evolve_cells_body(tables, now, step, delta0, s_e, state))
+    super::simd::dispatch!(evolve_cells_body(
+        tables, now, step, opd_prev, opd_now, s_e, state
+    ))
 }
 
 #[inline(always)]
@@ -240,11 +240,11 @@ fn evolve_cells_body(
     tables: &ThermalTables,
     now: &NodeConstants,
     step: &StepInputs,
-    delta0: &[f32],
+    opd_prev: &[f32],
+    opd_now: &[f32],
     s_e: &[f32],
     state: &mut CellState,
 ) {
-    let (d_now, d_prev) = (now.growth as f32, step.growth_prev as f32);
     let expansion = step.expansion as f32;
     let kc_unit = (now.compton * step.dz) as f32;
     let t_cmb = now.t_cmb as f32;
@@ -255,18 +255,19 @@ fn evolve_cells_body(
     );
     let f_he = step.f_he as f32;
     let alpha_u3 = tables.alpha_u3;
-    for (((t, x), &d0), &se) in state
+    for ((((t, x), &on), &op), &se) in state
         .t_k
         .iter_mut()
         .zip(state.x_e.iter_mut())
-        .zip(delta0)
+        .zip(opd_now)
+        .zip(opd_prev)
         .zip(s_e)
     {
-        let dn = (d_now * d0).max(-0.99);
-        let dp = (d_prev * d0).max(-0.99);
         let xe = *x;
-        // Adiabatic: T proportional to (1+z)^2 (1+delta)^(2/3).
-        let mut tk = *t * expansion * (1.0 + (2.0 / 3.0) * (dn - dp) / (1.0 + 0.5 * (dn + dp)));
+        // Adiabatic: T proportional to (1+z)^2 (1+delta)^(2/3), the density term to first
+        // order over the step (d ln(1+delta) = 2 (o_n - o_p)/(o_n + o_p)).
+        let compression = (4.0 / 3.0) * (on - op) / (on + op).max(1e-3);
+        let mut tk = *t * expansion * (1.0 + compression).max(0.5);
         // Compton, implicit.
         let kc = kc_unit * xe / (1.0 + xe + f_he);
         tk = (tk + kc * t_cmb) / (1.0 + kc);
@@ -277,7 +278,7 @@ fn evolve_cells_body(
         let b = xe + neutral * (f_ion * sec + prim) * se;
         // Recombination (case B, the cell's density), implicit.
         let u = quarter_power(tk.max(1.0));
-        let r = alpha_u3 / (u * u * u) * rec_unit * (1.0 + dn);
+        let r = alpha_u3 / (u * u * u) * rec_unit * on;
         let x_new = if r * b < 1e-6 {
             b - r * b * b
         } else {
@@ -323,7 +324,7 @@ pub fn cell_spin_temperature(
 pub fn brightness_box(
     tables: &ThermalTables,
     now: &NodeConstants,
-    delta0: &[f32],
+    one_plus_delta: &[f32],
     x_hi: &[f32],
     state: &CellState,
     lya_sum: &[f32],
@@ -334,7 +335,7 @@ pub fn brightness_box(
     super::simd::dispatch!(brightness_box_body(
         tables,
         now,
-        delta0,
+        one_plus_delta,
         x_hi,
         state,
         lya_sum,
@@ -349,7 +350,7 @@ pub fn brightness_box(
 fn brightness_box_body(
     tables: &ThermalTables,
     now: &NodeConstants,
-    delta0: &[f32],
+    one_plus_delta: &[f32],
     x_hi: &[f32],
     state: &CellState,
     lya_sum: &[f32],
@@ -357,7 +358,6 @@ fn brightness_box_body(
     j_x_per_kelvin: f32,
     t_b: &mut [f32],
 ) -> (f64, usize) {
-    let d = now.growth as f32;
     let pref = now.t_b_pref as f32;
     let t_cmb = now.t_cmb as f32;
     let (mut ts_sum, mut ts_n) = (0.0f64, 0usize);
@@ -367,7 +367,7 @@ fn brightness_box_body(
             t_b[c] = 0.0;
             continue;
         }
-        let opd = (1.0 + d * delta0[c]).max(0.0);
+        let opd = one_plus_delta[c].max(0.0);
         let ts = cell_spin_temperature(
             tables,
             now,
@@ -418,7 +418,7 @@ mod tests {
         // Without sources a delta = 0 cell must track ThermalState from z = 35 (RECFAST).
         let c = Cosmology::planck18();
         let tables = ThermalTables::default();
-        let mut cells = CellState::initial(&[0.0], 1.0);
+        let mut cells = CellState::initial(&[1.0]);
         let mut global = ThermalState {
             t_k: T_K_Z35,
             x_e: X_E_Z35,
@@ -427,7 +427,7 @@ mod tests {
         for w in zs.windows(2) {
             let (prev, now) = (NodeConstants::new(&c, w[0]), NodeConstants::new(&c, w[1]));
             let step = StepInputs::new(&c, &prev, &now, 0.0);
-            evolve_cells(&tables, &now, &step, &[0.0], &[0.0], &mut cells);
+            evolve_cells(&tables, &now, &step, &[1.0], &[1.0], &[0.0], &mut cells);
             // Fine steps for the reference.
             let n = 20;
             for i in 0..n {
