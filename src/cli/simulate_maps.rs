@@ -64,6 +64,11 @@ pub struct Args {
     /// X-ray spectral energy index.
     #[arg(long, default_value_t = MapParams::ALPHA_X_DEFAULT)]
     pub alpha_x: f64,
+    /// Initial conditions for every light-cone instead of seeded draws: the z = 0 linear
+    /// density, a cells^3 NPY (C order, line of sight last), e.g. 21cmFAST's
+    /// `lowres_density`, to compare the two codes on the same structures.
+    #[arg(long, value_name = "FILE.npy")]
+    pub ics: Option<PathBuf>,
     /// Also store the whole light-cones, `cones` (N, cells, cells, N_los).
     #[arg(long)]
     pub full_cone: bool,
@@ -137,6 +142,10 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
             format!("{} planes: give 1 to --cells ({})", a.slices, a.cells),
         ));
     }
+    let ics = match &a.ics {
+        None => None,
+        Some(p) => Some(read_ics(p, a.cells)?),
+    };
     let tables = MapTables::planck18(geometry).map_err(|e| geometry_error(&e))?;
     let sim = MapSimulator::new(Arc::new(tables));
     let meta = Meta::new(&sim, &a);
@@ -168,7 +177,7 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     let clock = Instant::now();
     pool.install(|| {
         pending.par_iter().try_for_each(|job| {
-            let out = sim.simulate(&job.params, job.seed).map_err(|e| {
+            let out = sim.simulate_from(&job.params, job.seed, ics.as_deref()).map_err(|e| {
                 SpinflipError::config(
                     "simulate maps",
                     format!("light-cone {} ({:?}): {e}", job.index, job.params.to_array()),
@@ -328,6 +337,26 @@ pub fn read_param_file(path: &Path) -> Result<Vec<[f64; N_MAP_PARAMS]>, Spinflip
     Ok(rows)
 }
 
+/// The z = 0 density of `--ics`: cells^3 values.
+fn read_ics(path: &Path, cells: usize) -> Result<Vec<f32>, SpinflipError> {
+    let bytes = std::fs::read(path).map_err(|e| SpinflipError::io(path, e))?;
+    let a = NpyArray::from_npy_bytes(&bytes, &path.display().to_string())?;
+    let n3 = cells * cells * cells;
+    if a.data.len() != n3 || !(a.shape.len() == 1 || a.shape == vec![cells; 3]) {
+        return Err(SpinflipError::Data {
+            path: path.display().to_string(),
+            reason: format!("shape {:?}: need ({cells}, {cells}, {cells}) for --cells {cells}", a.shape),
+        });
+    }
+    if a.data.iter().any(|x| !x.is_finite()) {
+        return Err(SpinflipError::Data {
+            path: path.display().to_string(),
+            reason: "non-finite density values".into(),
+        });
+    }
+    Ok(a.data.iter().map(|&x| x as f32).collect())
+}
+
 fn geometry_error(e: &spinflip_likelihoods::ModelError) -> SpinflipError {
     match e {
         spinflip_likelihoods::ModelError::Invalid { field, reason } => {
@@ -380,8 +409,8 @@ fn part_path(dir: &Path, index: usize) -> PathBuf {
 /// A resumed run must be the same run: the settings are recorded in the parts directory.
 fn check_settings(parts: &Path, a: &Args, jobs: &[Job]) -> Result<(), SpinflipError> {
     let mut s = format!(
-        "box_mpc={} cells={} z_min={} z_max={} r_mfp={} alpha_x={} slices={} full_cone={}\n",
-        a.box_mpc, a.cells, a.z_min, a.z_max, a.r_mfp, a.alpha_x, a.slices, a.full_cone
+        "box_mpc={} cells={} z_min={} z_max={} r_mfp={} alpha_x={} slices={} full_cone={} ics={:?}\n",
+        a.box_mpc, a.cells, a.z_min, a.z_max, a.r_mfp, a.alpha_x, a.slices, a.full_cone, a.ics
     );
     for j in jobs {
         s.push_str(&format!("{} {} {:?}\n", j.index, j.seed, j.params.to_array()));
