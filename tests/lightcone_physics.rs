@@ -26,7 +26,10 @@ fn small() -> &'static MapSimulator {
 
 fn run(zeta: f64, log_tvir: f64, log_lx: f64, e0: f64, seed: u64) -> MapOutput {
     small()
-        .simulate(&MapParams::from_slice(&[zeta, log_tvir, log_lx, e0]).unwrap(), seed)
+        .simulate(
+            &MapParams::from_slice(&[zeta, log_tvir, log_lx, e0]).unwrap(),
+            seed,
+        )
         .unwrap()
 }
 
@@ -49,23 +52,26 @@ fn initial_conditions_have_the_input_power_within_sample_variance() {
     let mut s = fft.scratch();
     let p = PowerSpectrum::new(&Cosmology::planck18());
     let expected = grid_power(n, l, &p);
-    let amp: Vec<f32> = expected.iter().map(|&x| (x / l.powi(3)).sqrt() as f32).collect();
+    let amp: Vec<f32> = expected
+        .iter()
+        .map(|&x| (x / l.powi(3)).sqrt() as f32)
+        .collect();
     let edges: Vec<f64> = (0..=12).map(|i| 0.045 * 1.25f64.powi(i)).collect();
     // The expectation per bin: the mean of P_grid over the same modes.
-    let mut e_sum = vec![0.0; 12];
-    let mut e_cnt = vec![0usize; 12];
+    let mut e_sum = [0.0; 12];
+    let mut e_cnt = [0usize; 12];
     let kk = spinflip::lightcone::initial::mode_wavenumbers(n, l);
     let h = n / 2 + 1;
     for (m, (&k, &pe)) in kk.iter().zip(&expected).enumerate() {
         let w = if m % h == 0 || m % h == n / 2 { 1 } else { 2 };
         let b = edges.partition_point(|&e| e <= k as f64);
-        if b >= 1 && b <= 12 && k > 0.0 {
+        if (1..=12).contains(&b) && k > 0.0 {
             e_sum[b - 1] += pe * w as f64;
             e_cnt[b - 1] += w;
         }
     }
     let seeds = 4;
-    let mut meas = vec![0.0; 12];
+    let mut meas = [0.0; 12];
     let mut delta = vec![0.0f32; n * n * n];
     for seed in 0..seeds {
         gaussian_density(seed, &amp, &fft, &mut s, &mut delta);
@@ -81,7 +87,11 @@ fn initial_conditions_have_the_input_power_within_sample_variance() {
         let want = e_sum[b] / e_cnt[b] as f64;
         let n_ind = (e_cnt[b] as f64 / 2.0) * seeds as f64;
         let z = (meas[b] / want - 1.0) * n_ind.sqrt();
-        assert!(z.abs() < 4.0, "bin {b}: measured {} expected {want} ({z:.2} sigma)", meas[b]);
+        assert!(
+            z.abs() < 4.0,
+            "bin {b}: measured {} expected {want} ({z:.2} sigma)",
+            meas[b]
+        );
     }
 }
 
@@ -148,8 +158,19 @@ fn stronger_x_rays_heat_earlier_and_make_a_shallower_trough() {
             .unwrap_or(0.0)
     };
     assert!(crossing(&strong) > crossing(&weak) + 2.0);
-    let trough = |o: &MapOutput| o.light_cone.global_tb.iter().cloned().fold(f32::MAX, f32::min);
-    assert!(trough(&strong) > trough(&weak) + 100.0, "{} {}", trough(&strong), trough(&weak));
+    let trough = |o: &MapOutput| {
+        o.light_cone
+            .global_tb
+            .iter()
+            .cloned()
+            .fold(f32::MAX, f32::min)
+    };
+    assert!(
+        trough(&strong) > trough(&weak) + 100.0,
+        "{} {}",
+        trough(&strong),
+        trough(&weak)
+    );
 }
 
 #[test]
@@ -170,7 +191,10 @@ fn softer_x_rays_make_more_small_scale_temperature_structure() {
     };
     let (soft, zs) = rel(&run(30.0, 4.7, 40.0, 0.1, 7));
     let (hard, zh) = rel(&run(30.0, 4.7, 40.0, 1.5, 7));
-    assert!(zs > 10.0 && zh > 8.0, "heating stage reached at z {zs}, {zh}");
+    assert!(
+        zs > 10.0 && zh > 8.0,
+        "heating stage reached at z {zs}, {zh}"
+    );
     assert!(soft > 3.0 * hard, "soft {soft:.3} vs hard {hard:.3}");
 }
 
@@ -219,7 +243,13 @@ fn brightness_prefactor_and_spin_temperature_by_hand() {
 #[test]
 fn bad_input_is_a_clear_error() {
     let sim = small();
-    match sim.simulate(&MapParams { zeta: 5.0, ..MapParams::fiducial() }, 0) {
+    match sim.simulate(
+        &MapParams {
+            zeta: 5.0,
+            ..MapParams::fiducial()
+        },
+        0,
+    ) {
         Err(ModelError::OutOfRange { name, min, max, .. }) => {
             assert_eq!(name, "zeta");
             assert_eq!((min, max), (10.0, 250.0));
@@ -227,13 +257,29 @@ fn bad_input_is_a_clear_error() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        sim.simulate(&MapParams { e0_kev: f64::NAN, ..MapParams::fiducial() }, 0),
+        sim.simulate(
+            &MapParams {
+                e0_kev: f64::NAN,
+                ..MapParams::fiducial()
+            },
+            0
+        ),
         Err(ModelError::NonFinite { .. })
     ));
     for g in [
-        MapGeometry { cells: 0, ..MapGeometry::default() },
-        MapGeometry { z_min: 20.0, z_max: 40.0, ..MapGeometry::default() },
-        MapGeometry { box_mpc: f64::INFINITY, ..MapGeometry::default() },
+        MapGeometry {
+            cells: 0,
+            ..MapGeometry::default()
+        },
+        MapGeometry {
+            z_min: 20.0,
+            z_max: 40.0,
+            ..MapGeometry::default()
+        },
+        MapGeometry {
+            box_mpc: f64::INFINITY,
+            ..MapGeometry::default()
+        },
     ] {
         let e = MapSimulator::planck18(g).unwrap_err();
         assert!(matches!(e, ModelError::Invalid { .. }), "{e}");

@@ -16,7 +16,16 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-const TINY: [&str; 8] = ["--box-mpc", "32", "--cells", "8", "--z-min", "6", "--z-max", "12"];
+const TINY: [&str; 8] = [
+    "--box-mpc",
+    "32",
+    "--cells",
+    "8",
+    "--z-min",
+    "6",
+    "--z-max",
+    "12",
+];
 
 fn maps(args: &[&str], out: &Path) -> std::process::Output {
     bin()
@@ -52,7 +61,10 @@ fn writes_the_arrays_with_their_shapes() {
     let n_los = z.data.len();
     assert!(n_los > 100 && (z.data[0] - 6.0).abs() < 1e-9 && z.data[n_los - 1] <= 12.0);
     assert!(z.data.windows(2).all(|w| w[1] > w[0]), "low z first");
-    assert_eq!(r.header("slices").unwrap(), ("<f4".to_string(), vec![3, 2, 8, n_los]));
+    assert_eq!(
+        r.header("slices").unwrap(),
+        ("<f4".to_string(), vec![3, 2, 8, n_los])
+    );
     assert_eq!(r.array("params").unwrap().shape, vec![3, 4]);
     assert_eq!(
         r.strings("param_names").unwrap(),
@@ -78,10 +90,17 @@ fn writes_the_arrays_with_their_shapes() {
 #[test]
 fn a_set_made_in_two_runs_and_joined_equals_one_run() {
     let d = dir("join");
-    let (all, a, b, joined) = (d.join("all.npz"), d.join("a.npz"), d.join("b.npz"), d.join("j.npz"));
+    let (all, a, b, joined) = (
+        d.join("all.npz"),
+        d.join("a.npz"),
+        d.join("b.npz"),
+        d.join("j.npz"),
+    );
     assert!(maps(&["--n", "3", "--seed", "9"], &all).status.success());
     assert!(maps(&["--n", "2", "--seed", "9"], &a).status.success());
-    assert!(maps(&["--n", "1", "--seed", "9", "--first", "2"], &b).status.success());
+    assert!(maps(&["--n", "1", "--seed", "9", "--first", "2"], &b)
+        .status
+        .success());
     let o = bin()
         .args(["simulate", "maps", "--quiet", "--join"])
         .arg(&a)
@@ -94,7 +113,10 @@ fn a_set_made_in_two_runs_and_joined_equals_one_run() {
     for m in ["slices", "global_tb", "global_xhi", "ps"] {
         assert_eq!(f32s(&all, m), f32s(&joined, m), "{m}");
     }
-    let (mut x, mut y) = (NpzReader::open(&all).unwrap(), NpzReader::open(&joined).unwrap());
+    let (mut x, mut y) = (
+        NpzReader::open(&all).unwrap(),
+        NpzReader::open(&joined).unwrap(),
+    );
     assert_eq!(x.array("params").unwrap(), y.array("params").unwrap());
     assert_eq!(x.array("seeds").unwrap(), y.array("seeds").unwrap());
     // Joining a set with itself would duplicate initial conditions: refused.
@@ -114,7 +136,9 @@ fn a_set_made_in_two_runs_and_joined_equals_one_run() {
 fn a_killed_run_resumes_from_its_parts() {
     let d = dir("resume");
     let out = d.join("r.npz");
-    assert!(maps(&["--n", "3", "--seed", "2", "--keep-parts"], &out).status.success());
+    assert!(maps(&["--n", "3", "--seed", "2", "--keep-parts"], &out)
+        .status
+        .success());
     let first = f32s(&out, "slices");
     // As if killed: the output was never joined and one light-cone was in progress.
     std::fs::remove_file(&out).unwrap();
@@ -127,11 +151,20 @@ fn a_killed_run_resumes_from_its_parts() {
         .output()
         .unwrap();
     assert!(o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("1 made now"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 made now"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(f32s(&out, "slices"), first);
     // A different run into the same parts directory is refused.
     std::fs::create_dir_all(d.join("s.npz.parts")).unwrap();
-    assert!(maps(&["--n", "2", "--seed", "2", "--keep-parts"], &d.join("s.npz")).status.success());
+    assert!(maps(
+        &["--n", "2", "--seed", "2", "--keep-parts"],
+        &d.join("s.npz")
+    )
+    .status
+    .success());
     std::fs::remove_file(d.join("s.npz")).unwrap();
     let o = maps(&["--n", "2", "--seed", "3"], &d.join("s.npz"));
     assert!(!o.status.success());
@@ -150,7 +183,10 @@ fn bad_arguments_are_clear_errors() {
     std::fs::write(&csv, "30,4.7,40.5,0.5\n300,4.7,40.5,0.5\n").unwrap();
     let e = err(maps(&["--params", csv.to_str().unwrap()], &out));
     assert!(e.contains("row 2") && e.contains("zeta"), "{e}");
-    let e = err(maps(&["--params", d.join("missing.csv").to_str().unwrap()], &out));
+    let e = err(maps(
+        &["--params", d.join("missing.csv").to_str().unwrap()],
+        &out,
+    ));
     assert!(e.contains("missing.csv"), "{e}");
     std::fs::write(&csv, "30,4.7,40.5\n").unwrap();
     assert!(err(maps(&["--params", csv.to_str().unwrap()], &out)).contains("4 columns"));
@@ -172,5 +208,7 @@ fn bad_arguments_are_clear_errors() {
     assert!(e.contains("--slices"), "{e}");
     // A params file and the CSV header: accepted.
     std::fs::write(&csv, "zeta,log10_Tvir,log10_LX,E0_keV\n30,4.7,40.5,0.5\n").unwrap();
-    assert!(maps(&["--params", csv.to_str().unwrap()], &out).status.success());
+    assert!(maps(&["--params", csv.to_str().unwrap()], &out)
+        .status
+        .success());
 }

@@ -124,7 +124,11 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
         }
         let n = join_sets(&a.join, &a.out)?;
         if !a.quiet {
-            eprintln!("joined {n} light-cones from {} sets into {}", a.join.len(), a.out.display());
+            eprintln!(
+                "joined {n} light-cones from {} sets into {}",
+                a.join.len(),
+                a.out.display()
+            );
         }
         return Ok(());
     }
@@ -177,12 +181,18 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     let clock = Instant::now();
     pool.install(|| {
         pending.par_iter().try_for_each(|job| {
-            let out = sim.simulate_from(&job.params, job.seed, ics.as_deref()).map_err(|e| {
-                SpinflipError::config(
-                    "simulate maps",
-                    format!("light-cone {} ({:?}): {e}", job.index, job.params.to_array()),
-                )
-            })?;
+            let out = sim
+                .simulate_from(&job.params, job.seed, ics.as_deref())
+                .map_err(|e| {
+                    SpinflipError::config(
+                        "simulate maps",
+                        format!(
+                            "light-cone {} ({:?}): {e}",
+                            job.index,
+                            job.params.to_array()
+                        ),
+                    )
+                })?;
             write_part(&part_path(&parts, job.index), job, &out, &meta, &sim)?;
             pb.inc(1);
             Ok::<(), SpinflipError>(())
@@ -220,9 +230,8 @@ struct Job {
 
 /// SplitMix64 of `seed` and `index`: the stream of light-cone `index`.
 fn mix(seed: u64, index: u64, salt: u64) -> u64 {
-    let mut z = seed
-        ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut z =
+        seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -251,7 +260,8 @@ fn jobs(a: &Args) -> Result<Vec<Job>, SpinflipError> {
         (Some(0), None) => return Err(SpinflipError::config("--n", "must be at least 1")),
         (Some(n), None) => (0..n)
             .map(|j| {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix(a.seed, (a.first + j) as u64, 2));
+                let mut rng =
+                    Xoshiro256PlusPlus::seed_from_u64(mix(a.seed, (a.first + j) as u64, 2));
                 let u: [f64; N_MAP_PARAMS] = std::array::from_fn(|_| rng.random::<f64>());
                 with_fixed(MapParams::from_unit_cube(&u))
             })
@@ -320,7 +330,12 @@ pub fn read_param_file(path: &Path) -> Result<Vec<[f64; N_MAP_PARAMS]>, Spinflip
         let vals: Result<Vec<f64>, _> = cols.iter().map(|c| c.parse::<f64>()).collect();
         match vals {
             Err(_) if rows.is_empty() && lineno == 0 => continue, // a header line
-            Err(_) => return Err(bad(format!("line {}: '{line}' is not {cols_msg} of numbers", lineno + 1))),
+            Err(_) => {
+                return Err(bad(format!(
+                    "line {}: '{line}' is not {cols_msg} of numbers",
+                    lineno + 1
+                )))
+            }
             Ok(v) if v.len() != N_MAP_PARAMS => {
                 return Err(bad(format!(
                     "line {}: {} values, need {cols_msg}",
@@ -332,7 +347,9 @@ pub fn read_param_file(path: &Path) -> Result<Vec<[f64; N_MAP_PARAMS]>, Spinflip
         }
     }
     if rows.is_empty() {
-        return Err(bad(format!("no parameter rows: need N lines of {cols_msg}")));
+        return Err(bad(format!(
+            "no parameter rows: need N lines of {cols_msg}"
+        )));
     }
     Ok(rows)
 }
@@ -345,7 +362,10 @@ fn read_ics(path: &Path, cells: usize) -> Result<Vec<f32>, SpinflipError> {
     if a.data.len() != n3 || !(a.shape.len() == 1 || a.shape == vec![cells; 3]) {
         return Err(SpinflipError::Data {
             path: path.display().to_string(),
-            reason: format!("shape {:?}: need ({cells}, {cells}, {cells}) for --cells {cells}", a.shape),
+            reason: format!(
+                "shape {:?}: need ({cells}, {cells}, {cells}) for --cells {cells}",
+                a.shape
+            ),
         });
     }
     if a.data.iter().any(|x| !x.is_finite()) {
@@ -413,7 +433,12 @@ fn check_settings(parts: &Path, a: &Args, jobs: &[Job]) -> Result<(), SpinflipEr
         a.box_mpc, a.cells, a.z_min, a.z_max, a.r_mfp, a.alpha_x, a.slices, a.full_cone, a.ics
     );
     for j in jobs {
-        s.push_str(&format!("{} {} {:?}\n", j.index, j.seed, j.params.to_array()));
+        s.push_str(&format!(
+            "{} {} {:?}\n",
+            j.index,
+            j.seed,
+            j.params.to_array()
+        ));
     }
     let file = parts.join("settings.txt");
     match std::fs::read_to_string(&file) {
@@ -447,9 +472,15 @@ fn write_part(
     let box_mpc = sim.layout().geometry.box_mpc;
     let ps = chunk_power_spectra(lc, box_mpc, &meta.ps_edges);
     let nk = meta.ps_edges.len() - 1;
-    let ps_k: Vec<f64> = ps.first().map(|c| c.k.clone()).unwrap_or_else(|| vec![0.0; nk]);
+    let ps_k: Vec<f64> = ps
+        .first()
+        .map(|c| c.k.clone())
+        .unwrap_or_else(|| vec![0.0; nk]);
     let ps_z: Vec<f64> = ps.iter().map(|c| c.z).collect();
-    let ps_flat: Vec<f32> = ps.iter().flat_map(|c| c.delta2.iter().map(|&x| x as f32)).collect();
+    let ps_flat: Vec<f32> = ps
+        .iter()
+        .flat_map(|c| c.delta2.iter().map(|&x| x as f32))
+        .collect();
     let mut w = NpzWriter::create(path)?;
     w.add("index", &u64_npy_bytes(&[1], &[job.index as u64]))?;
     w.add("seeds", &u64_npy_bytes(&[1], &[job.seed]))?;
@@ -471,10 +502,19 @@ fn write_part(
     )?;
     let sx: Vec<u64> = meta.slice_x.iter().map(|&x| x as u64).collect();
     w.add("slice_x", &u64_npy_bytes(&[k], &sx))?;
-    w.add("geometry", &NpyArray::new(vec![4], meta.geometry.to_vec())?.to_npy_bytes())?;
-    w.add("fixed", &NpyArray::new(vec![3], meta.fixed.to_vec())?.to_npy_bytes())?;
+    w.add(
+        "geometry",
+        &NpyArray::new(vec![4], meta.geometry.to_vec())?.to_npy_bytes(),
+    )?;
+    w.add(
+        "fixed",
+        &NpyArray::new(vec![3], meta.fixed.to_vec())?.to_npy_bytes(),
+    )?;
     w.add("ps_k", &NpyArray::new(vec![nk], ps_k)?.to_npy_bytes())?;
-    w.add("ps_z", &NpyArray::new(vec![ps_z.len()], ps_z)?.to_npy_bytes())?;
+    w.add(
+        "ps_z",
+        &NpyArray::new(vec![ps_z.len()], ps_z)?.to_npy_bytes(),
+    )?;
     w.finish()
 }
 
@@ -503,7 +543,10 @@ pub fn join_sets(inputs: &[PathBuf], out: &Path) -> Result<usize, SpinflipError>
     for (r, p) in readers.iter().zip(inputs) {
         for m in ["params", "slices", "los_redshifts", "param_names"] {
             if !r.has(m) {
-                return Err(data_err(p, format!("no '{m}' array: not a light-cone set from `spinflip simulate maps`")));
+                return Err(data_err(
+                    p,
+                    format!("no '{m}' array: not a light-cone set from `spinflip simulate maps`"),
+                ));
             }
         }
     }
@@ -576,7 +619,8 @@ pub fn join_sets(inputs: &[PathBuf], out: &Path) -> Result<usize, SpinflipError>
         let mut full = vec![total];
         full.extend_from_slice(&tail);
         let header = npy_header(&descr, &full);
-        let size = itemsize(&descr).ok_or_else(|| data_err(&inputs[0], format!("dtype {descr}")))?;
+        let size =
+            itemsize(&descr).ok_or_else(|| data_err(&inputs[0], format!("dtype {descr}")))?;
         let len = header.len() as u64 + (full.iter().product::<usize>() * size) as u64;
         w.begin(name, len)?;
         w.write(&header)?;
@@ -590,8 +634,12 @@ pub fn join_sets(inputs: &[PathBuf], out: &Path) -> Result<usize, SpinflipError>
         }
         let (descr, shape) = readers[0].header(name)?;
         let header = npy_header(&descr, &shape);
-        let size = itemsize(&descr).ok_or_else(|| data_err(&inputs[0], format!("dtype {descr}")))?;
-        w.begin(name, header.len() as u64 + (shape.iter().product::<usize>() * size) as u64)?;
+        let size =
+            itemsize(&descr).ok_or_else(|| data_err(&inputs[0], format!("dtype {descr}")))?;
+        w.begin(
+            name,
+            header.len() as u64 + (shape.iter().product::<usize>() * size) as u64,
+        )?;
         w.write(&header)?;
         readers[0].copy_data(name, &mut w)?;
     }
@@ -611,16 +659,32 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("spinflip_mapparams_{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let csv = dir.join("p.csv");
-        std::fs::write(&csv, "zeta,log10_Tvir,log10_LX,E0_keV\n30,4.7,40.5,0.5\n100 5 41 1.0\n").unwrap();
+        std::fs::write(
+            &csv,
+            "zeta,log10_Tvir,log10_LX,E0_keV\n30,4.7,40.5,0.5\n100 5 41 1.0\n",
+        )
+        .unwrap();
         let rows = read_param_file(&csv).unwrap();
         assert_eq!(rows, vec![[30.0, 4.7, 40.5, 0.5], [100.0, 5.0, 41.0, 1.0]]);
         let npy = dir.join("p.npy");
-        NpyArray::from_rows(1, 4, vec![20.0, 4.5, 39.0, 0.2]).unwrap().save(&npy).unwrap();
+        NpyArray::from_rows(1, 4, vec![20.0, 4.5, 39.0, 0.2])
+            .unwrap()
+            .save(&npy)
+            .unwrap();
         assert_eq!(read_param_file(&npy).unwrap(), vec![[20.0, 4.5, 39.0, 0.2]]);
         std::fs::write(&csv, "30,4.7,40.5\n").unwrap();
-        assert!(matches!(read_param_file(&csv), Err(SpinflipError::Data { .. })));
-        NpyArray::from_rows(2, 3, vec![0.0; 6]).unwrap().save(&npy).unwrap();
-        assert!(matches!(read_param_file(&npy), Err(SpinflipError::Data { .. })));
+        assert!(matches!(
+            read_param_file(&csv),
+            Err(SpinflipError::Data { .. })
+        ));
+        NpyArray::from_rows(2, 3, vec![0.0; 6])
+            .unwrap()
+            .save(&npy)
+            .unwrap();
+        assert!(matches!(
+            read_param_file(&npy),
+            Err(SpinflipError::Data { .. })
+        ));
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -63,8 +63,14 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
             cells: 1,
             n_los,
             t_b: Vec::new(),
-            global_tb: tb[i * n_los..(i + 1) * n_los].iter().map(|&x| x as f32).collect(),
-            global_xhi: xhi[i * n_los..(i + 1) * n_los].iter().map(|&x| x as f32).collect(),
+            global_tb: tb[i * n_los..(i + 1) * n_los]
+                .iter()
+                .map(|&x| x as f32)
+                .collect(),
+            global_xhi: xhi[i * n_los..(i + 1) * n_los]
+                .iter()
+                .map(|&x| x as f32)
+                .collect(),
             redshifts: z.clone(),
         };
         z_mid.push(neutral_fraction_crossing(&lc, 0.5).unwrap_or(f64::NAN));
@@ -77,7 +83,12 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
         trough.push(z[j]);
     }
 
-    println!("{}: {n} light-cones, {n_los} slices, z = {:.2}-{:.2}", a.file.display(), z[0], z[n_los - 1]);
+    println!(
+        "{}: {n} light-cones, {n_los} slices, z = {:.2}-{:.2}",
+        a.file.display(),
+        z[0],
+        z[n_los - 1]
+    );
     println!("\nglobal signal (mean +- std over light-cones):");
     println!("| z | dT_b [mK] | x_HI |\n|---|---|---|");
     for zt in [6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 15.0, 18.0, 20.0, 25.0, 30.0] {
@@ -85,12 +96,18 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
             continue;
         }
         let j = nearest(&z, zt);
-        println!("| {:.2} | {:.2} +- {:.2} | {:.3} |", z[j], tb_mean[j], tb_std[j], xhi_mean[j]);
+        println!(
+            "| {:.2} | {:.2} +- {:.2} | {:.3} |",
+            z[j], tb_mean[j], tb_std[j], xhi_mean[j]
+        );
     }
     let finite: Vec<f64> = z_mid.iter().copied().filter(|x| x.is_finite()).collect();
     if !finite.is_empty() {
         let (m, s) = mean_std(&finite);
-        println!("\nz(x_HI = 0.5): {m:.2} +- {s:.2} ({} of {n} light-cones reach it)", finite.len());
+        println!(
+            "\nz(x_HI = 0.5): {m:.2} +- {s:.2} ({} of {n} light-cones reach it)",
+            finite.len()
+        );
     }
     let depths: Vec<f64> = trough.iter().step_by(2).copied().collect();
     let zs: Vec<f64> = trough.iter().skip(1).step_by(2).copied().collect();
@@ -103,12 +120,30 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
         None => None,
     };
     if let Some(w) = w.as_mut() {
-        w.add("los_redshifts", &NpyArray::new(vec![n_los], z.clone())?.to_npy_bytes())?;
-        w.add("global_tb_mean", &NpyArray::new(vec![n_los], tb_mean.clone())?.to_npy_bytes())?;
-        w.add("global_tb_std", &NpyArray::new(vec![n_los], tb_std.clone())?.to_npy_bytes())?;
-        w.add("global_xhi_mean", &NpyArray::new(vec![n_los], xhi_mean.clone())?.to_npy_bytes())?;
-        w.add("z_mid", &NpyArray::new(vec![n], z_mid.clone())?.to_npy_bytes())?;
-        w.add("trough", &NpyArray::from_rows(n, 2, trough.clone())?.to_npy_bytes())?;
+        w.add(
+            "los_redshifts",
+            &NpyArray::new(vec![n_los], z.clone())?.to_npy_bytes(),
+        )?;
+        w.add(
+            "global_tb_mean",
+            &NpyArray::new(vec![n_los], tb_mean.clone())?.to_npy_bytes(),
+        )?;
+        w.add(
+            "global_tb_std",
+            &NpyArray::new(vec![n_los], tb_std.clone())?.to_npy_bytes(),
+        )?;
+        w.add(
+            "global_xhi_mean",
+            &NpyArray::new(vec![n_los], xhi_mean.clone())?.to_npy_bytes(),
+        )?;
+        w.add(
+            "z_mid",
+            &NpyArray::new(vec![n], z_mid.clone())?.to_npy_bytes(),
+        )?;
+        w.add(
+            "trough",
+            &NpyArray::from_rows(n, 2, trough.clone())?.to_npy_bytes(),
+        )?;
         w.add("params", &params.to_npy_bytes())?;
     }
 
@@ -139,15 +174,31 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
             let c = nearest(&cz, zt);
             print!("| {:.2} |", cz[c]);
             for &b in &cols {
-                print!(" {:.3e} +- {:.1e} |", pm[c * k.len() + b], psd[c * k.len() + b]);
+                print!(
+                    " {:.3e} +- {:.1e} |",
+                    pm[c * k.len() + b],
+                    psd[c * k.len() + b]
+                );
             }
             println!();
         }
         if let Some(w) = w.as_mut() {
-            w.add("ps_k", &NpyArray::new(vec![k.len()], k.clone())?.to_npy_bytes())?;
-            w.add("ps_z", &NpyArray::new(vec![cz.len()], cz.clone())?.to_npy_bytes())?;
-            w.add("ps_mean", &NpyArray::new(vec![cz.len(), k.len()], pm)?.to_npy_bytes())?;
-            w.add("ps_std", &NpyArray::new(vec![cz.len(), k.len()], psd)?.to_npy_bytes())?;
+            w.add(
+                "ps_k",
+                &NpyArray::new(vec![k.len()], k.clone())?.to_npy_bytes(),
+            )?;
+            w.add(
+                "ps_z",
+                &NpyArray::new(vec![cz.len()], cz.clone())?.to_npy_bytes(),
+            )?;
+            w.add(
+                "ps_mean",
+                &NpyArray::new(vec![cz.len(), k.len()], pm)?.to_npy_bytes(),
+            )?;
+            w.add(
+                "ps_std",
+                &NpyArray::new(vec![cz.len(), k.len()], psd)?.to_npy_bytes(),
+            )?;
             debug_assert_eq!(shape[0], n);
         }
     }
@@ -187,9 +238,18 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
             if a.out.is_some() { " (in --out)" } else { "" }
         );
         if let Some(w) = w.as_mut() {
-            w.add("cyl_kperp_edges", &NpyArray::new(vec![perp.len()], perp)?.to_npy_bytes())?;
-            w.add("cyl_kpar_edges", &NpyArray::new(vec![par.len()], par)?.to_npy_bytes())?;
-            w.add("cyl_z", &NpyArray::new(vec![chunks_z.len()], chunks_z.clone())?.to_npy_bytes())?;
+            w.add(
+                "cyl_kperp_edges",
+                &NpyArray::new(vec![perp.len()], perp)?.to_npy_bytes(),
+            )?;
+            w.add(
+                "cyl_kpar_edges",
+                &NpyArray::new(vec![par.len()], par)?.to_npy_bytes(),
+            )?;
+            w.add(
+                "cyl_z",
+                &NpyArray::new(vec![chunks_z.len()], chunks_z.clone())?.to_npy_bytes(),
+            )?;
             w.add(
                 "cyl",
                 &f32_npy_bytes(&[n, chunks_z.len(), a.cyl_bins, a.cyl_bins], &all),

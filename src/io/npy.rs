@@ -285,7 +285,12 @@ pub fn u64_npy_bytes(shape: &[usize], data: &[u64]) -> Vec<u8> {
 /// `.npy` bytes of a 1-D array of strings (NumPy unicode `<U{n}`: UTF-32LE, padded with NUL to
 /// the longest).
 pub fn str_npy_bytes(values: &[&str]) -> Vec<u8> {
-    let width = values.iter().map(|s| s.chars().count()).max().unwrap_or(1).max(1);
+    let width = values
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let mut out = npy_header(&format!("<U{width}"), &[values.len()]);
     for s in values {
         let mut n = 0;
@@ -350,7 +355,11 @@ pub fn npy_header_info(
 
 /// Decode the strings of a `<U{n}` array's data (after its header).
 pub fn decode_str_array(descr: &str, count: usize, data: &[u8]) -> Option<Vec<String>> {
-    let width: usize = descr.trim_start_matches(['<', '=', '|']).strip_prefix('U')?.parse().ok()?;
+    let width: usize = descr
+        .trim_start_matches(['<', '=', '|'])
+        .strip_prefix('U')?
+        .parse()
+        .ok()?;
     let chunk = 4 * width;
     if data.len() < count * chunk {
         return None;

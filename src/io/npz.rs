@@ -138,6 +138,9 @@ impl NpzWriter {
     }
 }
 
+/// An open member of an archive read from a file.
+type Member<'a> = zip::read::ZipFile<'a, std::io::BufReader<std::fs::File>>;
+
 /// Member-by-member reader of an `.npz` of any dtype: headers, numeric members as
 /// [`NpyArray`], string members, float32 members streamed along their first axis.
 pub struct NpzReader {
@@ -175,8 +178,7 @@ impl NpzReader {
     fn open_member(
         &mut self,
         name: &str,
-    ) -> Result<(zip::read::ZipFile<'_, std::io::BufReader<std::fs::File>>, String, Vec<usize>), SpinflipError>
-    {
+    ) -> Result<(Member<'_>, String, Vec<usize>), SpinflipError> {
         let path = self.path.clone();
         let mut m = self
             .zip
@@ -197,7 +199,8 @@ impl NpzReader {
             .map_err(|e| data_err(&path, format!("member '{name}': truncated header: {e}")))?;
         head.truncate(if head[6] == 1 { 10 } else { 12 });
         head.extend_from_slice(&rest);
-        let (descr, shape, _) = super::npy::npy_header_info(&head, &format!("{}:{name}", path.display()))?;
+        let (descr, shape, _) =
+            super::npy::npy_header_info(&head, &format!("{}:{name}", path.display()))?;
         Ok((m, descr, shape))
     }
 
@@ -228,8 +231,12 @@ impl NpzReader {
         m.read_to_end(&mut data)
             .map_err(|e| data_err(&path, format!("member '{name}': {e}")))?;
         let n = shape.iter().product();
-        super::npy::decode_str_array(&descr, n, &data)
-            .ok_or_else(|| data_err(&path, format!("member '{name}' is not a string array ({descr})")))
+        super::npy::decode_str_array(&descr, n, &data).ok_or_else(|| {
+            data_err(
+                &path,
+                format!("member '{name}' is not a string array ({descr})"),
+            )
+        })
     }
 
     /// Stream a little-endian float32 member along its first axis: `f(i, row)` for each of
@@ -242,7 +249,10 @@ impl NpzReader {
         let path = self.path.clone();
         let (mut m, descr, shape) = self.open_member(name)?;
         if descr != "<f4" {
-            return Err(data_err(&path, format!("member '{name}' is {descr}, expected float32 (<f4)")));
+            return Err(data_err(
+                &path,
+                format!("member '{name}' is {descr}, expected float32 (<f4)"),
+            ));
         }
         let rows = shape.first().copied().unwrap_or(1);
         let row_len: usize = shape.iter().skip(1).product();

@@ -48,7 +48,11 @@ pub fn memory_mb() -> Option<(f64, f64)> {
 
 /// Time `runs` light-cones at the fiducial parameters on one thread, then `2 * threads` on
 /// `threads` threads (0: all cores).
-pub fn bench(geometry: MapGeometry, runs: usize, threads: usize) -> Result<BenchResult, ModelError> {
+pub fn bench(
+    geometry: MapGeometry,
+    runs: usize,
+    threads: usize,
+) -> Result<BenchResult, ModelError> {
     let clock = Instant::now();
     let tables = Arc::new(MapTables::planck18(geometry)?);
     let tables_seconds = clock.elapsed().as_secs_f64();
@@ -104,7 +108,11 @@ pub fn bench(geometry: MapGeometry, runs: usize, threads: usize) -> Result<Bench
 }
 
 /// A human-readable report of [`bench`] (what `spinflip bench maps` prints).
-pub fn bench_report(geometry: MapGeometry, runs: usize, threads: usize) -> Result<String, ModelError> {
+pub fn bench_report(
+    geometry: MapGeometry,
+    runs: usize,
+    threads: usize,
+) -> Result<String, ModelError> {
     let r = bench(geometry, runs, threads)?;
     let g = r.geometry;
     let mut s = String::new();
@@ -122,7 +130,11 @@ pub fn bench_report(geometry: MapGeometry, runs: usize, threads: usize) -> Resul
     let total = r.stages.total().as_secs_f64();
     for (name, d) in r.stages.stages() {
         let x = d.as_secs_f64();
-        let _ = writeln!(s, "  {name:20} {x:8.4} s  {:5.1}%", 100.0 * x / total.max(1e-12));
+        let _ = writeln!(
+            s,
+            "  {name:20} {x:8.4} s  {:5.1}%",
+            100.0 * x / total.max(1e-12)
+        );
     }
     let _ = writeln!(
         s,
@@ -133,7 +145,10 @@ pub fn bench_report(geometry: MapGeometry, runs: usize, threads: usize) -> Resul
     );
     match (r.base_mb, r.peak_mb) {
         (Some(b), Some(p)) => {
-            let _ = writeln!(s, "memory: {b:.0} MB after the tables, peak {p:.0} MB (process)");
+            let _ = writeln!(
+                s,
+                "memory: {b:.0} MB after the tables, peak {p:.0} MB (process)"
+            );
         }
         _ => {
             let _ = writeln!(s, "memory: not measured on this platform");

@@ -138,7 +138,11 @@ mod tests {
         // psi_x at x = n/4 (sin = 1): -(A/k) in cells = -(0.5 / (2 pi / 64)) / 4.
         let kk = 2.0 * std::f32::consts::PI / l as f32;
         let want = -a / kk / 4.0;
-        assert!((disp.psi[0][(n / 4) * n * n] - want).abs() < 1e-3, "{}", disp.psi[0][(n / 4) * n * n]);
+        assert!(
+            (disp.psi[0][(n / 4) * n * n] - want).abs() < 1e-3,
+            "{}",
+            disp.psi[0][(n / 4) * n * n]
+        );
         let mut opd = vec![0.0f32; n * n * n];
         let g = 0.02;
         disp.one_plus_delta(g, &mut opd);
@@ -149,7 +153,9 @@ mod tests {
         // amplitude is what linear theory fixes: D A, times the CIC window ~0.97-0.99 at 16
         // cells per wavelength (a 1-D lattice computation gives 0.974).
         let amp: f32 = (0..n)
-            .map(|x| (opd[x * n * n] - 1.0) * (2.0 * std::f32::consts::PI * x as f32 / n as f32).cos())
+            .map(|x| {
+                (opd[x * n * n] - 1.0) * (2.0 * std::f32::consts::PI * x as f32 / n as f32).cos()
+            })
             .sum::<f32>()
             * 2.0
             / n as f32;

@@ -103,43 +103,11 @@ pub struct CodedField {
 impl CodedField {
     /// Encode `values`.
     pub fn new(values: &[f32]) -> Self {
-        // Eight lanes of plain compares (vectorises; f32::min's NaN rules do not).
-        let (mut lo8, mut hi8) = ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]);
-        let mut chunks = values.chunks_exact(8);
-        for c in &mut chunks {
-            for l in 0..8 {
-                lo8[l] = if c[l] < lo8[l] { c[l] } else { lo8[l] };
-                hi8[l] = if c[l] > hi8[l] { c[l] } else { hi8[l] };
-            }
-        }
-        for &v in chunks.remainder() {
-            lo8[0] = lo8[0].min(v);
-            hi8[0] = hi8[0].max(v);
-        }
-        let lo = lo8.iter().fold(f32::INFINITY, |a, &b| a.min(b));
-        let hi = hi8.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-        let step = ((hi - lo) / 65535.0).max(f32::MIN_POSITIVE);
-        let inv = 1.0 / step;
-        let codes: Vec<u16> = values
-            .iter()
-            .map(|&v| ((v - lo) * inv + 0.5).clamp(0.0, 65535.0) as u16)
-            .collect();
-        // CIC weights in integers (units of 1/256 of a cell), four partial sums so that runs
-        // of equal codes do not serialise on one counter.
-        let mut acc = [[0u64; TABLE_NODES]; 4];
-        for (j, &c) in codes.iter().enumerate() {
-            let (i, t) = ((c >> 8) as usize, (c & 255) as u64);
-            let a = &mut acc[j & 3];
-            a[i] += 256 - t;
-            a[i + 1] += t;
-        }
-        let norm = 1.0 / (256.0 * values.len().max(1) as f64);
-        let weights = (0..TABLE_NODES)
-            .map(|i| (acc[0][i] + acc[1][i] + acc[2][i] + acc[3][i]) as f64 * norm)
-            .collect();
+        let mut codes = vec![0u16; values.len()];
+        let (min, step, weights) = super::simd::dispatch!(encode(values, &mut codes));
         Self {
             codes,
-            min: lo,
+            min,
             step,
             weights,
         }
@@ -174,6 +142,60 @@ impl CodedField {
     }
 }
 
+/// Codes, range and CIC weights of `values` (the body of [`CodedField::new`]).
+#[inline(always)]
+fn encode(values: &[f32], codes: &mut [u16]) -> (f32, f32, Vec<f64>) {
+    // Eight lanes of plain compares (vectorises; f32::min's NaN rules do not).
+    let (mut lo8, mut hi8) = ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]);
+    let mut chunks = values.chunks_exact(8);
+    for c in &mut chunks {
+        for l in 0..8 {
+            lo8[l] = if c[l] < lo8[l] { c[l] } else { lo8[l] };
+            hi8[l] = if c[l] > hi8[l] { c[l] } else { hi8[l] };
+        }
+    }
+    for &v in chunks.remainder() {
+        lo8[0] = lo8[0].min(v);
+        hi8[0] = hi8[0].max(v);
+    }
+    let lo = lo8.iter().fold(f32::INFINITY, |a, &b| a.min(b));
+    let hi = hi8.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let step = ((hi - lo) / 65535.0).max(f32::MIN_POSITIVE);
+    let inv = 1.0 / step;
+    for (c, &v) in codes.iter_mut().zip(values) {
+        // In [0.5, 65535.5] by construction of lo and step: a plain truncation rounds.
+        // (max/min, not clamp: they vectorise.)
+        #[allow(clippy::manual_clamp)]
+        let x = ((v - lo) * inv + 0.5).max(0.0).min(65535.0);
+        *c = x as i32 as u16;
+    }
+    // CIC weights: count and fraction sum per node (w[i] gets 256 count - fraction, w[i+1] the
+    // fraction), four lanes so that runs of equal codes do not serialise on one counter.
+    let mut cnt = [[0u32; 256]; 4];
+    let mut frac = [[0u32; 256]; 4];
+    let mut ch = codes.chunks_exact(4);
+    for c in &mut ch {
+        for l in 0..4 {
+            let i = (c[l] >> 8) as usize;
+            cnt[l][i] += 1;
+            frac[l][i] += (c[l] & 255) as u32;
+        }
+    }
+    for &c in ch.remainder() {
+        cnt[0][(c >> 8) as usize] += 1;
+        frac[0][(c >> 8) as usize] += (c & 255) as u32;
+    }
+    let norm = 1.0 / (256.0 * values.len().max(1) as f64);
+    let mut weights = vec![0.0f64; TABLE_NODES];
+    for i in 0..256 {
+        let c: u64 = (0..4).map(|l| cnt[l][i] as u64).sum();
+        let f: u64 = (0..4).map(|l| frac[l][i] as u64).sum();
+        weights[i] += (256 * c - f) as f64 * norm;
+        weights[i + 1] += f as f64 * norm;
+    }
+    (lo, step, weights)
+}
+
 /// Linear interpolation of a [`TABLE_NODES`]-point table at a code.
 #[inline(always)]
 pub fn lerp(table: &[f32], code: u16) -> f32 {
@@ -199,6 +221,26 @@ pub fn smooth_with(
     fft.inverse(work, out, scratch);
 }
 
+/// [`smooth_with`] for a sharp-k filter of cut `k_cut` (1/Mpc) on a box of side `box_mpc`:
+/// the band-limited inverse transform skips the empty lines.
+#[allow(clippy::too_many_arguments)]
+pub fn smooth_sharp_k(
+    k_field: &[Complex32],
+    mode_k: &[f32],
+    k_cut: f32,
+    box_mpc: f64,
+    fft: &Fft3,
+    work: &mut [Complex32],
+    scratch: &mut FftScratch,
+    out: &mut [f32],
+) {
+    for ((w, c), &k) in work.iter_mut().zip(k_field).zip(mode_k) {
+        *w = if k <= k_cut { *c } else { Complex32::default() };
+    }
+    let m = (k_cut as f64 * box_mpc / (2.0 * std::f64::consts::PI)).floor() as usize;
+    fft.inverse_band(work, out, scratch, m);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,7 +255,11 @@ mod tests {
         for m in [1e10, 1e12, 1e14] {
             let r = mass_to_radius(&c, m);
             let s = smoothed_variance(&p, |k| top_hat_window(k * r)).sqrt();
-            assert!((s / t.sigma(m) - 1.0).abs() < 2e-3, "{m}: {s} {}", t.sigma(m));
+            assert!(
+                (s / t.sigma(m) - 1.0).abs() < 2e-3,
+                "{m}: {s} {}",
+                t.sigma(m)
+            );
         }
         // A shell's window is 1 at k = 0 and its variance lies below the inner sphere's.
         assert!((annulus_window(1e-6, 5.0, 6.0) - 1.0).abs() < 1e-9);
@@ -224,14 +270,22 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_weights_give_exact_means() {
-        let v: Vec<f32> = (0..1000).map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 3.0).collect();
+        let v: Vec<f32> = (0..1000)
+            .map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 3.0)
+            .collect();
         let f = CodedField::new(&v);
         for (x, &c) in v.iter().zip(&f.codes) {
             assert!((f.value(c) - x).abs() <= 0.51 * f.step + 1e-6);
         }
         // Mean of a linear function through the table equals the mean of the codes' values.
-        let table: Vec<f64> = (0..TABLE_NODES).map(|i| 2.0 * f.node_value(i) + 1.0).collect();
-        let direct: f64 = f.codes.iter().map(|&c| 2.0 * f.value(c) as f64 + 1.0).sum::<f64>()
+        let table: Vec<f64> = (0..TABLE_NODES)
+            .map(|i| 2.0 * f.node_value(i) + 1.0)
+            .collect();
+        let direct: f64 = f
+            .codes
+            .iter()
+            .map(|&c| 2.0 * f.value(c) as f64 + 1.0)
+            .sum::<f64>()
             / v.len() as f64;
         assert!((f.mean_of(&table) - direct).abs() < 1e-4);
         let t32: Vec<f32> = table.iter().map(|&x| x as f32).collect();

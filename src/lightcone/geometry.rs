@@ -59,7 +59,8 @@ impl MapGeometry {
                     .into(),
             ));
         }
-        if self.cells < CELLS_RANGE.0 || self.cells > CELLS_RANGE.1 || self.cells % 2 != 0 {
+        if self.cells < CELLS_RANGE.0 || self.cells > CELLS_RANGE.1 || !self.cells.is_multiple_of(2)
+        {
             return Err(bad(
                 "cells",
                 format!(
@@ -294,7 +295,11 @@ mod tests {
             .sum();
         assert!((d.distance(10.0) / direct - 1.0).abs() < 1e-7);
         // An independent quadrature (Python, 2e5 midpoints) of the same cosmology: 9652.0 Mpc.
-        assert!((d.distance(10.0) - 9652.0).abs() < 0.5, "{}", d.distance(10.0));
+        assert!(
+            (d.distance(10.0) - 9652.0).abs() < 0.5,
+            "{}",
+            d.distance(10.0)
+        );
         for z in [0.5, 6.0, 29.9, 47.0] {
             assert!((d.redshift(d.distance(z)) - z).abs() < 1e-9);
         }
@@ -323,11 +328,35 @@ mod tests {
         for (g, field) in [
             (MapGeometry { cells: 0, ..base }, "cells"),
             (MapGeometry { cells: 31, ..base }, "cells"),
-            (MapGeometry { box_mpc: -1.0, ..base }, "box_mpc"),
-            (MapGeometry { z_max: 40.0, ..base }, "z_max"),
-            (MapGeometry { z_min: 31.0, ..base }, "z range"),
+            (
+                MapGeometry {
+                    box_mpc: -1.0,
+                    ..base
+                },
+                "box_mpc",
+            ),
+            (
+                MapGeometry {
+                    z_max: 40.0,
+                    ..base
+                },
+                "z_max",
+            ),
+            (
+                MapGeometry {
+                    z_min: 31.0,
+                    ..base
+                },
+                "z range",
+            ),
             (MapGeometry { z_min: 0.0, ..base }, "z range"),
-            (MapGeometry { z_min: f64::NAN, ..base }, "z range"),
+            (
+                MapGeometry {
+                    z_min: f64::NAN,
+                    ..base
+                },
+                "z range",
+            ),
         ] {
             match Layout::new(&g, &c, &dist) {
                 Err(ModelError::Invalid { field: f, reason }) => {

@@ -42,13 +42,7 @@ pub struct IonizationRadii {
 
 impl IonizationRadii {
     /// Radii for cell size `cell_mpc`, box `box_mpc` and mean free path `r_mfp`.
-    pub fn new(
-        c: &Cosmology,
-        sigma: &SigmaTable,
-        cell_mpc: f64,
-        box_mpc: f64,
-        r_mfp: f64,
-    ) -> Self {
+    pub fn new(c: &Cosmology, sigma: &SigmaTable, cell_mpc: f64, box_mpc: f64, r_mfp: f64) -> Self {
         let r_min = CELL_RADIUS_FACTOR * cell_mpc;
         let r_max = r_mfp.min(CELL_RADIUS_FACTOR * box_mpc).max(r_min);
         let mut radius = vec![r_min];
@@ -111,10 +105,11 @@ pub fn node_thresholds(
             out.threshold.push(65536);
             continue;
         }
-        out.threshold.push(match cond.delta_for(target / (zeta * fix)) {
-            None => 65536,
-            Some(d) => f.threshold_code(d),
-        });
+        out.threshold
+            .push(match cond.delta_for(target / (zeta * fix)) {
+                None => 65536,
+                Some(d) => f.threshold_code(d),
+            });
     }
 }
 
@@ -177,6 +172,11 @@ mod tests {
             assert!(w[1] < w[0]);
         }
         // R_mfp below the cell: only the cell.
-        assert_eq!(IonizationRadii::new(&t.cosmology, &t.sigma, 4.0, 128.0, 1.0).radius.len(), 1);
+        assert_eq!(
+            IonizationRadii::new(&t.cosmology, &t.sigma, 4.0, 128.0, 1.0)
+                .radius
+                .len(),
+            1
+        );
     }
 }

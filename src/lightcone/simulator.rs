@@ -9,7 +9,9 @@
 
 use super::density::{DensityModel, Displacement};
 use super::fft::{Fft3, FftScratch};
-use super::filters::{annulus_window, smooth_with, CodedField, SHARP_K_FACTOR, TABLE_NODES};
+use super::filters::{
+    annulus_window, smooth_sharp_k, smooth_with, CodedField, SHARP_K_FACTOR, TABLE_NODES,
+};
 use super::geometry::{ComovingDistance, Layout, MapGeometry, Z_HEAT_MAX};
 use super::initial::{gaussian_density, grid_power, mode_wavenumbers, CELL_RADIUS_FACTOR};
 use super::ionization::{
@@ -22,7 +24,7 @@ use super::sources::{Conditional, HaloThreshold};
 use super::spin::{
     brightness_box, evolve_cells, CellState, NodeConstants, StepInputs, ThermalTables,
 };
-use super::xray::{xray_weights, XrayTables, XraySource, XrayWeights, XrayWork};
+use super::xray::{xray_weights, XraySource, XrayTables, XrayWeights, XrayWork};
 use crate::cosmology::constants::K_B;
 use crate::cosmology::power::top_hat_window;
 use crate::cosmology::{Cosmology, CosmologyTables};
@@ -41,7 +43,7 @@ pub const T_IONIZED: f32 = 1e4;
 
 /// The evolved-density excursion-set fields are remade when the growth factor has grown by
 /// this factor since they were last made.
-pub const EULERIAN_REFRESH: f64 = 1.03;
+pub const EULERIAN_REFRESH: f64 = 1.05;
 
 /// A shell whose mean contribution is below this fraction of both the node's X-ray and
 /// Ly-alpha sums adds its mean to every cell instead of its own field (saves per-cell work
@@ -110,7 +112,11 @@ impl MapTables {
             })
             .collect();
         let xray = XrayTables::new(&c, &layout, &shells, &distance);
-        let nodes = layout.nodes.iter().map(|&z| NodeConstants::new(&c, z)).collect();
+        let nodes = layout
+            .nodes
+            .iter()
+            .map(|&z| NodeConstants::new(&c, z))
+            .collect();
         Ok(Self {
             cosmology,
             distance,
@@ -427,7 +433,13 @@ impl<'a> Run<'a> {
         let clock = Instant::now();
         self.delta0 = vec![0.0; n3];
         let dk = match given {
-            None => gaussian_density(self.seed, &t.ic_amplitude, &t.fft, scratch, &mut self.delta0),
+            None => gaussian_density(
+                self.seed,
+                &t.ic_amplitude,
+                &t.fft,
+                scratch,
+                &mut self.delta0,
+            ),
             Some(d) => {
                 self.delta0.copy_from_slice(d);
                 let mut work = d.to_vec();
@@ -567,9 +579,9 @@ impl<'a> Run<'a> {
                 );
                 let kelvin = now.dt_dz * dz_step * 2.0 / (3.0 * K_B);
                 let (mut sum_e, mut sum_n) = (0.0, 0.0);
-                for j in 0..N_SHELLS {
-                    sum_e += mean_rate[j] * xw.energy[j];
-                    sum_n += mean_rate[j] * xw.number[j];
+                for ((m, e), nn) in mean_rate.iter().zip(&xw.energy).zip(&xw.number) {
+                    sum_e += m * e;
+                    sum_n += m * nn;
                 }
                 let primary_per_erg = if sum_e > 0.0 { sum_n / sum_e } else { 0.0 };
                 j_x_per_kelvin =
@@ -603,7 +615,10 @@ impl<'a> Run<'a> {
                             * (w_e[j] / total_e.max(f64::MIN_POSITIVE)
                                 + w_a[j] / total_a.max(f64::MIN_POSITIVE));
                         if share < SKIP_FRACTION {
-                            let (me, ma) = ((mean_rate[j] * w_e[j]) as f32, (mean_rate[j] * w_a[j]) as f32);
+                            let (me, ma) = (
+                                (mean_rate[j] * w_e[j]) as f32,
+                                (mean_rate[j] * w_a[j]) as f32,
+                            );
                             s_e.iter_mut().for_each(|x| *x += me);
                             s_a.iter_mut().for_each(|x| *x += ma);
                             continue;
@@ -627,15 +642,13 @@ impl<'a> Run<'a> {
                                 }
                             }
                             SfrdConvention::TwentyOneCmFast => {
-                                table.extend(
-                                    (0..TABLE_NODES).map(|m| cond.f_coll(f.node_value(m))),
-                                );
+                                table
+                                    .extend((0..TABLE_NODES).map(|m| cond.f_coll(f.node_value(m))));
                                 let m = f.mean_of(&table);
                                 table.clear();
                                 table.extend((0..TABLE_NODES).map(|m| {
                                     let d0 = f.node_value(m);
-                                    (1.0 + sh.growth * d0).max(0.0)
-                                        * cond.rate_at_fixed_density(d0)
+                                    (1.0 + sh.growth * d0).max(0.0) * cond.rate_at_fixed_density(d0)
                                 }));
                                 if m > 0.0 {
                                     th.f_st / m
@@ -651,7 +664,14 @@ impl<'a> Run<'a> {
                         }
                         self.times.node_tables += clock.elapsed();
                         let clock = Instant::now();
-                        shell_sum(&f.codes, &tab_e, w_e[j] as f32, w_a[j] as f32, &mut s_e, &mut s_a);
+                        shell_sum(
+                            &f.codes,
+                            &tab_e,
+                            w_e[j] as f32,
+                            w_a[j] as f32,
+                            &mut s_e,
+                            &mut s_a,
+                        );
                         self.times.shell_sums += clock.elapsed();
                     }
                 } else {
@@ -661,7 +681,15 @@ impl<'a> Run<'a> {
 
                 let clock = Instant::now();
                 let step = StepInputs::new(&c, prev, now, primary_per_erg);
-                evolve_cells(&t.thermal, now, &step, &opd_prev, &opd, &s_e, &mut self.state);
+                evolve_cells(
+                    &t.thermal,
+                    now,
+                    &step,
+                    &opd_prev,
+                    &opd,
+                    &s_e,
+                    &mut self.state,
+                );
                 x_e_mean = mean(&self.state.x_e);
                 self.times.thermal += clock.elapsed();
             }
@@ -670,7 +698,7 @@ impl<'a> Run<'a> {
             // excursion set sees delta(z)/D(z) in place of the linear delta_0).
             let active = p.zeta * here.f_st >= super::ionization::MIN_GLOBAL_IONIZATION;
             // delta(z)/D(z) departs from delta_0 only through the (small) non-linear part, so
-            // fields made within 3% of growth are reused: every second node.
+            // fields made within 5% of growth are reused: every third node.
             if active
                 && self.displacement.is_some()
                 && now.growth > EULERIAN_REFRESH * eulerian_growth
@@ -705,7 +733,15 @@ impl<'a> Run<'a> {
             };
             let clock = Instant::now();
             if active {
-                node_thresholds(&here, p.zeta, x_e_mean, &self.radii, fields, &mut table, &mut ion);
+                node_thresholds(
+                    &here,
+                    p.zeta,
+                    x_e_mean,
+                    &self.radii,
+                    fields,
+                    &mut table,
+                    &mut ion,
+                );
             } else {
                 ion.active = false;
             }
@@ -795,9 +831,11 @@ fn ionization_fields(
         match filter {
             IonizationFilter::SharpK => {
                 let k_cut = (1.0 / (SHARP_K_FACTOR * r)) as f32;
-                smooth_with(
+                smooth_sharp_k(
                     dk,
-                    |m| if km[m] <= k_cut { 1.0 } else { 0.0 },
+                    km,
+                    k_cut,
+                    t.layout.geometry.box_mpc,
                     &t.fft,
                     work,
                     scratch,

@@ -206,7 +206,12 @@ pub struct StepInputs {
 impl StepInputs {
     /// Inputs of the step from `prev` to `now` (primary ionisations per erg `primary_per_erg`,
     /// the ratio of the shells' w^N and w^E sums).
-    pub fn new(c: &Cosmology, prev: &NodeConstants, now: &NodeConstants, primary_per_erg: f64) -> Self {
+    pub fn new(
+        c: &Cosmology,
+        prev: &NodeConstants,
+        now: &NodeConstants,
+        primary_per_erg: f64,
+    ) -> Self {
         let erg_per_kelvin = 1.5 * K_B;
         let per_h = 1.0 + c.f_he();
         Self {
@@ -311,8 +316,8 @@ pub fn cell_spin_temperature(
         (-(now.s_alpha_pref as f32) * t_m23 * (one_plus_delta * neutral).max(0.0).cbrt()).exp();
     let [_, _, f_lya] = tables.fractions.eval(quarter_power(x_e));
     // lya_sum is already x_alpha / S_alpha from stars; X-ray excitation adds its share.
-    let x_a = s_alpha
-        * (lya_sum + j_x_per_kelvin * one_plus_delta * f_lya * neutral * xray_sum_kelvin);
+    let x_a =
+        s_alpha * (lya_sum + j_x_per_kelvin * one_plus_delta * f_lya * neutral * xray_sum_kelvin);
     spin_temperature(now.t_cmb, t_k as f64, x_a as f64, x_c as f64) as f32
 }
 
@@ -435,8 +440,18 @@ mod tests {
                 global.step(&c, z, (w[0] - w[1]) / n as f64, 0.0);
             }
         }
-        assert!((cells.t_k[0] as f64 / global.t_k - 1.0).abs() < 0.01, "{} {}", cells.t_k[0], global.t_k);
-        assert!((cells.x_e[0] as f64 / global.x_e - 1.0).abs() < 0.01, "{} {}", cells.x_e[0], global.x_e);
+        assert!(
+            (cells.t_k[0] as f64 / global.t_k - 1.0).abs() < 0.01,
+            "{} {}",
+            cells.t_k[0],
+            global.t_k
+        );
+        assert!(
+            (cells.x_e[0] as f64 / global.x_e - 1.0).abs() < 0.01,
+            "{} {}",
+            cells.x_e[0],
+            global.x_e
+        );
     }
 
     #[test]
@@ -452,7 +467,8 @@ mod tests {
         assert!((ts - 8.0).abs() < 0.01, "{ts}");
         // The cell S_alpha at the mean density is the global one.
         let tk = 20.0f32;
-        let s_cell = (-(now.s_alpha_pref as f32) * t.temperature.eval(quarter_power(tk))[2]).exp() as f64;
+        let s_cell =
+            (-(now.s_alpha_pref as f32) * t.temperature.eval(quarter_power(tk))[2]).exp() as f64;
         let s_glob = s_alpha(&c, 15.0, tk as f64, 1.0);
         assert!((s_cell / s_glob - 1.0).abs() < 2e-3, "{s_cell} {s_glob}");
         assert!((now.x_alpha_pref - x_alpha(15.0, 1.0, 1.0)).abs() < 1e-3);

@@ -262,7 +262,8 @@ mod tests {
             }
         }
         assert!((variance - (a * a / 2.0) as f64).abs() < 1e-3, "{variance}");
-        let cyl = chunk_cylindrical_spectra(&lc, l, &log_edges(0.05, 1.0, 8), &log_edges(0.05, 1.0, 8));
+        let cyl =
+            chunk_cylindrical_spectra(&lc, l, &log_edges(0.05, 1.0, 8), &log_edges(0.05, 1.0, 8));
         // All the power sits at k_par = 0, which no log bin holds.
         assert!(cyl[0].power.iter().all(|p| p.is_nan() || *p < 1e-6));
         assert!(neutral_fraction_crossing(&lc, 0.5).is_some());

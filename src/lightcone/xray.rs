@@ -93,7 +93,10 @@ impl XrayTables {
         let sig: Vec<[f64; 2]> = (0..nx)
             .map(|i| {
                 let ev = (ln_lo + i as f64 * dx).exp();
-                [f_h * sigma_hi(ev) + f_he * sigma_hei(ev), f_he * sigma_heii(ev)]
+                [
+                    f_h * sigma_hi(ev) + f_he * sigma_hei(ev),
+                    f_he * sigma_heii(ev),
+                ]
             })
             .collect();
         let cross = |ln_ev: f64| {
@@ -282,15 +285,53 @@ mod tests {
             alpha: 1.0,
             f_star: 0.05,
         };
-        xray_weights(&t, &sh, &c, k, l.nodes[k], &src(0.1), 2e-4, &q, &mut w, &mut soft);
-        xray_weights(&t, &sh, &c, k, l.nodes[k], &src(1.5), 2e-4, &q, &mut w, &mut hard);
+        xray_weights(
+            &t,
+            &sh,
+            &c,
+            k,
+            l.nodes[k],
+            &src(0.1),
+            2e-4,
+            &q,
+            &mut w,
+            &mut soft,
+        );
+        xray_weights(
+            &t,
+            &sh,
+            &c,
+            k,
+            l.nodes[k],
+            &src(1.5),
+            2e-4,
+            &q,
+            &mut w,
+            &mut hard,
+        );
         // Fraction of the deposited energy (per unit SFR per redshift) from the inner 10 shells.
         let frac = |x: &XrayWeights| {
-            let per_z: Vec<f64> = x.energy.iter().zip(sh.of_node(k)).map(|(e, s)| e / s.dz).collect();
+            let per_z: Vec<f64> = x
+                .energy
+                .iter()
+                .zip(sh.of_node(k))
+                .map(|(e, s)| e / s.dz)
+                .collect();
             let tot: f64 = per_z.iter().zip(sh.of_node(k)).map(|(p, s)| p * s.dz).sum();
-            per_z.iter().zip(sh.of_node(k)).take(10).map(|(p, s)| p * s.dz).sum::<f64>() / tot
+            per_z
+                .iter()
+                .zip(sh.of_node(k))
+                .take(10)
+                .map(|(p, s)| p * s.dz)
+                .sum::<f64>()
+                / tot
         };
-        assert!(frac(&soft) > 2.0 * frac(&hard), "{} {}", frac(&soft), frac(&hard));
+        assert!(
+            frac(&soft) > 2.0 * frac(&hard),
+            "{} {}",
+            frac(&soft),
+            frac(&hard)
+        );
         assert!(soft.energy.iter().all(|&x| x >= 0.0) && hard.number.iter().all(|&x| x >= 0.0));
     }
 }
