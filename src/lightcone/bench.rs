@@ -10,7 +10,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Measured numbers of [`bench`].
+/// Measured numbers of [`bench()`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchResult {
     /// The geometry.
@@ -107,7 +107,7 @@ pub fn bench(
     })
 }
 
-/// A human-readable report of [`bench`] (what `spinflip bench maps` prints).
+/// A human-readable report of [`bench()`] (what `spinflip bench maps` prints).
 pub fn bench_report(
     geometry: MapGeometry,
     runs: usize,

@@ -1,14 +1,16 @@
 //! The 21-cm light-cone map simulator: a 21cmFAST-style semi-numerical model (Gaussian
-//! initial conditions, linear density, excursion-set reionisation, spin-temperature
+//! initial conditions, Zel'dovich density, excursion-set reionisation, spin-temperature
 //! fluctuations from X-ray heating and Ly-alpha coupling summed over shells at their
 //! retarded redshifts) that writes dT_b light-cones for map inference (Gillet et al. 2019).
 //!
 //! One concept per file: [`params`] (the four Gillet et al. parameters), [`geometry`]
-//! (box, nodes, slices), [`fft`], [`initial`] (initial conditions), [`filters`] (windows and
+//! (box, nodes, slices), [`fft`], [`initial`] (initial conditions), [`density`] (linear or
+//! Zel'dovich density at the nodes), [`filters`] (windows and
 //! coded smoothed fields), [`sources`] (conditional collapsed fractions), [`shells`] and
 //! [`xray`] (the X-ray and Ly-alpha shells), [`ionization`] (excursion set), [`spin`] (T_K,
 //! x_e, T_S, dT_b per cell), [`lightcone`] (slices), [`summaries`] (power spectra), tied
-//! together by [`MapSimulator`].
+//! together by [`MapSimulator`]; [`mod@bench`] times it. The comparison with 21cmFAST 4.1.1 is in
+//! `docs/maps_21cmfast_comparison.md`.
 //!
 //! ```no_run
 //! use spinflip::lightcone::{MapGeometry, MapParams, MapSimulator};

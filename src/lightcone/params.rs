@@ -8,8 +8,8 @@ pub const N_MAP_PARAMS: usize = 4;
 /// Names, in the order of a parameter row (NPZ `params`, `--params` files).
 pub const MAP_PARAM_NAMES: [&str; N_MAP_PARAMS] = ["zeta", "log10_Tvir", "log10_LX", "E0_keV"];
 
-/// Prior box of Gillet et al. (2019): zeta, log10 T_vir [K], log10 L_X/SFR
-/// [erg/s/(Msun/yr), below 2 keV], E_0 [keV]. Uniform in these variables.
+/// Prior box of Gillet et al. (2019): zeta, log10 T_vir (K), log10 L_X/SFR
+/// (erg/s per Msun/yr, below 2 keV), E_0 (keV). Uniform in these variables.
 pub const MAP_PARAM_RANGES: [(f64, f64); N_MAP_PARAMS] =
     [(10.0, 250.0), (4.0, 6.0), (38.0, 42.0), (0.1, 1.5)];
 

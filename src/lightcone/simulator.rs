@@ -2,10 +2,13 @@
 //! the cosmology and the geometry ([`MapTables`]) are built once and shared by every
 //! light-cone and thread; one light-cone runs on one thread.
 //!
-//! Per light-cone: initial conditions -> smoothed fields (once: with linear density the
-//! field at node z is D(z) times the z = 0 field) -> for each node from z = 35 down: shell
-//! star-formation tables and X-ray / Ly-alpha weights, per-cell shell sums, T_K and x_e,
-//! excursion-set ionisation, T_S and dT_b -> slices of the light-cone.
+//! Per light-cone: initial conditions -> the shells' smoothed fields, once (the sources use the
+//! linear field, and a linear field at node z is D(z) times the z = 0 one) and the Zel'dovich
+//! displacements -> for each node from z = 35 down: the evolved density, shell star-formation
+//! tables and X-ray / Ly-alpha weights, per-cell shell sums, T_K and x_e, excursion-set
+//! ionisation (on the evolved density, refiltered every 5% of growth), T_S and dT_b -> slices
+//! of the light-cone. With [`DensityModel::Linear`] the excursion-set fields are also filtered
+//! only once.
 
 use super::density::{DensityModel, Displacement};
 use super::fft::{Fft3, FftScratch};
