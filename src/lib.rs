@@ -50,6 +50,7 @@ pub mod error;
 pub mod fit;
 pub mod global;
 pub mod io;
+pub mod lightcone;
 pub mod models;
 pub mod nn;
 pub mod plot;

@@ -18,13 +18,15 @@ enum Cmd {
     /// Posterior emulation bias: emulator vs simulator fits of the same mocks.
     Bias(cli::bias::Args),
     /// Generate training data with a simulator.
-    Simulate(cli::simulate::Args),
+    Simulate(cli::simulate::SimulateArgs),
     /// Train a network.
     Train(cli::train::Args),
     /// Evaluate a trained network on held-out data.
     Eval(cli::eval::Args),
     /// Time models per call.
     Bench(cli::bench::Args),
+    /// Summaries of a light-cone set (global signal, power spectra).
+    Summarize(cli::summarize::Args),
 }
 
 fn main() {
@@ -32,10 +34,11 @@ fn main() {
     let r = match cli.cmd {
         Cmd::Fit(a) => cli::fit::run(a),
         Cmd::Bias(a) => cli::bias::run(a),
-        Cmd::Simulate(a) => cli::simulate::run(a),
+        Cmd::Simulate(a) => cli::simulate::run_any(a),
         Cmd::Train(a) => cli::train::run(a),
         Cmd::Eval(a) => cli::eval::run(a),
         Cmd::Bench(a) => cli::bench::run(a),
+        Cmd::Summarize(a) => cli::summarize::run(a),
     };
     match r {
         Ok(()) => {}

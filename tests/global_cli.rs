@@ -110,7 +110,7 @@ fn bad_arguments_fail_with_a_message() {
             "sobol",
             "--out",
         ],
-        vec!["simulate", "maps", "--n", "10", "--out"],
+        vec!["simulate", "nope", "--n", "10", "--out"],
         vec![
             "simulate", "global", "--n", "10", "--format", "hdf5", "--out",
         ],

@@ -5,6 +5,8 @@ pub mod bias;
 pub mod eval;
 pub mod fit;
 pub mod simulate;
+pub mod simulate_maps;
+pub mod summarize;
 pub mod train;
 
 /// Make Ctrl-C (SIGINT) raise the samplers' interrupt flag: a running fit stops at its next

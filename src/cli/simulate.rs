@@ -75,6 +75,34 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// `spinflip simulate`: `global` (the arguments above) or the `maps` subcommand.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SimulateArgs {
+    /// Light-cone maps.
+    #[command(subcommand)]
+    pub maps: Option<MapsCommand>,
+    /// The global-signal simulator's arguments.
+    #[command(flatten)]
+    pub global: Option<Args>,
+}
+
+/// The `maps` subcommand of `spinflip simulate`.
+#[derive(Debug, clap::Subcommand)]
+pub enum MapsCommand {
+    /// 21-cm light-cones over the Gillet et al. (2019) parameters (see `simulate maps --help`).
+    Maps(super::simulate_maps::Args),
+}
+
+/// Run `spinflip simulate global` or `spinflip simulate maps`.
+pub fn run_any(a: SimulateArgs) -> Result<(), SpinflipError> {
+    match (a.maps, a.global) {
+        (Some(MapsCommand::Maps(m)), _) => super::simulate_maps::run(m),
+        (None, Some(g)) => run(g),
+        (None, None) => Err(SpinflipError::config("simulate", "give `global` or `maps`")),
+    }
+}
+
 /// Sizes of the three splits from the arguments.
 pub fn split_sizes(a: &Args) -> Result<[usize; 3], SpinflipError> {
     match (a.n, a.n_train, a.n_val, a.n_test) {

@@ -67,8 +67,11 @@ pub struct LymanAlphaTables {
     dz: f64,
     /// (1 + z_mid)^(1-beta) for each step (i-1, i), index i.
     step_weight: Vec<f64>,
-    /// Per line n = 2..=N_MAX: f_rec(n) eps_b normalisation nu_n^-beta.
-    line_coeff: Vec<f64>,
+    /// Per line n = 2..=N_MAX: f_rec(n) eps_b normalisation nu_n^-beta, i.e. the Pop II
+    /// photon SED (photons per stellar baryon per Hz) of the band line n is fed from, times
+    /// its recycling fraction, at nu = nu_n; a source seen at nu''_n = nu_n (1+z'')/(1+z)
+    /// contributes `line_coeff[n - 2] * ((1+z'')/(1+z))^-BETA`.
+    pub line_coeff: Vec<f64>,
     /// Per line: (1+z_max)/(1+z).
     line_ratio: Vec<f64>,
     /// c rho_b0 / (4 pi m_p): stellar baryons per comoving cm^3 per unit f_star df.

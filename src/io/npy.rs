@@ -452,6 +452,148 @@ fn fortran_to_c(data: &[f64], shape: &[usize]) -> Vec<f64> {
     out
 }
 
+/// Header of a version-1.0 `.npy` array with dtype `descr` (e.g. `<f4`, `<u8`, `<U10`) and
+/// `shape` (C order): magic, version, length and the dict, padded to a multiple of 64 bytes.
+pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let shape = match shape.len() {
+        0 => "()".to_string(),
+        1 => format!("({},)", shape[0]),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    let total = MAGIC.len() + 2 + 2 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - total % 64) % 64));
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out
+}
+
+/// `.npy` bytes of a float32 array (little-endian, C order).
+pub fn f32_npy_bytes(shape: &[usize], data: &[f32]) -> Vec<u8> {
+    let mut out = npy_header("<f4", shape);
+    out.reserve(4 * data.len());
+    for v in data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// `.npy` bytes of an unsigned 64-bit integer array.
+pub fn u64_npy_bytes(shape: &[usize], data: &[u64]) -> Vec<u8> {
+    let mut out = npy_header("<u8", shape);
+    for v in data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// `.npy` bytes of a 1-D array of strings (NumPy unicode `<U{n}`: UTF-32LE, padded with NUL to
+/// the longest).
+pub fn str_npy_bytes(values: &[&str]) -> Vec<u8> {
+    let width = values
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut out = npy_header(&format!("<U{width}"), &[values.len()]);
+    for s in values {
+        let mut n = 0;
+        for ch in s.chars() {
+            out.extend_from_slice(&(ch as u32).to_le_bytes());
+            n += 1;
+        }
+        for _ in n..width {
+            out.extend_from_slice(&0u32.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// The dtype, shape and header length of `.npy` bytes (at least the header), for readers
+/// that stream the data or handle dtypes [`NpyArray`] does not (strings).
+pub fn npy_header_info(
+    bytes: &[u8],
+    what: &str,
+) -> Result<(String, Vec<usize>, usize), SpinflipError> {
+    let bad = |reason: String| SpinflipError::Data {
+        path: what.to_string(),
+        reason,
+    };
+    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+        return Err(bad("not a .npy array (missing \\x93NUMPY magic)".into()));
+    }
+    let (hlen, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(bad(format!("unsupported .npy version {v}"))),
+    };
+    let header = bytes
+        .get(start..start + hlen)
+        .ok_or_else(|| bad("truncated .npy header".into()))?;
+    let header = std::str::from_utf8(header).map_err(|_| bad("header is not text".into()))?;
+    let descr = dict_value(header, "descr")
+        .ok_or_else(|| bad(format!("no 'descr' in header {header:?}")))?
+        .trim()
+        .trim_matches(|c| c == '\'' || c == '"')
+        .to_string();
+    if dict_value(header, "fortran_order").is_some_and(|v| v.trim().starts_with("True")) {
+        return Err(bad("Fortran-order arrays are not supported here".into()));
+    }
+    let shape_txt = dict_value(header, "shape")
+        .ok_or_else(|| bad(format!("no 'shape' in header {header:?}")))?;
+    let shape: Vec<usize> = shape_txt
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches('L').parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad(format!("bad shape {shape_txt:?}")))?;
+    Ok((descr, shape, start + hlen))
+}
+
+/// Decode the strings of a `<U{n}` array's data (after its header).
+pub fn decode_str_array(descr: &str, count: usize, data: &[u8]) -> Option<Vec<String>> {
+    let width: usize = descr
+        .trim_start_matches(['<', '=', '|'])
+        .strip_prefix('U')?
+        .parse()
+        .ok()?;
+    let chunk = 4 * width;
+    if data.len() < count * chunk {
+        return None;
+    }
+    Some(
+        data[..count * chunk]
+            .chunks_exact(chunk)
+            .map(|c| {
+                c.chunks_exact(4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .take_while(|&u| u != 0)
+                    .filter_map(char::from_u32)
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,5 +706,24 @@ mod tests {
         }
         let bad = String::from_utf8_lossy(&a).replace("<f8", "<c8");
         assert!(NpyArray::from_npy_bytes(bad.as_bytes(), "x").is_err());
+    }
+
+    #[test]
+    fn typed_writers_round_trip() {
+        let b = f32_npy_bytes(&[2, 2], &[1.5, -2.0, 3.25, 0.0]);
+        assert_eq!(b.len() % 16, 0);
+        let a = NpyArray::from_npy_bytes(&b, "t").unwrap();
+        assert_eq!(a.shape, vec![2, 2]);
+        assert_eq!(a.data, vec![1.5, -2.0, 3.25, 0.0]);
+        let u = NpyArray::from_npy_bytes(&u64_npy_bytes(&[2], &[7, 1 << 40]), "t").unwrap();
+        assert_eq!(u.data, vec![7.0, (1u64 << 40) as f64]);
+        let s = str_npy_bytes(&["zeta", "log10_Tvir"]);
+        let (descr, shape, off) = npy_header_info(&s, "t").unwrap();
+        assert_eq!((descr.as_str(), shape.clone()), ("<U10", vec![2]));
+        assert_eq!(off % 64, 0);
+        assert_eq!(
+            decode_str_array(&descr, 2, &s[off..]).unwrap(),
+            vec!["zeta".to_string(), "log10_Tvir".to_string()]
+        );
     }
 }
