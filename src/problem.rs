@@ -15,7 +15,9 @@ use spinflip_likelihoods::{
     DataLikelihood, ForwardModel, GaussianLikelihood, GlobalSignalLikelihood, LogPolyForeground,
     Noise, Spectrum,
 };
-use spinflip_samplers::{GradLogLikelihood, LikelihoodError, LogLikelihood, Parameter, ParameterSet};
+use spinflip_samplers::{
+    GradLogLikelihood, LikelihoodError, LogLikelihood, Parameter, ParameterSet,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -58,7 +58,10 @@ fn input_gradient_matches_candle_autograd() {
         let scale = want.iter().fold(0f32, |m, x| m.max(x.abs()));
         for (a, b) in g.iter().zip(&want) {
             // Both in f32; summation orders differ: 1e-4 of the largest component.
-            assert!((a - f64::from(*b)).abs() < 1e-4 * f64::from(scale), "{g:?} vs {want:?}");
+            assert!(
+                (a - f64::from(*b)).abs() < 1e-4 * f64::from(scale),
+                "{g:?} vs {want:?}"
+            );
         }
     }
 }
@@ -84,7 +87,11 @@ fn input_gradient_matches_finite_differences_in_f64() {
             value(&q)
         };
         let fd = (8.0 * (at(1.0) - at(-1.0)) - (at(2.0) - at(-2.0))) / (12.0 * f64::from(h));
-        assert!((g[j] - fd).abs() < 1e-6 * fd.abs().max(1e-3), "{j}: {} vs {fd}", g[j]);
+        assert!(
+            (g[j] - fd).abs() < 1e-6 * fd.abs().max(1e-3),
+            "{j}: {} vs {fd}",
+            g[j]
+        );
     }
 }
 
@@ -112,6 +119,10 @@ fn shipped_emulator_likelihood_gradient_matches_finite_differences() {
             like.log_likelihood(&t).unwrap()
         };
         let fd = (8.0 * (at(1.0) - at(-1.0)) - (at(2.0) - at(-2.0))) / (12.0 * h);
-        assert!((g[j] - fd).abs() < 2e-3 * fd.abs().max(1.0), "{j}: {} vs {fd}", g[j]);
+        assert!(
+            (g[j] - fd).abs() < 2e-3 * fd.abs().max(1.0),
+            "{j}: {} vs {fd}",
+            g[j]
+        );
     }
 }

@@ -420,8 +420,16 @@ mod tests {
             let down = exact.log_likelihood(&t).unwrap();
             let want = (up - down) / (2.0 * h);
             // ln L is quadratic: central differences are exact up to rounding (~1e-10).
-            assert!((g1[i] - want).abs() < 1e-7 * want.abs().max(1.0), "{i}: {} vs {want}", g1[i]);
-            assert!((g2[i] - want).abs() < 1e-6 * want.abs().max(1.0), "{i}: {} vs {want}", g2[i]);
+            assert!(
+                (g1[i] - want).abs() < 1e-7 * want.abs().max(1.0),
+                "{i}: {} vs {want}",
+                g1[i]
+            );
+            assert!(
+                (g2[i] - want).abs() < 1e-6 * want.abs().max(1.0),
+                "{i}: {} vs {want}",
+                g2[i]
+            );
         }
     }
 

@@ -271,7 +271,10 @@ mod tests {
         assert!((g.chi2(&r) - chi2).abs() < 1e-12);
         // C^-1 r by hand: [[3, -2], [-2, 4]] / 8 times (1, 2) = (-1/8, 6/8).
         let w = f.solve(&r);
-        assert!((w[0] + 0.125).abs() < 1e-12 && (w[1] - 0.75).abs() < 1e-12, "{w:?}");
+        assert!(
+            (w[0] + 0.125).abs() < 1e-12 && (w[1] - 0.75).abs() < 1e-12,
+            "{w:?}"
+        );
         // The per-channel sigmas are the square roots of the diagonal, 2 and sqrt(3).
         let s = f.sigma_diagonal();
         assert!((s[0] - 2.0).abs() < 1e-12 && (s[1] - 3f64.sqrt()).abs() < 1e-12);

@@ -347,7 +347,11 @@ mod tests {
         }
     }
     impl GradLogLikelihood for G2 {
-        fn log_likelihood_and_gradient(&self, t: &[f64], g: &mut [f64]) -> Result<f64, LikelihoodError> {
+        fn log_likelihood_and_gradient(
+            &self,
+            t: &[f64],
+            g: &mut [f64],
+        ) -> Result<f64, LikelihoodError> {
             let det = C[0] * C[3] - C[1] * C[2];
             let p = [C[3] / det, -C[1] / det, -C[2] / det, C[0] / det];
             let r = [t[0] - 1.0, t[1] + 2.0];
@@ -360,8 +364,20 @@ mod tests {
     #[test]
     fn laplace_is_exact_for_a_gaussian() {
         let params = ParameterSet::iid(2, Prior::uniform(-20.0, 20.0).unwrap()).unwrap();
-        let r = find_map(&params, &G2, &MapSettings { n_starts: 3, ..Default::default() }).unwrap();
-        assert!((r.theta[0] - 1.0).abs() < 1e-5 && (r.theta[1] + 2.0).abs() < 1e-5, "{:?}", r.theta);
+        let r = find_map(
+            &params,
+            &G2,
+            &MapSettings {
+                n_starts: 3,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            (r.theta[0] - 1.0).abs() < 1e-5 && (r.theta[1] + 2.0).abs() < 1e-5,
+            "{:?}",
+            r.theta
+        );
         let cov = r.covariance.as_ref().unwrap();
         for k in 0..4 {
             assert!((cov[k] - C[k]).abs() < 1e-5 * 2.0, "{cov:?}");
@@ -371,6 +387,9 @@ mod tests {
         let det = C[0] * C[3] - C[1] * C[2];
         let exact = (2.0 * std::f64::consts::PI * det.sqrt() / 1600.0).ln();
         assert!((r.log_evidence_laplace.unwrap() - exact).abs() < 1e-6);
-        assert!(r.start_values.iter().all(|v| (v - r.log_posterior).abs() < 1e-8));
+        assert!(r
+            .start_values
+            .iter()
+            .all(|v| (v - r.log_posterior).abs() < 1e-8));
     }
 }

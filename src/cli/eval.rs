@@ -23,6 +23,8 @@ pub struct Args {
 enum What {
     /// Error of the LSTM emulator on a data split (DJ+24 eq. 3).
     Emulator(EmulatorArgs),
+    /// R^2 of the map CNN on light-cone slices.
+    Cnn(super::eval_cnn::CnnEvalArgs),
 }
 
 /// A split of a data set.
@@ -69,6 +71,7 @@ pub struct EmulatorArgs {
 pub fn run(args: Args) -> Result<(), SpinflipError> {
     match args.what {
         What::Emulator(a) => run_emulator(a),
+        What::Cnn(a) => super::eval_cnn::run(a),
     }
 }
 

@@ -26,6 +26,8 @@ pub struct Args {
 enum What {
     /// Train the LSTM emulator of the global signal.
     Emulator(EmulatorArgs),
+    /// Train the map CNN on light-cone slices.
+    Cnn(super::train_cnn::CnnArgs),
 }
 
 /// Where the network trains.
@@ -225,6 +227,7 @@ pub fn device(d: DeviceArg) -> Result<candle_core::Device, SpinflipError> {
 pub fn run(args: Args) -> Result<(), SpinflipError> {
     match args.what {
         What::Emulator(a) => run_emulator(a),
+        What::Cnn(a) => super::train_cnn::run(a),
     }
 }
 

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::SpinflipError;
 
 /// Zero padding of a convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Padding {
     /// No padding: the output shrinks by `kernel - 1`.

@@ -257,6 +257,67 @@ impl SliceSet {
         Ok(())
     }
 
+    /// The light-cones of several sets (same geometry and parameters) joined in order; a
+    /// float16 set joined with float32 ones is widened.
+    pub fn join(mut sets: Vec<SliceSet>) -> Result<SliceSet, SpinflipError> {
+        if sets.is_empty() {
+            return Err(SpinflipError::config("data", "give at least one slice set"));
+        }
+        if sets.len() == 1 {
+            return Ok(sets.remove(0));
+        }
+        let first = sets.remove(0);
+        let (k, cells, n_los, d) = (first.k, first.cells, first.n_los, first.n_params);
+        let mut n = first.n;
+        let mut params = first.params;
+        let mut sources = vec![first.source];
+        let mut all_f16 = matches!(first.slices, FloatData::F16(_));
+        let mut parts = vec![first.slices];
+        for s in sets {
+            if (s.k, s.cells, s.n_los, s.n_params) != (k, cells, n_los, d) {
+                return Err(SpinflipError::Data {
+                    path: s.source.clone(),
+                    reason: format!(
+                        "{} slices of {} x {} with {} parameters, but the first set has {k} of {cells} x {n_los} with {d}: \
+                         only sets of one geometry join",
+                        s.k, s.cells, s.n_los, s.n_params
+                    ),
+                });
+            }
+            n += s.n;
+            params.extend(s.params);
+            sources.push(s.source);
+            all_f16 &= matches!(s.slices, FloatData::F16(_));
+            parts.push(s.slices);
+        }
+        let slices = if all_f16 {
+            FloatData::F16(
+                parts
+                    .into_iter()
+                    .flat_map(|p| match p {
+                        FloatData::F16(v) => v,
+                        FloatData::F32(_) => Vec::new(),
+                    })
+                    .collect(),
+            )
+        } else {
+            let mut v = Vec::new();
+            for p in parts {
+                let start = v.len();
+                v.resize(start + p.len(), 0.0);
+                p.copy_to(0, &mut v[start..]);
+            }
+            FloatData::F32(v)
+        };
+        SliceSet::new(
+            [n, k, cells, n_los],
+            slices,
+            params,
+            d,
+            &sources.join(" + "),
+        )
+    }
+
     /// FNV-1a fingerprint of the shape, parameters and slice values (stored precision).
     pub fn hash(&self) -> String {
         let mut h = Fnv1a::default();

@@ -12,13 +12,14 @@
 //! - [`data`]: slice data sets (NPZ, float32 or float16);
 //! - [`mod@bench`]: timing report and FLOP bound.
 //!
-//! The training loop (optimiser, schedule, checkpoints) is the shared `nn` module's; it
-//! drives [`CpuCnn::forward_backward`] over the flat parameters.
+//! - [`train`]: training on the shared epoch loop of [`crate::nn`] (optimiser, schedule,
+//!   checkpoints), driving [`CpuCnn::forward_backward`] over the flat parameters.
 
 pub mod bench;
 pub mod config;
 pub mod cpu;
 pub mod data;
+pub mod eval;
 // Index loops follow the tensor layouts in the kernels.
 #[allow(clippy::needless_range_loop)]
 pub mod kernels;
@@ -26,6 +27,7 @@ pub mod layout;
 pub mod model_file;
 pub mod network;
 pub mod noise;
+pub mod train;
 
 pub use config::{CnnConfig, ConvSpec, DenseSpec, Padding};
 pub use cpu::CpuCnn;

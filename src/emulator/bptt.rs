@@ -332,7 +332,6 @@ fn forward<T: Real>(prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
             }
         }
     }
-
 }
 
 /// Backward pass of one signal from `wk.dh_out` (the gradient with respect to the top
@@ -688,7 +687,12 @@ impl InputGradient<f64> {
 impl<T: Real> InputGradient<T> {
     fn build(weights: &LstmWeights, freqs: &[f32]) -> Result<Self, SpinflipError> {
         let c = weights.config;
-        check(weights, freqs, &vec![0.0; c.n_params], &vec![0.0; c.n_outputs()])?;
+        check(
+            weights,
+            freqs,
+            &vec![0.0; c.n_params],
+            &vec![0.0; c.n_outputs()],
+        )?;
         Ok(InputGradient {
             prep: Prep::new(weights),
             freqs: freqs.iter().map(|&x| T::of32(x)).collect(),
@@ -754,7 +758,11 @@ impl<T: Real> InputGradient<T> {
         let g_b = &wk.g[2];
         let w_ih = &self.prep.layers[0].w_ih;
         Ok((0..np)
-            .map(|j| (0..h4).map(|r| g_b[r].to64() * w_ih[r * n_in + j].to64()).sum())
+            .map(|j| {
+                (0..h4)
+                    .map(|r| g_b[r].to64() * w_ih[r * n_in + j].to64())
+                    .sum()
+            })
             .collect())
     }
 }

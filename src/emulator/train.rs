@@ -572,6 +572,7 @@ pub fn train(
             weight_decay: cfg.weight_decay,
             ..OptimizerConfig::adam(cfg.lr)
         },
+        drop_last: false,
     };
     let outcome = run_epochs(
         &mut model,

@@ -211,8 +211,7 @@ pub fn run_fit(
     // Samplers that move only the free parameters report only those: the reports want every
     // parameter, in the problem's order.
     let posterior = full_posterior(problem, posterior)?;
-    let mut summary =
-        FitSummary::new(cfg, problem, &posterior, log_z, n_calls, wall, sampler_name);
+    let mut summary = FitSummary::new(cfg, problem, &posterior, log_z, n_calls, wall, sampler_name);
     summary.notes = notes;
     summary.write(&with_suffix(root, "_fit.json"))?;
     if cfg.output.plots {

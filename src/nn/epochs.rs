@@ -47,6 +47,16 @@ pub trait Trainable {
     ) -> Result<f64, SpinflipError>;
     /// The validation loss at `params` (what early stopping and the best model go by).
     fn val_loss(&mut self, params: &[f32]) -> Result<f64, SpinflipError>;
+    /// State outside the parameters that training updates (batch-norm running statistics):
+    /// kept with the best parameters and in checkpoints. None by default.
+    fn buffers(&self) -> Vec<f32> {
+        Vec::new()
+    }
+    /// Restore [`buffers`](Self::buffers) (from a checkpoint).
+    fn set_buffers(&mut self, buffers: &[f32]) -> Result<(), SpinflipError> {
+        let _ = buffers;
+        Ok(())
+    }
 }
 
 /// The settings of the loop.
@@ -60,6 +70,10 @@ pub struct EpochLoop {
     pub seed: u64,
     /// The optimiser (its learning rate is the rule's).
     pub optimizer: OptimizerConfig,
+    /// Skip an epoch's last batch when it is smaller than `batch_size` (batch norm needs
+    /// several examples per batch); the shuffle changes every epoch, so every example is
+    /// still seen.
+    pub drop_last: bool,
 }
 
 /// How to run the loop.
@@ -86,6 +100,8 @@ pub struct LoopOutcome {
     pub best: Vec<f32>,
     /// Parameters at the last epoch.
     pub last: Vec<f32>,
+    /// The model's buffers ([`Trainable::buffers`]) at the best validation loss.
+    pub best_buffers: Vec<f32>,
     /// Counters and history (as in the checkpoint).
     pub state: CheckpointState,
 }
@@ -172,6 +188,7 @@ pub fn run_epochs<T: Trainable>(
         n_params,
     );
     let mut best = params.clone();
+    let mut best_buffers = model.buffers();
     let mut state = CheckpointState {
         epochs_done: 0,
         lr: r.lr,
@@ -204,6 +221,13 @@ pub fn run_epochs<T: Trainable>(
         best = join(&layout, "best.", &mut map)?;
         let m = join(&layout, "m.", &mut map)?;
         let v = join(&layout, "v.", &mut map)?;
+        if !best_buffers.is_empty() {
+            let n_buf = best_buffers.len();
+            let buf_layout = [("buffers".to_string(), vec![n_buf])];
+            model.set_buffers(&join(&buf_layout, "", &mut map)?)?;
+            let best_layout = [("best_buffers".to_string(), vec![n_buf])];
+            best_buffers = join(&best_layout, "", &mut map)?;
+        }
         opt.restore(m, v, st.adam_step)
             .map_err(|e| SpinflipError::training(format!("checkpoint: {e}")))?;
         state = st;
@@ -241,6 +265,9 @@ pub fn run_epochs<T: Trainable>(
         order.shuffle(&mut rng);
         let mut sum = 0.0;
         for (bi, idx) in order.chunks(cfg.batch_size).enumerate() {
+            if cfg.drop_last && idx.len() < cfg.batch_size {
+                continue;
+            }
             let ctx = BatchContext {
                 epoch,
                 batch: bi,
@@ -266,7 +293,12 @@ pub fn run_epochs<T: Trainable>(
             }
         }
         let val = model.val_loss(&params)?;
-        let train_loss = sum / n as f64;
+        let seen = if cfg.drop_last {
+            n - n % cfg.batch_size
+        } else {
+            n
+        };
+        let train_loss = sum / seen.max(1) as f64;
         state.history.push(EpochRecord {
             epoch,
             train_loss,
@@ -280,6 +312,7 @@ pub fn run_epochs<T: Trainable>(
             state.bad_epochs = 0;
             state.plateau_epochs = 0;
             best.clone_from(&params);
+            best_buffers = model.buffers();
         } else {
             state.bad_epochs += 1;
             state.plateau_epochs += 1;
@@ -304,6 +337,15 @@ pub fn run_epochs<T: Trainable>(
         {
             arrays.push(mt);
             arrays.push(vt);
+        }
+        if !best_buffers.is_empty() {
+            let now = model.buffers();
+            arrays.push(("buffers".into(), vec![now.len()], now));
+            arrays.push((
+                "best_buffers".into(),
+                vec![best_buffers.len()],
+                best_buffers.clone(),
+            ));
         }
         save_checkpoint(opts.out, &arrays, &state)?;
         if opts.log_epochs {
@@ -330,6 +372,7 @@ pub fn run_epochs<T: Trainable>(
     Ok(LoopOutcome {
         best,
         last: params,
+        best_buffers,
         state,
     })
 }
@@ -401,6 +444,7 @@ mod tests {
             batch_size: 8,
             seed: 3,
             optimizer: OptimizerConfig::adam(0.05),
+            drop_last: false,
         }
     }
 

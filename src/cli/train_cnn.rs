@@ -1,0 +1,182 @@
+//! `spinflip train cnn`: the map CNN on slice sets from `spinflip simulate maps`.
+
+use std::path::PathBuf;
+
+use crate::cnn::noise::NoiseSpec;
+use crate::cnn::train::{train_cnn, CnnTrainConfig, CnnTrainOptions};
+use crate::cnn::{Padding, SliceSet};
+use crate::nn::{LrSchedule, OptimizerKind};
+use crate::SpinflipError;
+
+/// Arguments of `spinflip train cnn`. Every setting can also come from a TOML file
+/// (`--config`, keys named as the flags with `_` for `-`); flags override the file.
+#[derive(Debug, Default, clap::Args, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CnnArgs {
+    /// Settings file (TOML) with any of the options below.
+    #[arg(long)]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Slice sets (`.npz` from `spinflip simulate maps`, or any NPZ with `slices` and
+    /// `params`), joined in order; the last --n-test light-cones are held out for test and
+    /// the --n-val before them validate.
+    #[arg(long)]
+    #[serde(default)]
+    pub data: Vec<PathBuf>,
+    /// Output model path without extension (OUT.safetensors, OUT.json, OUT_loss.png, and the
+    /// checkpoint OUT.ckpt.*).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Validation light-cones [default: 1000].
+    #[arg(long)]
+    pub n_val: Option<usize>,
+    /// Held-out test light-cones [default: 1000].
+    #[arg(long)]
+    pub n_test: Option<usize>,
+    /// Convolution padding [default: valid].
+    #[arg(long, value_enum)]
+    pub padding: Option<Padding>,
+    /// Epoch budget [default: 100].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Slices per batch [default: 64].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Initial learning rate [default: 1e-3].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Optimiser [default: rmsprop, as Gillet et al.].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Learning-rate schedule [default: plateau].
+    #[arg(long, value_enum)]
+    pub schedule: Option<LrSchedule>,
+    /// Epochs without improvement before the rate halves [default: 5].
+    #[arg(long)]
+    pub lr_patience: Option<usize>,
+    /// Early stopping patience in epochs [default: 15].
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Seed of the weights, batch order, dropout and noise [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// White thermal noise added to every slice, rms per pixel in mK.
+    #[arg(long)]
+    pub noise_mk: Option<f64>,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Continue from the checkpoint of OUT.
+    #[arg(long)]
+    #[serde(default)]
+    pub resume: bool,
+    /// No progress bar and no per-epoch lines.
+    #[arg(long, short)]
+    #[serde(default)]
+    pub quiet: bool,
+}
+
+impl CnnArgs {
+    fn merged(self) -> Result<Self, SpinflipError> {
+        let Some(path) = self.config.clone() else {
+            return Ok(self);
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| SpinflipError::io(&path, e))?;
+        let f: CnnArgs = toml::from_str(&text).map_err(|e| {
+            SpinflipError::config(path.display().to_string(), e.message().to_string())
+        })?;
+        Ok(CnnArgs {
+            config: self.config,
+            data: if self.data.is_empty() {
+                f.data
+            } else {
+                self.data
+            },
+            out: self.out.or(f.out),
+            n_val: self.n_val.or(f.n_val),
+            n_test: self.n_test.or(f.n_test),
+            padding: self.padding.or(f.padding),
+            epochs: self.epochs.or(f.epochs),
+            batch: self.batch.or(f.batch),
+            lr: self.lr.or(f.lr),
+            optimizer: self.optimizer.or(f.optimizer),
+            schedule: self.schedule.or(f.schedule),
+            lr_patience: self.lr_patience.or(f.lr_patience),
+            patience: self.patience.or(f.patience),
+            seed: self.seed.or(f.seed),
+            noise_mk: self.noise_mk.or(f.noise_mk),
+            threads: self.threads.or(f.threads),
+            resume: self.resume || f.resume,
+            quiet: self.quiet || f.quiet,
+        })
+    }
+}
+
+/// Run `spinflip train cnn`.
+pub fn run(a: CnnArgs) -> Result<(), SpinflipError> {
+    let a = a.merged()?;
+    if a.data.is_empty() {
+        return Err(SpinflipError::config(
+            "--data",
+            "give at least one slice set (--data FILE.npz, or `data = [...]` in --config)",
+        ));
+    }
+    let out = a.out.clone().ok_or_else(|| {
+        SpinflipError::config(
+            "--out",
+            "give the output model path (--out, or `out` in --config)",
+        )
+    })?;
+    let d = CnnTrainConfig::default();
+    let cfg = CnnTrainConfig {
+        padding: a.padding.unwrap_or(d.padding),
+        epochs: a.epochs.unwrap_or(d.epochs),
+        batch_size: a.batch.unwrap_or(d.batch_size),
+        lr: a.lr.unwrap_or(d.lr),
+        optimizer: a.optimizer.unwrap_or(d.optimizer),
+        schedule: a.schedule.unwrap_or(d.schedule),
+        lr_patience: a.lr_patience.unwrap_or(d.lr_patience),
+        min_lr: d.min_lr,
+        patience: a.patience.unwrap_or(d.patience),
+        seed: a.seed.unwrap_or(d.seed),
+        n_val: a.n_val.unwrap_or(d.n_val),
+        n_test: a.n_test.unwrap_or(d.n_test),
+        noise: a.noise_mk.map(|rms_mk| NoiseSpec::White { rms_mk }),
+    };
+    if !a.quiet {
+        eprintln!("reading {} slice set(s) ...", a.data.len());
+    }
+    let sets = a
+        .data
+        .iter()
+        .map(|p| SliceSet::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let data = SliceSet::join(sets)?;
+    if !a.quiet {
+        eprintln!(
+            "training the map CNN ({:?} padding) on {} light-cones x {} slices of {} x {} ({} validation, {} test held out)",
+            cfg.padding, data.n, data.k, data.cells, data.n_los, cfg.n_val, cfg.n_test
+        );
+    }
+    let o = train_cnn(
+        &data,
+        &cfg,
+        &out,
+        &CnnTrainOptions {
+            resume: a.resume,
+            progress: !a.quiet,
+            log_epochs: !a.quiet,
+            threads: a.threads,
+        },
+    )?;
+    println!(
+        "best epoch {}; wrote {}",
+        o.best_epoch + 1,
+        o.files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
