@@ -31,6 +31,11 @@ pub struct MapSettings {
     pub tol_grad: f64,
     /// Seed of the starts.
     pub seed: u64,
+    /// Maximise the density of the unconstrained coordinates (log-Jacobian included)
+    /// instead of `ln L + ln prior`: the mode of what HMC samples, always inside the prior
+    /// (a good start for NUTS), where the physical MAP may sit on a bound. No Laplace
+    /// covariance is computed then.
+    pub unconstrained: bool,
 }
 
 impl Default for MapSettings {
@@ -40,6 +45,7 @@ impl Default for MapSettings {
             max_iters: 1000,
             tol_grad: 1e-6,
             seed: 0,
+            unconstrained: false,
         }
     }
 }
@@ -84,23 +90,39 @@ impl MapResult {
     }
 }
 
-/// `-(ln L + ln prior)` over unconstrained coordinates, for argmin.
+/// `-(ln L + ln prior)` over unconstrained coordinates, for argmin, times `scale`.
+///
+/// L-BFGS's first step is the raw negative gradient; with chi^2 in the thousands that is a
+/// jump of thousands of units in `y`, far outside where the likelihood is finite. Scaling the
+/// objective by `1 / |gradient at the start|` makes the first step of unit length and leaves
+/// the minimum and the later (curvature-scaled) steps unchanged. Points where the likelihood
+/// is zero get a large finite cost, so the line search backs off instead of failing on inf.
 struct Objective<'a, L: ?Sized> {
     target: Mutex<Target<'a, L>>,
     error: Mutex<Option<SamplerError>>,
+    scale: f64,
+    wall: f64,
 }
 
 impl<L: GradLogLikelihood + ?Sized> Objective<'_, L> {
-    fn eval(&self, y: &[f64]) -> (f64, Vec<f64>) {
+    /// Unscaled `(cost, gradient)`; `None` where the posterior is zero.
+    fn raw(&self, y: &[f64]) -> Option<(f64, Vec<f64>)> {
         let mut g = vec![0.0; y.len()];
         let mut t = self.target.lock().unwrap_or_else(|e| e.into_inner());
         match t.eval(y, &mut g) {
-            Ok((lp, _)) if lp.is_finite() => (-lp, g.iter().map(|x| -x).collect()),
-            Ok(_) => (f64::INFINITY, vec![0.0; y.len()]),
+            Ok((lp, _)) if lp.is_finite() => Some((-lp, g.iter().map(|x| -x).collect())),
+            Ok(_) => None,
             Err(e) => {
                 *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                (f64::INFINITY, vec![0.0; y.len()])
+                None
             }
+        }
+    }
+
+    fn eval(&self, y: &[f64]) -> (f64, Vec<f64>) {
+        match self.raw(y) {
+            Some((c, g)) => (c * self.scale, g.iter().map(|x| x * self.scale).collect()),
+            None => (self.wall, vec![0.0; y.len()]),
         }
     }
 }
@@ -180,16 +202,31 @@ pub fn find_map<L: GradLogLikelihood + ?Sized>(
         } else {
             (0..d).map(|_| rng.random_range(-2.0..2.0)).collect()
         };
-        let obj = Objective {
-            target: Mutex::new(Target::new(likelihood, &unc).without_jacobian()),
-            error: Mutex::new(None),
+        let target = Target::new(likelihood, &unc);
+        let target = if settings.unconstrained {
+            target
+        } else {
+            target.without_jacobian()
         };
-        if !obj.eval(&y0).0.is_finite() {
+        let mut obj = Objective {
+            target: Mutex::new(target),
+            error: Mutex::new(None),
+            scale: 1.0,
+            wall: f64::INFINITY,
+        };
+        let Some((c0, g0)) = obj.raw(&y0) else {
+            if let Some(e) = obj.error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                return Err(e);
+            }
             start_values.push(f64::NEG_INFINITY);
             continue;
-        }
+        };
+        let g_norm = g0.iter().map(|x| x * x).sum::<f64>().sqrt();
+        obj.scale = 1.0 / g_norm.max(1e-12);
+        obj.wall = (c0.abs() + 1e3) * obj.scale * 1e3;
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7.min(d.max(1)) + 3)
             .with_tolerance_grad(settings.tol_grad)
+            .and_then(|l| l.with_tolerance_cost(1e-12))
             .map_err(|e| SamplerError::InvalidSetting {
                 setting: "tol_grad".into(),
                 reason: e.to_string(),
@@ -203,7 +240,7 @@ pub fn find_map<L: GradLogLikelihood + ?Sized>(
         n_calls += obj.target.lock().unwrap_or_else(|e| e.into_inner()).n_calls;
         let (cost, y) = match res {
             Ok(r) => match r.state().get_best_param() {
-                Some(y) => (r.state().get_best_cost(), y.clone()),
+                Some(y) => (r.state().get_best_cost() / obj.scale, y.clone()),
                 None => continue,
             },
             // A line search that cannot improve ends the start; its point is still scored.
@@ -224,7 +261,11 @@ pub fn find_map<L: GradLogLikelihood + ?Sized>(
     unc.to_theta_with(&y, &mut theta, &mut dth, &mut dlp, false);
     let mut g = vec![0.0; params.n_params()];
     let log_like = likelihood.log_likelihood_and_gradient(&theta, &mut g)?;
-    let (covariance, calls) = laplace(params, likelihood, &theta)?;
+    let (covariance, calls) = if settings.unconstrained {
+        (None, 0)
+    } else {
+        laplace(params, likelihood, &theta)?
+    };
     n_calls += calls;
     let log_evidence_laplace = covariance.as_ref().and_then(|c| {
         let l = cholesky(c, d)?;

@@ -20,6 +20,41 @@ pub struct Args {
 enum What {
     /// Time the LSTM emulator's fast CPU path per call and per signal.
     Emulator(EmulatorArgs),
+    /// Time the light-cone simulator per light-cone and per stage.
+    Maps(MapsArgs),
+    /// Time the map CNN's CPU training and inference per slice (ratio to the FLOP bound).
+    Cnn(CnnArgs),
+}
+
+/// Arguments of `spinflip bench maps`.
+#[derive(Debug, clap::Args)]
+pub struct MapsArgs {
+    /// Light-cones to time.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Threads (light-cones run in parallel, one per thread).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Cells per side (box side scales with it at 4 Mpc per cell).
+    #[arg(long, default_value_t = 32)]
+    pub cells: usize,
+}
+
+/// Arguments of `spinflip bench cnn`.
+#[derive(Debug, clap::Args)]
+pub struct CnnArgs {
+    /// Convolution padding of the timed architecture.
+    #[arg(long, value_enum, default_value_t = crate::cnn::Padding::Valid)]
+    pub padding: crate::cnn::Padding,
+    /// Slices per training batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 2.0)]
+    pub seconds: f64,
+    /// Also time candle's CPU path (slow).
+    #[arg(long)]
+    pub candle: bool,
 }
 
 /// Arguments of `spinflip bench emulator`.
@@ -69,6 +104,28 @@ pub enum IsaArg {
 pub fn run(args: Args) -> Result<(), SpinflipError> {
     match args.what {
         What::Emulator(a) => run_emulator(a),
+        What::Maps(a) => {
+            let geometry = crate::lightcone::MapGeometry {
+                box_mpc: 4.0 * a.cells as f64,
+                cells: a.cells,
+                ..Default::default()
+            };
+            print!(
+                "{}",
+                crate::lightcone::bench::bench_report(geometry, a.runs, a.threads)?
+            );
+            Ok(())
+        }
+        What::Cnn(a) => {
+            let opts = crate::cnn::bench::BenchOptions {
+                config: crate::cnn::CnnConfig::gillet(32, 787).with_padding(a.padding),
+                batch: a.batch,
+                budget_s: a.seconds,
+                candle: a.candle,
+            };
+            print!("{}", crate::cnn::bench::bench_report(&opts)?);
+            Ok(())
+        }
     }
 }
 

@@ -131,9 +131,17 @@ pub fn run_fit(
             )
         }
         SamplerKind::Nuts => {
-            // Chains start at the MAP point: warmup then adapts instead of searching.
+            // Chains start at the mode of the unconstrained density (inside the prior even
+            // where the physical MAP sits on a bound): warmup then adapts instead of searching.
             let t0 = std::time::Instant::now();
-            let map = find_map(&problem.params, problem, &map_settings(s))?;
+            let map = find_map(
+                &problem.params,
+                problem,
+                &MapSettings {
+                    unconstrained: true,
+                    ..map_settings(s)
+                },
+            )?;
             let map_calls = map.n_calls;
             let mut settings = NutsSettings {
                 seed: s.seed,
