@@ -215,3 +215,54 @@ fn spectral_options_are_refused_for_an_image_kind_and_unknown_kinds_list_it() {
         "{e}"
     );
 }
+
+/// The same kind fitted with the gradient samplers: NUTS (gradients by finite differences,
+/// since this model has no backward pass) and the MAP with its Laplace widths.
+#[test]
+fn a_kind_defined_here_is_fitted_with_nuts_and_map() {
+    registered();
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("open_kind_grad");
+    let truth = [4.0, 0.25, -0.3];
+    for (name, sampler) in [
+        (
+            "nuts",
+            "kind = 'nuts'\nn_chains = 2\nn_warmup = 200\nn_samples = 300\n",
+        ),
+        ("map", "kind = 'map'\n"),
+    ] {
+        let cfg = RunConfig::from_toml_str(
+            &format!(
+                "[output]\nroot = '{}'\nplots = false\n[model]\nkind = 'gaussian_bump'\n\
+                 [data.mock]\nnoise = 0.5\nseed = 3\ntruth = {{ amplitude = 4.0, x0 = 0.25 }}\n\
+                 [sampler]\nseed = 1\nquiet = true\n{sampler}",
+                dir.join(name).display()
+            ),
+            name,
+        )
+        .unwrap();
+        let problem = Problem::from_config(&cfg).unwrap();
+        let out = run_fit(&cfg, &problem, true).unwrap();
+        let fisher = fisher_std(&problem, &truth, 0.5);
+        for ((p, t), want) in out.summary.params.iter().zip(truth).zip(&fisher) {
+            assert!(
+                (p.stats.mean - t).abs() < 4.0 * want,
+                "{name} {}: {} vs truth {t} (Fisher std {want})",
+                p.stats.name,
+                p.stats.mean
+            );
+            // NUTS's 600 draws and the Laplace approximation both give the Fisher width
+            // (a linear-Gaussian problem) to the Monte Carlo error of 600 draws (~6%).
+            assert!(
+                (p.stats.std / want - 1.0).abs() < 0.25,
+                "{name} {}: std {} vs Fisher {want}",
+                p.stats.name,
+                p.stats.std
+            );
+        }
+        assert!(
+            out.summary.notes.is_empty(),
+            "{name}: {:?}",
+            out.summary.notes
+        );
+    }
+}
