@@ -425,6 +425,44 @@ fn backward<T: Real, const WEIGHTS: bool>(prep: &Prep<T>, freqs: &[T], p: &[T], 
     }
 }
 
+/// The forward pass (`back = false`) or the backward pass without weight gradients
+/// (`back = true`), compiled for the best instruction set of the CPU (as [`signal_best`]).
+fn pass_best<T: Real, const W: bool>(
+    isa: Isa,
+    back: bool,
+    prep: &Prep<T>,
+    freqs: &[T],
+    p: &[T],
+    wk: &mut Work<T>,
+) {
+    #[inline(always)]
+    fn run<T: Real, const W: bool>(back: bool, prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
+        if back {
+            backward::<T, W>(prep, freqs, p, wk);
+        } else {
+            forward(prep, freqs, p, wk);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn run512<T: Real, const W: bool>(back: bool, prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
+        run::<T, W>(back, prep, freqs, p, wk)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run256<T: Real, const W: bool>(back: bool, prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
+        run::<T, W>(back, prep, freqs, p, wk)
+    }
+    match isa {
+        // SAFETY: `isa` comes from `Isa::detect`, so the CPU has these features.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { run512::<T, W>(back, prep, freqs, p, wk) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { run256::<T, W>(back, prep, freqs, p, wk) },
+        _ => run::<T, W>(back, prep, freqs, p, wk),
+    }
+}
+
 /// Forward and backward pass of one signal: writes d(weight x sum of squared errors)/2 to
 /// `wk.g` (zeroed here) and returns weight x the sum of squared errors.
 #[inline(always)]
@@ -723,7 +761,8 @@ impl<T: Real> InputGradient<T> {
         }
         let pt: Vec<T> = p.iter().map(|&x| T::of32(x)).collect();
         let mut wk = Work::<T>::new_lean(&cfg);
-        forward(&self.prep, &self.freqs, &pt, &mut wk);
+        let isa = Isa::detect();
+        pass_best::<T, false>(isa, false, &self.prep, &self.freqs, &pt, &mut wk);
         let top = cfg.layers - 1;
         for t in 0..nt {
             let ht = &wk.hs[top][t * h..(t + 1) * h];
@@ -751,7 +790,7 @@ impl<T: Real> InputGradient<T> {
                 axpy(d, T::of(v[t * k_out + q]), w);
             }
         }
-        backward::<T, false>(&self.prep, &self.freqs, &pt, &mut wk);
+        pass_best::<T, false>(isa, true, &self.prep, &self.freqs, &pt, &mut wk);
         // Layer 0 sees the parameters at every step through the same columns of W_ih:
         // dp_j = sum_r (sum_t dz_r(t)) W_ih[r][j], and the bias gradient is that sum.
         let (n_in, h4) = (self.prep.layers[0].n_in, 4 * h);
