@@ -436,7 +436,13 @@ fn pass_best<T: Real, const W: bool>(
     wk: &mut Work<T>,
 ) {
     #[inline(always)]
-    fn run<T: Real, const W: bool>(back: bool, prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
+    fn run<T: Real, const W: bool>(
+        back: bool,
+        prep: &Prep<T>,
+        freqs: &[T],
+        p: &[T],
+        wk: &mut Work<T>,
+    ) {
         if back {
             backward::<T, W>(prep, freqs, p, wk);
         } else {
@@ -445,12 +451,24 @@ fn pass_best<T: Real, const W: bool>(
     }
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma")]
-    unsafe fn run512<T: Real, const W: bool>(back: bool, prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
+    unsafe fn run512<T: Real, const W: bool>(
+        back: bool,
+        prep: &Prep<T>,
+        freqs: &[T],
+        p: &[T],
+        wk: &mut Work<T>,
+    ) {
         run::<T, W>(back, prep, freqs, p, wk)
     }
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn run256<T: Real, const W: bool>(back: bool, prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
+    unsafe fn run256<T: Real, const W: bool>(
+        back: bool,
+        prep: &Prep<T>,
+        freqs: &[T],
+        p: &[T],
+        wk: &mut Work<T>,
+    ) {
         run::<T, W>(back, prep, freqs, p, wk)
     }
     match isa {
