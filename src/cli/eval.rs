@@ -25,6 +25,8 @@ enum What {
     Emulator(EmulatorArgs),
     /// R^2 of the map CNN on light-cone slices.
     Cnn(super::eval_cnn::CnnEvalArgs),
+    /// R^2 of an MLP on NPZ tables.
+    Mlp(super::eval_mlp::MlpEvalArgs),
 }
 
 /// A split of a data set.
@@ -72,6 +74,7 @@ pub fn run(args: Args) -> Result<(), SpinflipError> {
     match args.what {
         What::Emulator(a) => run_emulator(a),
         What::Cnn(a) => super::eval_cnn::run(a),
+        What::Mlp(a) => super::eval_mlp::run(a),
     }
 }
 

@@ -27,9 +27,10 @@ pub struct CnnEvalArgs {
     /// Model path (without extension).
     #[arg(long)]
     pub model: PathBuf,
-    /// Slice set (NPZ with `slices` (N, K, cells, N_los; float32 or float16) and `params`).
-    #[arg(long)]
-    pub data: PathBuf,
+    /// Slice sets (NPZ with `slices` (N, K, cells, N_los; float32 or float16) and `params`),
+    /// joined in order (the shards a model was trained on give its test split).
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
     /// Report file path (JSON); one predicted-vs-true PNG per parameter goes next to it.
     #[arg(long)]
     pub out: PathBuf,
@@ -45,29 +46,43 @@ pub struct CnnEvalArgs {
     pub threads: Option<usize>,
 }
 
+/// The examples to evaluate: the model's test or validation split when the data are the
+/// ones it was trained on (`same_data`), else all `n`.
+pub fn pick_split(
+    which: CnnSplit,
+    trained: Option<Split>,
+    same_data: bool,
+    n: usize,
+) -> Result<std::ops::Range<usize>, SpinflipError> {
+    match (which, &trained, same_data) {
+        (CnnSplit::All, ..) | (CnnSplit::Auto, _, false) | (CnnSplit::Auto, None, _) => Ok(0..n),
+        (CnnSplit::Auto | CnnSplit::Test, Some(s), true) => Ok(s.test.clone()),
+        (CnnSplit::Val, Some(s), true) => Ok(s.val.clone()),
+        (CnnSplit::Test | CnnSplit::Val, ..) => Err(SpinflipError::config(
+            "--split",
+            "the model's test and validation examples are defined on its training data only \
+             (these files are others): use --split all",
+        )),
+    }
+}
+
 /// Run `spinflip eval cnn`.
 pub fn run(a: CnnEvalArgs) -> Result<(), SpinflipError> {
     let model = load_model(&a.model)?;
-    let data = SliceSet::load(&a.data)?;
-    model.check_geometry(data.cells, data.n_los, &a.data.display().to_string())?;
+    let sets = a
+        .data
+        .iter()
+        .map(|p| SliceSet::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let data = SliceSet::join(sets)?;
+    model.check_geometry(data.cells, data.n_los, &data.source)?;
     let trained_split: Option<Split> = model
         .sidecar
         .training
         .as_ref()
         .and_then(|t| serde_json::from_value(t["split"].clone()).ok());
     let same_data = model.sidecar.data_hash == data.hash();
-    let lcs = match (a.split, &trained_split, same_data) {
-        (CnnSplit::All, ..) | (CnnSplit::Auto, _, false) | (CnnSplit::Auto, None, _) => 0..data.n,
-        (CnnSplit::Auto | CnnSplit::Test, Some(s), true) => s.test.clone(),
-        (CnnSplit::Val, Some(s), true) => s.val.clone(),
-        (CnnSplit::Test | CnnSplit::Val, ..) => {
-            return Err(SpinflipError::config(
-                "--split",
-                "the model's test and validation light-cones are defined on its training set only \
-                 (this file is another one): use --split all",
-            ))
-        }
-    };
+    let lcs = pick_split(a.split, trained_split, same_data, data.n)?;
     let noise = match a.noise_mk {
         Some(rms_mk) => Some(NoiseSpec::White { rms_mk }),
         None => model.sidecar.noise.clone(),

@@ -4,12 +4,14 @@ pub mod bench;
 pub mod bias;
 pub mod eval;
 pub mod eval_cnn;
+pub mod eval_mlp;
 pub mod fit;
 pub mod simulate;
 pub mod simulate_maps;
 pub mod summarize;
 pub mod train;
 pub mod train_cnn;
+pub mod train_mlp;
 
 /// Make Ctrl-C (SIGINT) raise the samplers' interrupt flag: a running fit stops at its next
 /// step, writes its checkpoint and exits with status 130. A second Ctrl-C exits at once.

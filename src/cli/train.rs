@@ -28,6 +28,8 @@ enum What {
     Emulator(EmulatorArgs),
     /// Train the map CNN on light-cone slices.
     Cnn(super::train_cnn::CnnArgs),
+    /// Train a small MLP between two arrays of NPZ tables (e.g. power spectra -> parameters).
+    Mlp(super::train_mlp::MlpArgs),
 }
 
 /// Where the network trains.
@@ -228,6 +230,7 @@ pub fn run(args: Args) -> Result<(), SpinflipError> {
     match args.what {
         What::Emulator(a) => run_emulator(a),
         What::Cnn(a) => super::train_cnn::run(a),
+        What::Mlp(a) => super::train_mlp::run(a),
     }
 }
 

@@ -20,7 +20,7 @@ pub struct CnnArgs {
     /// Slice sets (`.npz` from `spinflip simulate maps`, or any NPZ with `slices` and
     /// `params`), joined in order; the last --n-test light-cones are held out for test and
     /// the --n-val before them validate.
-    #[arg(long)]
+    #[arg(long, num_args = 1..)]
     #[serde(default)]
     pub data: Vec<PathBuf>,
     /// Output model path without extension (OUT.safetensors, OUT.json, OUT_loss.png, and the

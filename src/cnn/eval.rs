@@ -48,21 +48,7 @@ pub struct CnnEvaluation {
     pub truth: Vec<f64>,
 }
 
-/// `1 - sum (p - t)^2 / sum (t - mean t)^2`.
-fn r2(pred: &[f64], truth: &[f64]) -> f64 {
-    let m = truth.iter().sum::<f64>() / truth.len() as f64;
-    let ss_res: f64 = pred.iter().zip(truth).map(|(p, t)| (p - t).powi(2)).sum();
-    let ss_tot: f64 = truth.iter().map(|t| (t - m).powi(2)).sum();
-    1.0 - ss_res / ss_tot
-}
-
-fn mae(pred: &[f64], truth: &[f64]) -> f64 {
-    pred.iter()
-        .zip(truth)
-        .map(|(p, t)| (p - t).abs())
-        .sum::<f64>()
-        / truth.len() as f64
-}
+use crate::nn::metrics::{mae, r2};
 
 /// Evaluate `model` on the light-cones `lcs` of `data`, with `noise` added (if any).
 pub fn evaluate(
@@ -200,18 +186,5 @@ impl CnnEvaluation {
             files.push(png);
         }
         Ok(files)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn r2_of_perfect_and_mean_predictions() {
-        let t = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(r2(&t, &t), 1.0);
-        assert_eq!(r2(&[2.5; 4], &t), 0.0);
-        assert!((mae(&[1.5, 2.5, 3.5, 4.5], &t) - 0.5).abs() < 1e-15);
     }
 }

@@ -1,4 +1,4 @@
-//! What every network's training shares: optimisers over flat parameter buffers
+//! What every network's training shares: dense matrix products ([`dense`]), optimisers over flat parameter buffers
 //! ([`optim`]), learning-rate schedules ([`schedule`]), the epoch loop with early stopping,
 //! best-model keeping and resumable checkpoints ([`epochs`], [`checkpoint`]), model files
 //! ([`files`]) and the loss-curve PNG ([`loss_curve`]).
@@ -8,11 +8,14 @@
 //! emulator ([`crate::emulator::train`]) is the first user.
 
 pub mod checkpoint;
+pub mod dense;
 pub mod epochs;
 pub mod files;
 pub mod loss_curve;
+pub mod metrics;
 pub mod optim;
 pub mod schedule;
+pub mod split;
 
 pub use checkpoint::{CheckpointState, EpochRecord};
 pub use epochs::{run_epochs, BatchContext, EpochLoop, LoopOptions, LoopOutcome, Trainable};

@@ -187,7 +187,7 @@ impl LinePlot {
             if log {
                 format!("{:.1e}", 10f64.powf(*v))
             } else {
-                format!("{v}")
+                tick_label(*v)
             }
         };
         chart
@@ -256,4 +256,33 @@ pub fn save_grid(path: &Path, plots: &[LinePlot], cols: usize) -> Result<(), Spi
     }
     root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
+}
+
+/// A tick value without float noise (0.6000000000000001 -> 0.6): six decimals trimmed, or
+/// scientific notation for very small and very large magnitudes.
+fn tick_label(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        return format!("{v:.2e}");
+    }
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tick_labels_drop_float_noise() {
+        use super::tick_label;
+        assert_eq!(tick_label(0.6000000000000001), "0.6");
+        assert_eq!(tick_label(1.5999999999999999), "1.6");
+        assert_eq!(tick_label(-0.0), "0");
+        assert_eq!(tick_label(250.0), "250");
+        assert_eq!(tick_label(2.5e-5), "2.50e-5");
+    }
 }

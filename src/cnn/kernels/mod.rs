@@ -8,10 +8,11 @@
 //! - [`pool`]: fused ReLU + max-pooling with arg-max indices;
 //! - [`dropout`]: seeded masks;
 //! - [`batchnorm`]: batch normalisation over a batch of feature vectors;
-//! - [`dense`]: matrix products through the `gemm` crate, and the MSE loss.
+//! - [`dense`]: matrix products through the `gemm` crate, and the MSE loss (shared with
+//!   the MLPs: [`crate::nn::dense`]).
 
 pub mod batchnorm;
 pub mod corr;
-pub mod dense;
+pub use crate::nn::dense;
 pub mod dropout;
 pub mod pool;
