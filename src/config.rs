@@ -143,7 +143,9 @@ pub struct MockConfig {
     /// Parameter values of the truth, by name (missing ones take the fiducial value).
     #[serde(default)]
     pub truth: BTreeMap<String, f64>,
-    /// White noise level in mK.
+    /// Noise level in mK: white noise on every output of a spectrum or vector mock (must
+    /// then be positive); pixel noise of a simulated light-cone for the map kinds.
+    #[serde(default)]
     pub noise: f64,
     /// Seed of the noise realisation.
     #[serde(default)]
@@ -320,10 +322,12 @@ impl RunConfig {
             _ => {}
         }
         if let Some(m) = &self.data.mock {
-            if !(m.noise.is_finite() && m.noise > 0.0) {
+            // Zero is for kinds whose mocks carry their own scatter (a simulated light-cone);
+            // white-noise mocks refuse it when they build the noise.
+            if !(m.noise.is_finite() && m.noise >= 0.0) {
                 return Err(SpinflipError::config(
                     "data.mock.noise",
-                    format!("noise must be a positive number of mK, got {}", m.noise),
+                    format!("noise must be a finite number of mK >= 0, got {}", m.noise),
                 ));
             }
             for (k, v) in &m.truth {

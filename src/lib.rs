@@ -51,6 +51,7 @@ pub mod fit;
 pub mod global;
 pub mod io;
 pub mod lightcone;
+pub mod maps;
 pub mod mlp;
 pub mod models;
 pub mod nn;

@@ -168,15 +168,16 @@ impl Problem {
             (Some(m), _) => {
                 let truth = mock_truth(kind.as_ref(), model.as_ref(), &m.truth)?;
                 let mock_kind = lookup(m.model.as_deref().unwrap_or(&kind.mock_kind()))?;
+                let mock_cfg = ModelConfig {
+                    kind: mock_kind.name().to_string(),
+                    ..cfg.model.clone()
+                };
                 let mock_model = match mock_model {
                     Some(mm) => mm,
                     None if mock_kind.name() == kind.name() => model.clone(),
-                    None => mock_kind.load(&ModelConfig {
-                        kind: mock_kind.name().to_string(),
-                        ..cfg.model.clone()
-                    })?,
+                    None => mock_kind.load(&mock_cfg)?,
                 };
-                let mock = mock_kind.mock(mock_model.as_ref(), &truth, m)?;
+                let mock = mock_kind.mock(mock_model.as_ref(), &truth, m, &mock_cfg)?;
                 let data = if spectral {
                     Data::Spectrum(spectrum_of(mock_model.as_ref(), mock.data, &mock.noise)?)
                 } else {

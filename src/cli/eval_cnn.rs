@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use crate::cnn::eval::evaluate;
+use crate::cnn::eval::{evaluate, CnnEvaluation};
 use crate::cnn::noise::NoiseSpec;
 use crate::cnn::train::Split;
 use crate::cnn::{load_model, SliceSet};
+use crate::io::NpyArray;
 use crate::SpinflipError;
 
 /// Which light-cones of the set to evaluate.
@@ -44,6 +45,12 @@ pub struct CnnEvalArgs {
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also write the light-cone-mean predictions as an NPZ: `params` (the truth, N x 4) and
+    /// `t_cnn` (the CNN summaries, N x 4), with their column names; the training table of a
+    /// summary emulator (`spinflip train mlp --x params --y t_cnn`) or the simulations of a
+    /// covariance.
+    #[arg(long)]
+    pub predictions: Option<PathBuf>,
 }
 
 /// The examples to evaluate: the model's test or validation split when the data are the
@@ -88,7 +95,11 @@ pub fn run(a: CnnEvalArgs) -> Result<(), SpinflipError> {
         None => model.sidecar.noise.clone(),
     };
     let ev = evaluate(&model, &data, lcs, noise.as_ref(), a.threads)?;
-    let files = ev.write(&a.out)?;
+    let mut files = ev.write(&a.out)?;
+    if let Some(p) = &a.predictions {
+        write_predictions(p, &ev)?;
+        files.push(p.clone());
+    }
     println!(
         "{} light-cones x {} slices; R^2 ({}-slice mean / one slice):",
         ev.n_light_cones, ev.slices_per_light_cone, ev.slices_per_light_cone
@@ -108,4 +119,34 @@ pub fn run(a: CnnEvalArgs) -> Result<(), SpinflipError> {
             .join(", ")
     );
     Ok(())
+}
+
+/// The light-cone means and the truth as an NPZ table.
+fn write_predictions(path: &std::path::Path, ev: &CnnEvaluation) -> Result<(), SpinflipError> {
+    use crate::io::npy::str_npy_bytes;
+    let d = ev.names.len();
+    let n = ev.n_light_cones;
+    let t_names: Vec<String> = ev.names.iter().map(|s| format!("t_{s}")).collect();
+    let p_names: Vec<&str> = ev.names.iter().map(String::as_str).collect();
+    let t_refs: Vec<&str> = t_names.iter().map(String::as_str).collect();
+    let lcs: Vec<f64> = ev.light_cones.clone().map(|i| i as f64).collect();
+    crate::io::write_npz_members(
+        path,
+        &[
+            (
+                "params",
+                NpyArray::new(vec![n, d], ev.truth.clone())?.to_npy_bytes(),
+            ),
+            (
+                "t_cnn",
+                NpyArray::new(vec![n, d], ev.predicted.clone())?.to_npy_bytes(),
+            ),
+            ("param_names", str_npy_bytes(&p_names)),
+            ("t_cnn_names", str_npy_bytes(&t_refs)),
+            (
+                "light_cone_index",
+                NpyArray::new(vec![n], lcs)?.to_npy_bytes(),
+            ),
+        ],
+    )
 }

@@ -466,13 +466,38 @@ pub fn plots(
         .collect();
     let axis = &problem.axis;
     let sigma = problem.data_sigma();
+    let data = problem.likelihood.data();
+    if let crate::models::OutputSpace::Vector { names, .. } = problem.kind.output() {
+        // Summaries in different units: show each as (value - data) / sigma, so the data
+        // sit at 0 +- 1 and the bands say how many sigmas the posterior allows.
+        let z = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .zip(data.iter().zip(&sigma))
+                .map(|(v, (d, s))| (v - d) / s)
+                .collect()
+        };
+        let curves: Vec<Vec<f64>> = curves.iter().map(|c| z(c)).collect();
+        let bands = Bands::from_curves(&axis.x, &curves);
+        let truth = problem.truth_signal.as_deref().map(z);
+        let zero = vec![0.0; data.len()];
+        let ones = vec![1.0; data.len()];
+        return PredictivePlot {
+            title: "summary predictive (data at 0 +- 1 sigma)",
+            x_label: &format!("summary: {}", names.join(", ")),
+            y_label: "(summary - data) / sigma",
+            bands: &bands,
+            data: Some((&axis.x, &zero, Some(&ones))),
+            truth: truth.as_deref(),
+        }
+        .save(&with_suffix(root, "_predictive.png"));
+    }
     let bands = Bands::from_curves(&axis.x, &curves);
     PredictivePlot {
         title: "posterior predictive",
         x_label: &axis.x_label,
         y_label: &axis.y_label,
         bands: &bands,
-        data: Some((&axis.x, problem.likelihood.data(), Some(&sigma))),
+        data: Some((&axis.x, data, Some(&sigma))),
         truth: problem.truth_signal.as_deref(),
     }
     .save(&with_suffix(root, "_predictive.png"))

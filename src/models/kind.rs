@@ -125,15 +125,28 @@ pub trait ModelKind: Send + Sync {
     /// Load (or build) the model.
     fn load(&self, cfg: &ModelConfig) -> Result<SharedModel, SpinflipError>;
 
-    /// Mock data at `truth` with this kind's `model`: by default the model's outputs plus
-    /// white Gaussian noise of `mock.noise` (in the outputs' unit), seeded by `mock.seed`.
+    /// Mock data at `truth` with this kind's `model` (loaded from `cfg`): by default the
+    /// model's outputs plus white Gaussian noise of `mock.noise` (in the outputs' unit),
+    /// seeded by `mock.seed`. Kinds whose data are made another way (the map kinds simulate
+    /// a light-cone and summarise it) override this.
     fn mock(
         &self,
         model: &dyn ForwardModel,
         truth: &[f64],
         mock: &MockConfig,
+        cfg: &ModelConfig,
     ) -> Result<MockData, SpinflipError> {
-        let noise = Noise::white(mock.noise, model.n_outputs())?;
+        let _ = cfg;
+        let noise = Noise::white(mock.noise, model.n_outputs()).map_err(|_| {
+            SpinflipError::config(
+                "data.mock.noise",
+                format!(
+                    "{} mK: a mock of kind '{}' adds white noise, which must be positive",
+                    mock.noise,
+                    self.name()
+                ),
+            )
+        })?;
         let (data, clean) = mock_vector(model, truth, &noise, mock.seed)?;
         Ok(MockData { data, noise, clean })
     }

@@ -9,6 +9,7 @@ pub fn builtins() -> Vec<Arc<dyn ModelKind>> {
     vec![
         Arc::new(crate::emulator::kind::GlobalEmulatorKind),
         Arc::new(crate::global::kind::GlobalSimulatorKind),
+        Arc::new(crate::maps::kind::MapsCnnKind),
     ]
 }
 
