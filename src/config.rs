@@ -272,7 +272,7 @@ impl Default for SamplerConfig {
 }
 
 /// The sampler family.
-#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum SamplerKind {
     /// Nested sampling (evidence and posterior).

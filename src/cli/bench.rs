@@ -24,6 +24,26 @@ enum What {
     Maps(MapsArgs),
     /// Time the map CNN's CPU training and inference per slice (ratio to the FLOP bound).
     Cnn(CnnArgs),
+    /// Run samplers side by side on one fit configuration: ESS per second and per call.
+    Samplers(SamplersArgs),
+}
+
+/// Arguments of `spinflip bench samplers`.
+#[derive(Debug, clap::Args)]
+pub struct SamplersArgs {
+    /// Run configuration (TOML), e.g. examples/global_signal.toml.
+    pub config: PathBuf,
+    /// Samplers to run (nested first: the others' mean shifts are measured against it).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "nested,ensemble,nuts"
+    )]
+    pub kinds: Vec<crate::config::SamplerKind>,
+    /// Directory for the runs' chains and the JSON table.
+    #[arg(long, default_value = "out/bench_samplers")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `spinflip bench maps`.
@@ -124,6 +144,18 @@ pub fn run(args: Args) -> Result<(), SpinflipError> {
                 candle: a.candle,
             };
             print!("{}", crate::cnn::bench::bench_report(&opts)?);
+            Ok(())
+        }
+        What::Samplers(a) => {
+            let cfg = crate::config::RunConfig::load(&a.config)?;
+            let rows = crate::fit::bench::compare_samplers(&cfg, &a.kinds, &a.out)?;
+            print!("{}", crate::fit::bench::table(&rows));
+            let json = serde_json::to_string_pretty(&rows)
+                .map_err(|e| SpinflipError::config("bench", e.to_string()))?;
+            let path = a.out.join("samplers.json");
+            crate::samplers::output::ensure_parent(&path)?;
+            crate::samplers::output::write_atomic(&path, json.as_bytes())?;
+            println!("wrote {}", path.display());
             Ok(())
         }
     }

@@ -1,5 +1,6 @@
 //! `spinflip fit`: run a sampler on a [`Problem`], write chains, a JSON summary and plots.
 
+pub mod bench;
 mod summary;
 
 pub use summary::{FitSummary, ParamFit};
@@ -75,6 +76,8 @@ pub fn run_fit(
     let s = &cfg.sampler;
     let progress = !(quiet || s.quiet);
     let mut notes: Vec<String> = Vec::new();
+    let mut ess_min: Option<f64> = None;
+    let min_of = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
     let (posterior, log_z, n_calls, wall, sampler_name, stop, start) = match s.kind {
         SamplerKind::Nested => {
             let mut settings = NestedSettings {
@@ -93,6 +96,7 @@ pub fn run_fit(
             let sampler = NestedSampler::new(&problem.params, problem, settings)?;
             let o = drive(cfg, problem, sampler.stepper(), "nested sampling", progress)?;
             let r = &o.output;
+            ess_min = Some(r.posterior().effective_sample_size());
             (
                 r.posterior(),
                 Some((r.log_evidence, r.log_evidence_err)),
@@ -120,6 +124,7 @@ pub fn run_fit(
             let sampler = EnsembleSampler::new(&problem.params, problem, settings)?;
             let o = drive(cfg, problem, sampler.stepper(), "ensemble mcmc", progress)?;
             let r = &o.output;
+            ess_min = Some(min_of(&r.effective_sample_size));
             (
                 r.posterior(),
                 None,
@@ -166,6 +171,7 @@ pub fn run_fit(
             let sampler = NutsSampler::new(&problem.params, problem, settings)?;
             let o = drive(cfg, problem, sampler.stepper(), "nuts", progress)?;
             let r = &o.output;
+            ess_min = Some(min_of(&r.ess_bulk));
             let div = r.total_divergences();
             if div > 0 {
                 notes.push(format!(
@@ -221,6 +227,7 @@ pub fn run_fit(
     let posterior = full_posterior(problem, posterior)?;
     let mut summary = FitSummary::new(cfg, problem, &posterior, log_z, n_calls, wall, sampler_name);
     summary.notes = notes;
+    summary.ess_min = ess_min.filter(|e| e.is_finite());
     summary.write(&with_suffix(root, "_fit.json"))?;
     if cfg.output.plots {
         crate::fit::plots(root, problem, &posterior, s.seed)?;

@@ -39,8 +39,13 @@ pub struct FitSummary {
     pub wall_time_s: f64,
     /// Number of data channels fitted.
     pub n_channels: usize,
-    /// Kish effective sample size of the posterior.
+    /// Kish effective sample size of the posterior's weights (for MCMC, where every draw
+    /// weighs the same, the number of draws: see `ess_min`).
     pub effective_sample_size: f64,
+    /// Smallest effective sample size over the sampled parameters, the number to compare
+    /// samplers by: the Kish size for nested sampling (independent weighted points), the
+    /// autocorrelation-time ESS for the ensemble, the bulk ESS for NUTS; none for MAP.
+    pub ess_min: Option<f64>,
     /// Per-parameter results.
     pub params: Vec<ParamFit>,
     /// Warnings about the run (divergences, unmixed chains, no Laplace covariance).
@@ -90,6 +95,7 @@ impl FitSummary {
             wall_time_s,
             n_channels: problem.likelihood.data().len(),
             effective_sample_size: s.effective_sample_size,
+            ess_min: None,
             params,
             notes: Vec::new(),
         }
@@ -113,7 +119,10 @@ impl FitSummary {
         }
         s += &format!(
             "{} likelihood calls, {:.1} s, {} channels, ESS {:.0}\n",
-            self.n_calls, self.wall_time_s, self.n_channels, self.effective_sample_size
+            self.n_calls,
+            self.wall_time_s,
+            self.n_channels,
+            self.ess_min.unwrap_or(self.effective_sample_size)
         );
         s += &format!(
             "{:<10} {:>12} {:>12} {:>25} {:>12}\n",

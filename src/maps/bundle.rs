@@ -60,10 +60,19 @@ pub struct BundleFile {
     pub cnn: PathBuf,
     /// The summary emulator (MLP, relative path).
     pub emulator: PathBuf,
-    /// NPZ of simulated summaries at the fiducial point (relative path).
+    /// NPZ of the rows whose covariance is the likelihood's (relative path): simulated
+    /// summaries at one point (sample variance there), or the emulator's residuals on
+    /// held-out light-cones (emulator error + sample variance, averaged over the prior).
     pub covariance: PathBuf,
-    /// Array of summaries in that NPZ (`n_sims x p`).
+    /// Array of rows in that NPZ (`n x p`).
     pub covariance_key: String,
+    /// What the covariance rows are, for reports.
+    #[serde(default)]
+    pub covariance_note: Option<String>,
+    /// NPZ of summaries simulated at [`Self::fiducial`] (`t_cnn`, `n_sims x p`): the
+    /// sample variance the emulator's error is compared with.
+    #[serde(default)]
+    pub fiducial_sims: Option<PathBuf>,
     /// The fiducial point of those simulations.
     pub fiducial: Vec<f64>,
     /// Geometry of every light-cone involved.
