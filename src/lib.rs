@@ -40,6 +40,7 @@ pub use spinflip_likelihoods as likelihoods;
 pub use spinflip_samplers as samplers;
 
 pub mod bias;
+pub mod calibrate;
 pub mod capi;
 pub mod cli;
 pub mod cnn;

@@ -27,6 +27,8 @@ enum Cmd {
     Bench(cli::bench::Args),
     /// Summaries of a light-cone set (global signal, power spectra).
     Summarize(cli::summarize::Args),
+    /// Simulation-based calibration of a fit configuration: coverage over mocks from the prior.
+    Calibrate(cli::calibrate::Args),
 }
 
 fn main() {
@@ -39,6 +41,7 @@ fn main() {
         Cmd::Eval(a) => cli::eval::run(a),
         Cmd::Bench(a) => cli::bench::run(a),
         Cmd::Summarize(a) => cli::summarize::run(a),
+        Cmd::Calibrate(a) => cli::calibrate::run(a),
     };
     match r {
         Ok(()) => {}

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bias;
+pub mod calibrate;
 pub mod eval;
 pub mod eval_cnn;
 pub mod eval_mlp;
