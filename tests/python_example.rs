@@ -11,6 +11,17 @@ use cdylib::lib_dir;
 
 #[test]
 fn dynesty_and_emcee_agree_with_spinflip() {
+    run_example("examples/python/simulator_3d.toml");
+}
+
+/// The map CNN likelihood through the C ABI: the handle simulates the same mock light-cone
+/// as `spinflip fit` (same seed), and dynesty's ln Z agrees with spinflip's.
+#[test]
+fn dynesty_and_emcee_agree_on_the_map_cnn_likelihood() {
+    run_example("examples/maps_cnn.toml");
+}
+
+fn run_example(config: &str) {
     let Some(python) = std::env::var_os("SPINFLIP_PYTHON") else {
         eprintln!("skipped: set SPINFLIP_PYTHON to a python with numpy, dynesty and emcee");
         return;
@@ -26,7 +37,7 @@ fn dynesty_and_emcee_agree_with_spinflip() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python");
     let run = Command::new(python)
         .arg(dir.join("run_samplers.py"))
-        .arg(dir.join("simulator_3d.toml"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(config))
         .arg("--lib")
         .arg(lib_dir().join("libspinflip.so"))
         .arg("--bin")

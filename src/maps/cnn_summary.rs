@@ -55,7 +55,7 @@ impl CnnSummarizer {
     ) -> Result<Vec<f64>, SpinflipError> {
         self.model.check_geometry(cells, n_los, "light-cone")?;
         let len = cells * n_los;
-        if slices.is_empty() || slices.len() % len != 0 {
+        if slices.is_empty() || !slices.len().is_multiple_of(len) {
             return Err(SpinflipError::shape(
                 "light-cone slices",
                 format!(

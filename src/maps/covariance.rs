@@ -24,7 +24,7 @@ pub struct SimCovariance {
 impl SimCovariance {
     /// From `rows` (`n x p`, row-major) of simulated summaries; `what` names them in errors.
     pub fn from_rows(rows: &[f64], p: usize, what: &str) -> Result<Self, SpinflipError> {
-        if p == 0 || rows.len() % p != 0 {
+        if p == 0 || !rows.len().is_multiple_of(p) {
             return Err(SpinflipError::shape(
                 what,
                 format!("{} values are not whole rows of {p} summaries", rows.len()),

@@ -120,7 +120,7 @@ impl Features {
     /// Standardised values of one or more rows (`raw.len()` a multiple of the columns).
     pub fn encode(&self, raw: &[f64]) -> Result<Vec<f64>, SpinflipError> {
         let d = self.len();
-        if raw.len() % d != 0 {
+        if !raw.len().is_multiple_of(d) {
             return Err(SpinflipError::shape(
                 &self.name,
                 format!("{} values are not whole rows of {d}", raw.len()),
@@ -164,7 +164,7 @@ impl Features {
                 self.name
             ));
         }
-        if self.transform == Transform::Log10 && !(self.floor > 0.0) {
+        if self.transform == Transform::Log10 && (self.floor.is_nan() || self.floor <= 0.0) {
             return Err(format!(
                 "'{}': log10 transform needs a positive floor",
                 self.name

@@ -191,7 +191,7 @@ impl MlpBatch {
     ) -> Result<&[f32], SpinflipError> {
         spec.check(params)?;
         let d = spec.inputs();
-        if x.len() % d != 0 {
+        if !x.len().is_multiple_of(d) {
             return Err(SpinflipError::shape(
                 "MLP",
                 format!(
