@@ -1,6 +1,7 @@
-//! The CNN likelihood of light-cones end to end with the shipped pieces
-//! (models/maps_cnn_likelihood.json): `spinflip fit examples/maps_cnn.toml` simulates a mock
-//! light-cone, summarises it with the CNN and recovers the truth with nested sampling; bad
+//! The map likelihoods end to end with the shipped pieces (models/maps_cnn_likelihood.json,
+//! models/maps_ps_likelihood.json): `spinflip fit examples/maps_cnn.toml` (and
+//! `maps_ps.toml`) simulates a mock light-cone, summarises it with the CNN (or its power
+//! spectrum) and recovers the truth with nested sampling; bad
 //! input (mock noise the covariance was not made with, a bundle whose geometry differs from
 //! the CNN's, too few simulations for a covariance, NaN pixels) is a clear error.
 
@@ -25,27 +26,42 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn example_config(root: &Path) -> String {
-    std::fs::read_to_string(repo().join("examples/maps_cnn.toml"))
+    config_of("cnn", root)
+}
+
+fn config_of(summary: &str, root: &Path) -> String {
+    std::fs::read_to_string(repo().join(format!("examples/maps_{summary}.toml")))
         .unwrap()
         .replace(
-            "root = \"out/maps_cnn_fit\"",
+            &format!("root = \"out/maps_{summary}_fit\""),
             &format!("root = '{}'", root.display()),
         )
         .replace(
-            "kind = \"maps_cnn\"",
+            &format!("kind = \"maps_{summary}\""),
             &format!(
-                "kind = \"maps_cnn\"\npath = '{}'",
-                repo().join("models/maps_cnn_likelihood.json").display()
+                "kind = \"maps_{summary}\"\npath = '{}'",
+                repo()
+                    .join(format!("models/maps_{summary}_likelihood.json"))
+                    .display()
             ),
         )
 }
 
 #[test]
 fn the_example_fit_recovers_the_truth() {
-    let dir = tmp("fit");
+    check_fit("cnn");
+}
+
+#[test]
+fn the_power_spectrum_fit_recovers_the_truth() {
+    check_fit("ps");
+}
+
+fn check_fit(summary: &str) {
+    let dir = tmp(summary);
     let root = dir.join("run");
     let cfg = dir.join("run.toml");
-    std::fs::write(&cfg, example_config(&root)).unwrap();
+    std::fs::write(&cfg, config_of(summary, &root)).unwrap();
     let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
     assert!(
         out.status.success(),
@@ -115,7 +131,7 @@ fn bad_input_is_a_clear_error() {
     spinflip::io::write_npz(
         &few,
         &[(
-            "t_cnn",
+            "residual",
             &spinflip::io::NpyArray::new(vec![5, 4], vec![1.0; 20]).unwrap(),
         )],
     )
@@ -124,13 +140,26 @@ fn bad_input_is_a_clear_error() {
     std::fs::write(
         &bad_cov,
         text.replace(
-            "\"maps_cnn_fiducial.npz\"",
+            "\"maps_cnn_residuals.npz\"",
             &format!("\"{}\"", few.display()),
         ),
     )
     .unwrap();
     let e = SummaryBundle::load(&bad_cov).unwrap_err().to_string();
     assert!(e.contains("at least 7"), "{e}");
+
+    // A power-spectrum bundle whose floor is not the emulator's.
+    let ps = std::fs::read_to_string(models.join("maps_ps_likelihood.json"))
+        .unwrap()
+        .replace("\"floor\": 0.01", "\"floor\": 0.1")
+        .replace(
+            "\"maps_ps_summary\"",
+            &format!("\"{}\"", models.join("maps_ps_summary").display()),
+        );
+    let bad_ps = dir.join("ps.json");
+    std::fs::write(&bad_ps, ps).unwrap();
+    let e = SummaryBundle::load(&bad_ps).unwrap_err().to_string();
+    assert!(e.contains("--y-floor 0.1"), "{e}");
 
     // NaN pixels.
     let cnn = spinflip::cnn::load_model(&models.join("maps_cnn")).unwrap();

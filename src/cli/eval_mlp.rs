@@ -54,6 +54,14 @@ pub fn run(a: MlpEvalArgs) -> Result<(), SpinflipError> {
             .map(|(t, p)| t - p)
             .collect();
         let names: Vec<&str> = ev.names.iter().map(String::as_str).collect();
+        let o = &model.sidecar.outputs;
+        let (t_t, p_t) = (o.encode(&ev.truth)?, o.encode(&ev.predicted)?);
+        let resid_t: Vec<f64> = t_t
+            .iter()
+            .zip(&p_t)
+            .enumerate()
+            .map(|(i, (a, b))| (a - b) * o.std[i % d])
+            .collect();
         let arr =
             |shape: Vec<usize>, v: Vec<f64>| NpyArray::new(shape, v).map(|a| a.to_npy_bytes());
         crate::io::write_npz_members(
@@ -63,6 +71,9 @@ pub fn run(a: MlpEvalArgs) -> Result<(), SpinflipError> {
                 ("truth", arr(vec![n, d], ev.truth.clone())?),
                 ("predicted", arr(vec![n, d], ev.predicted.clone())?),
                 ("residual", arr(vec![n, d], resid)?),
+                // In the outputs' transformed space (log10(v + floor) for power spectra):
+                // where a likelihood of those outputs lives.
+                ("residual_transformed", arr(vec![n, d], resid_t)?),
                 ("residual_names", str_npy_bytes(&names)),
             ],
         )?;

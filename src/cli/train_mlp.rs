@@ -34,6 +34,13 @@ pub struct MlpArgs {
     /// Added to the inputs before a log10 transform [default: 0.01].
     #[arg(long)]
     pub x_floor: Option<f64>,
+    /// Transform of the outputs before standardisation [default: identity]; log10 for
+    /// power spectra, which are then predicted as log10(v + floor).
+    #[arg(long, value_enum)]
+    pub y_transform: Option<Transform>,
+    /// Added to the outputs before a log10 transform [default: 0.01].
+    #[arg(long)]
+    pub y_floor: Option<f64>,
     /// Output model path without extension (OUT.safetensors, OUT.json, OUT_loss.png, and the
     /// checkpoint OUT.ckpt.*).
     #[arg(long)]
@@ -107,6 +114,8 @@ impl MlpArgs {
             y: self.y.or(f.y),
             x_transform: self.x_transform.or(f.x_transform),
             x_floor: self.x_floor.or(f.x_floor),
+            y_transform: self.y_transform.or(f.y_transform),
+            y_floor: self.y_floor.or(f.y_floor),
             out: self.out.or(f.out),
             hidden: self.hidden.or(f.hidden),
             activation: self.activation.or(f.activation),
@@ -148,8 +157,8 @@ pub fn run(a: MlpArgs) -> Result<(), SpinflipError> {
         activation: a.activation.unwrap_or(d.activation),
         x_transform: a.x_transform.unwrap_or(d.x_transform),
         x_floor: a.x_floor.unwrap_or(d.x_floor),
-        y_transform: d.y_transform,
-        y_floor: d.y_floor,
+        y_transform: a.y_transform.unwrap_or(d.y_transform),
+        y_floor: a.y_floor.unwrap_or(d.y_floor),
         epochs: a.epochs.unwrap_or(d.epochs),
         batch_size: a.batch.unwrap_or(d.batch_size),
         lr: a.lr.unwrap_or(d.lr),

@@ -1,8 +1,9 @@
 //! A map-summary likelihood on disk: one JSON file that names the pieces, paths relative to
-//! it — the map CNN that makes the summary from slices, the MLP that emulates the mean
-//! summary `mu(theta)`, and the simulated summaries at a fiducial point that give the
-//! covariance — with the light-cone geometry and pixel noise they all assume. The shipped
-//! one is `models/maps_cnn_likelihood.json`.
+//! it — how the summary is made from a light-cone (the map CNN on its slices, or the binned
+//! power spectrum), the MLP that emulates the mean summary `mu(theta)`, and the rows whose
+//! covariance is the likelihood's — with the light-cone geometry and pixel noise they all
+//! assume. The shipped ones are `models/maps_cnn_likelihood.json` and
+//! `models/maps_ps_likelihood.json`.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cnn_summary::CnnSummarizer;
 use super::covariance::SimCovariance;
+use super::ps_summary::{PsSpec, PsSummarizer};
 use super::summary_emulator::SummaryEmulator;
 use crate::cnn::noise::NoiseSpec;
 use crate::io::npz::NpzReader;
@@ -54,10 +56,14 @@ impl StoredGeometry {
 pub struct BundleFile {
     /// Always [`FORMAT`].
     pub format: String,
-    /// Which summary (`cnn`).
+    /// Which summary: `cnn` or `ps`.
     pub summary: String,
-    /// The map CNN (model path without extension, relative to this file).
-    pub cnn: PathBuf,
+    /// `cnn`: the map CNN (model path without extension, relative to this file).
+    #[serde(default)]
+    pub cnn: Option<PathBuf>,
+    /// `ps`: the bins and their transform.
+    #[serde(default)]
+    pub ps: Option<PsSpec>,
     /// The summary emulator (MLP, relative path).
     pub emulator: PathBuf,
     /// NPZ of the rows whose covariance is the likelihood's (relative path): simulated
@@ -84,6 +90,40 @@ pub struct BundleFile {
     pub recipe: Vec<String>,
 }
 
+/// How a light-cone becomes a summary.
+#[derive(Debug)]
+pub enum Summarizer {
+    /// The map CNN's slice-mean estimates.
+    Cnn(CnnSummarizer),
+    /// Binned power spectra.
+    Ps(PsSummarizer),
+}
+
+impl Summarizer {
+    /// The summary of a simulated light-cone (`slices` planes for the CNN, with `noise`
+    /// seeded by `seed`).
+    pub fn summarize_light_cone(
+        &mut self,
+        lc: &crate::lightcone::lightcone::LightCone,
+        slices: usize,
+        noise: Option<&NoiseSpec>,
+        seed: u64,
+    ) -> Result<Vec<f64>, SpinflipError> {
+        match self {
+            Summarizer::Cnn(c) => c.summarize_light_cone(lc, slices, noise, seed),
+            Summarizer::Ps(p) => {
+                if noise.is_some() {
+                    return Err(SpinflipError::config(
+                        "pixel_noise_mk",
+                        "the power-spectrum summary takes no pixel noise (set pixel_noise_mk = 0)",
+                    ));
+                }
+                p.summarize_light_cone(lc)
+            }
+        }
+    }
+}
+
 /// A loaded map-summary likelihood: everything a fit or a mock needs.
 #[derive(Debug)]
 pub struct SummaryBundle {
@@ -91,8 +131,8 @@ pub struct SummaryBundle {
     pub file: BundleFile,
     /// Where it was read from.
     pub path: PathBuf,
-    /// The CNN summary.
-    pub summarizer: CnnSummarizer,
+    /// How a light-cone becomes the summary.
+    pub summarizer: Summarizer,
     /// The emulator of the mean summary.
     pub emulator: SummaryEmulator,
     /// The covariance from simulations.
@@ -123,14 +163,7 @@ impl SummaryBundle {
                 format!("format '{}', expected '{FORMAT}'", file.format),
             ));
         }
-        if file.summary != "cnn" {
-            return Err(bad(
-                path,
-                format!("summary '{}': this build knows 'cnn'", file.summary),
-            ));
-        }
         let dir = path.parent().unwrap_or(Path::new("."));
-        let cnn = crate::cnn::load_model(&dir.join(&file.cnn))?;
         let g = file.geometry;
         g.map_geometry()
             .validate()
@@ -141,41 +174,102 @@ impl SummaryBundle {
                 format!("{} slices of {} cells", g.slices, g.cells),
             ));
         }
-        if cnn.sidecar.geometry.cells != g.cells {
-            return Err(bad(
-                path,
-                format!(
-                    "the CNN reads slices {} cells across, the bundle's light-cones have {}",
-                    cnn.sidecar.geometry.cells, g.cells
-                ),
-            ));
-        }
-        let summarizer = CnnSummarizer::new(cnn)?;
         let mlp = crate::mlp::load_mlp(&dir.join(&file.emulator))?;
-        let emulator = SummaryEmulator::new(mlp, &MAP_PARAM_NAMES, &MAP_PARAM_RANGES)?;
+        let mut emulator = SummaryEmulator::new(mlp, &MAP_PARAM_NAMES, &MAP_PARAM_RANGES)?;
+        let summarizer = match (file.summary.as_str(), &file.cnn, &file.ps) {
+            ("cnn", Some(cnn), _) => {
+                let cnn = crate::cnn::load_model(&dir.join(cnn))?;
+                if cnn.sidecar.geometry.cells != g.cells {
+                    return Err(bad(
+                        path,
+                        format!(
+                            "the CNN reads slices {} cells across, the bundle's light-cones have {}",
+                            cnn.sidecar.geometry.cells, g.cells
+                        ),
+                    ));
+                }
+                Summarizer::Cnn(CnnSummarizer::new(cnn)?)
+            }
+            ("ps", _, Some(spec)) => {
+                let tables = crate::lightcone::simulator::MapTables::planck18(g.map_geometry())
+                    .map_err(|e| bad(path, format!("geometry: {e}")))?;
+                let n_chunks = tables.layout.n_los() / g.cells;
+                let ps = PsSummarizer::new(spec.clone(), g.box_mpc, g.cells, n_chunks)?;
+                let bins = n_chunks * super::ps_summary::PS_K_BINS;
+                let o = &emulator.model().sidecar.outputs;
+                if o.len() != bins {
+                    return Err(bad(
+                        path,
+                        format!(
+                            "the emulator predicts {} values; a power spectrum of {n_chunks} chunks x {} bins has {bins}",
+                            o.len(),
+                            super::ps_summary::PS_K_BINS
+                        ),
+                    ));
+                }
+                if o.transform != crate::mlp::Transform::Log10 || o.floor != spec.floor {
+                    return Err(bad(
+                        path,
+                        format!(
+                            "the emulator's outputs must be log10(Delta^2 + {}): train it with --y-transform log10 --y-floor {}",
+                            spec.floor, spec.floor
+                        ),
+                    ));
+                }
+                emulator = emulator.select(ps.keep().to_vec())?;
+                Summarizer::Ps(ps)
+            }
+            (s, ..) => {
+                return Err(bad(
+                    path,
+                    format!(
+                        "summary '{s}' needs its own field ('cnn' with a `cnn` model, 'ps' with a `ps` table)"
+                    ),
+                ))
+            }
+        };
         let p = emulator.summary_names().len();
-        if p != summarizer.names().len() {
-            return Err(bad(
-                path,
-                format!(
-                    "the emulator predicts {p} summaries, the CNN makes {}",
-                    summarizer.names().len()
-                ),
-            ));
+        if let Summarizer::Cnn(c) = &summarizer {
+            if p != c.names().len() {
+                return Err(bad(
+                    path,
+                    format!(
+                        "the emulator predicts {p} summaries, the CNN makes {}",
+                        c.names().len()
+                    ),
+                ));
+            }
         }
         let cov_path = dir.join(&file.covariance);
         let mut r = NpzReader::open(&cov_path)?;
         let a = r.array(&file.covariance_key)?;
-        if a.shape.len() != 2 || a.shape[1] != p {
-            return Err(bad(
-                &cov_path,
-                format!(
-                    "'{}' has shape {:?}; expected (n_sims, {p})",
-                    file.covariance_key, a.shape
-                ),
-            ));
+        let width = emulator.model().sidecar.outputs.len();
+        let rows: Vec<f64> = match a.shape.as_slice() {
+            [_, w] if *w == p => a.data,
+            // Rows over every emulator output: keep the likelihood's.
+            [_, w] if *w == width => a
+                .data
+                .chunks(width)
+                .flat_map(|r| emulator.kept().iter().map(move |&i| r[i]))
+                .collect(),
+            _ => {
+                return Err(bad(
+                    &cov_path,
+                    format!(
+                        "'{}' has shape {:?}; expected (n, {p}) or (n, {width})",
+                        file.covariance_key, a.shape
+                    ),
+                ))
+            }
+        };
+        let mut covariance = SimCovariance::from_rows(&rows, p, &cov_path.display().to_string())?;
+        if let Some(spec) = &file.ps {
+            // Modelling uncertainty: a fraction of Delta^2, i.e. log10(1 + frac) dex.
+            let dex = (1.0 + spec.modelling_error).log10();
+            for i in 0..p {
+                covariance.cov[i * p + i] += dex * dex;
+            }
         }
-        let covariance = SimCovariance::from_rows(&a.data, p, &cov_path.display().to_string())?;
         if file.fiducial.len() != MAP_PARAM_NAMES.len() {
             return Err(bad(path, "fiducial needs the four map parameters".into()));
         }

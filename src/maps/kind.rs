@@ -1,8 +1,9 @@
-//! The CNN summary of light-cones as a model kind (`[model] kind = "maps_cnn"`): the four
-//! map parameters with the Gillet et al. (2019) box as priors, the summary emulator as the
-//! forward model, and mocks made the way real data would be: a light-cone simulated at the
-//! truth (seed `[data.mock] seed`), its slices through the CNN, the Gaussian likelihood's
-//! covariance from the bundle's simulations.
+//! Summaries of light-cones as model kinds: `[model] kind = "maps_cnn"` (the map CNN's
+//! slice-mean estimates) and `"maps_ps"` (binned power spectra). Both take the four map
+//! parameters with the Gillet et al. (2019) box as priors, the bundle's summary emulator as
+//! the forward model, and make mocks the way real data would be made: a light-cone simulated
+//! at the truth (seed `[data.mock] seed`) and summarised; the Gaussian likelihood's covariance
+//! comes from the bundle.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,35 +20,60 @@ use crate::SpinflipError;
 
 /// Where the shipped CNN likelihood lives, relative to the repository root.
 pub const DEFAULT_CNN_BUNDLE: &str = "models/maps_cnn_likelihood.json";
+/// Where the shipped power-spectrum likelihood lives.
+pub const DEFAULT_PS_BUNDLE: &str = "models/maps_ps_likelihood.json";
 
-/// The shipped bundle: in the working directory, else in the source tree of this binary.
-pub fn default_bundle_path() -> PathBuf {
-    let rel = Path::new(DEFAULT_CNN_BUNDLE);
-    if rel.exists() {
-        return rel.to_path_buf();
+/// A shipped bundle: in the working directory, else in the source tree of this binary.
+pub fn shipped(rel: &str) -> PathBuf {
+    let p = Path::new(rel);
+    if p.exists() {
+        return p.to_path_buf();
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CNN_BUNDLE)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// The map CNN summary kind.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MapsCnnKind;
+/// A light-cone summary kind.
+#[derive(Debug, Clone, Copy)]
+pub struct MapSummaryKind {
+    name: &'static str,
+    default_bundle: &'static str,
+    what: &'static str,
+}
 
-impl MapsCnnKind {
+/// The map CNN summary kind (`maps_cnn`).
+pub const MAPS_CNN: MapSummaryKind = MapSummaryKind {
+    name: "maps_cnn",
+    default_bundle: DEFAULT_CNN_BUNDLE,
+    what: "CNN summaries of 21-cm light-cones",
+};
+
+/// The power-spectrum kind (`maps_ps`).
+pub const MAPS_PS: MapSummaryKind = MapSummaryKind {
+    name: "maps_ps",
+    default_bundle: DEFAULT_PS_BUNDLE,
+    what: "binned power spectra of 21-cm light-cones",
+};
+
+impl MapSummaryKind {
     /// The bundle `[model] path` names, or the shipped one.
-    pub fn bundle(cfg: &ModelConfig) -> Result<SummaryBundle, SpinflipError> {
-        SummaryBundle::load(&cfg.path.clone().unwrap_or_else(default_bundle_path))
+    pub fn bundle(&self, cfg: &ModelConfig) -> Result<SummaryBundle, SpinflipError> {
+        SummaryBundle::load(
+            &cfg.path
+                .clone()
+                .unwrap_or_else(|| shipped(self.default_bundle)),
+        )
     }
 }
 
-impl ModelKind for MapsCnnKind {
+impl ModelKind for MapSummaryKind {
     fn name(&self) -> &str {
-        "maps_cnn"
+        self.name
     }
 
     fn describe(&self) -> String {
         format!(
-            "CNN summaries of 21-cm light-cones with an emulated mean and a simulated covariance ({DEFAULT_CNN_BUNDLE}, or [model] path)"
+            "{} with an emulated mean and a simulated covariance ({}, or [model] path)",
+            self.what, self.default_bundle
         )
     }
 
@@ -83,14 +109,21 @@ impl ModelKind for MapsCnnKind {
     }
 
     fn output(&self) -> OutputSpace {
-        OutputSpace::Vector {
-            names: MAP_PARAM_NAMES.iter().map(|n| format!("t_{n}")).collect(),
-            unit: "CNN estimate".into(),
+        if self.name == MAPS_PS.name {
+            OutputSpace::Vector {
+                names: vec!["log10(Delta^2 + floor) per (z chunk, k bin)".into()],
+                unit: "log10 mK^2".into(),
+            }
+        } else {
+            OutputSpace::Vector {
+                names: MAP_PARAM_NAMES.iter().map(|n| format!("t_{n}")).collect(),
+                unit: "CNN estimate".into(),
+            }
         }
     }
 
     fn load(&self, cfg: &ModelConfig) -> Result<SharedModel, SpinflipError> {
-        Ok(Arc::new(Self::bundle(cfg)?.emulator))
+        Ok(Arc::new(self.bundle(cfg)?.emulator))
     }
 
     /// A light-cone simulated at `truth` (initial conditions from `mock.seed`) through the
@@ -103,7 +136,7 @@ impl ModelKind for MapsCnnKind {
         mock: &MockConfig,
         cfg: &ModelConfig,
     ) -> Result<MockData, SpinflipError> {
-        let mut b = Self::bundle(cfg)?;
+        let mut b = self.bundle(cfg)?;
         if (mock.noise - b.file.pixel_noise_mk).abs() > 1e-12 {
             return Err(SpinflipError::config(
                 "data.mock.noise",

@@ -4,16 +4,19 @@
 //! - [`summary_emulator`]: the mean summary `mu(theta)` from an MLP, with exact gradients;
 //! - [`covariance`]: the summary covariance from simulations, with the Hartlap factor;
 //! - [`bundle`]: the three pieces on disk, checked against each other;
-//! - [`kind`]: the `maps_cnn` model kind (priors, fiducial, mocks from the simulator).
+//! - [`ps_summary`]: binned power spectra of a light-cone (21CMMC convention, in log10);
+//! - [`kind`]: the `maps_cnn` and `maps_ps` model kinds (priors, fiducial, mocks from the
+//!   simulator).
 
 pub mod bundle;
 pub mod cnn_summary;
 pub mod covariance;
 pub mod kind;
+pub mod ps_summary;
 pub mod summary_emulator;
 
 pub use bundle::SummaryBundle;
 pub use cnn_summary::CnnSummarizer;
 pub use covariance::SimCovariance;
-pub use kind::MapsCnnKind;
+pub use kind::{MapSummaryKind, MAPS_CNN, MAPS_PS};
 pub use summary_emulator::SummaryEmulator;

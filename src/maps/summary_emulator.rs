@@ -2,7 +2,9 @@
 //! simulated `(theta, t)` pairs (`spinflip train mlp --x params --y t_cnn`), evaluated
 //! in `f64` with its exact input gradient, as a [`ForwardModel`] the Gaussian likelihood
 //! and every sampler use. Points outside the box the emulator was trained on are
-//! recoverable [`ModelError::OutOfRange`] errors.
+//! recoverable [`ModelError::OutOfRange`] errors. Outputs trained with a log transform (power
+//! spectra) are predicted in that transformed space (`log10(v + floor)`), where the summary's
+//! likelihood lives; [`SummaryEmulator::select`] keeps a subset of them.
 
 use spinflip_likelihoods::{ForwardModel, ModelError};
 
@@ -17,6 +19,7 @@ pub struct SummaryEmulator {
     names: Vec<String>,
     ranges: Vec<(f64, f64)>,
     grid: Vec<f64>,
+    keep: Vec<usize>,
 }
 
 impl SummaryEmulator {
@@ -39,14 +42,15 @@ impl SummaryEmulator {
                 s.inputs.columns
             )));
         }
-        if s.inputs.transform != Transform::Identity || s.outputs.transform != Transform::Identity {
+        if s.inputs.transform != Transform::Identity {
             return Err(bad(
-                "inputs and outputs must be untransformed (identity) for exact gradients".into(),
+                "the parameters must enter untransformed (identity)".into()
             ));
         }
         let net = model.network64()?;
         Ok(SummaryEmulator {
             grid: (0..s.outputs.len()).map(|i| i as f64).collect(),
+            keep: (0..s.outputs.len()).collect(),
             names: names.iter().map(|s| s.to_string()).collect(),
             ranges: ranges.to_vec(),
             net,
@@ -54,9 +58,38 @@ impl SummaryEmulator {
         })
     }
 
-    /// Names of the summaries.
-    pub fn summary_names(&self) -> &[String] {
-        &self.model.sidecar.outputs.columns
+    /// Keep only the outputs `keep` (indices into the MLP's outputs), in that order.
+    pub fn select(mut self, keep: Vec<usize>) -> Result<Self, SpinflipError> {
+        let n = self.model.sidecar.outputs.len();
+        if keep.is_empty() || keep.iter().any(|&i| i >= n) {
+            return Err(SpinflipError::shape(
+                "summary emulator",
+                format!("selection of {} outputs out of {n}", keep.len()),
+            ));
+        }
+        self.grid = (0..keep.len()).map(|i| i as f64).collect();
+        self.keep = keep;
+        Ok(self)
+    }
+
+    /// Names of the (kept) summaries.
+    pub fn summary_names(&self) -> Vec<String> {
+        let c = &self.model.sidecar.outputs.columns;
+        self.keep.iter().map(|&i| c[i].clone()).collect()
+    }
+
+    /// Indices of the kept outputs.
+    pub fn kept(&self) -> &[usize] {
+        &self.keep
+    }
+
+    /// From the network's standardised outputs to the summary space (the transformed one
+    /// for log outputs), kept outputs only.
+    fn to_summary(&self, y: &[f64], out: &mut [f64]) {
+        let o = &self.model.sidecar.outputs;
+        for (dst, &i) in out.iter_mut().zip(&self.keep) {
+            *dst = y[i] * o.std[i] + o.mean[i];
+        }
     }
 
     /// The MLP.
@@ -112,7 +145,7 @@ impl ForwardModel for SummaryEmulator {
         self.check_shapes(theta.len(), out.len())?;
         let z = self.encode(theta)?;
         let y = self.net.predict(&z).map_err(failed)?;
-        out.copy_from_slice(&self.model.sidecar.outputs.decode(&y));
+        self.to_summary(&y, out);
         Ok(())
     }
 
@@ -127,13 +160,16 @@ impl ForwardModel for SummaryEmulator {
         let z = self.encode(theta)?;
         let acts = self.net.forward(&z).map_err(failed)?;
         let y = acts.last().cloned().unwrap_or_default();
-        let o = &self.model.sidecar.outputs;
-        out.copy_from_slice(&o.decode(&y));
+        self.to_summary(&y, out);
         let mut v = vec![0.0; out.len()];
         cotangent(out, &mut v);
-        // out = y * std_out + mean_out; z = (theta - mean_in) / std_in.
-        v.iter_mut().zip(&o.std).for_each(|(a, s)| *a *= s);
-        let gz = self.net.vjp(&acts, &v).map_err(failed)?;
+        // out_k = y_keep[k] * std_out + mean_out; z = (theta - mean_in) / std_in.
+        let o = &self.model.sidecar.outputs;
+        let mut vy = vec![0.0; y.len()];
+        for (vk, &i) in v.iter().zip(&self.keep) {
+            vy[i] += vk * o.std[i];
+        }
+        let gz = self.net.vjp(&acts, &vy).map_err(failed)?;
         let si = &self.model.sidecar.inputs.std;
         for (g, (a, s)) in grad.iter_mut().zip(gz.iter().zip(si)) {
             *g = a / s;

@@ -9,7 +9,8 @@ pub fn builtins() -> Vec<Arc<dyn ModelKind>> {
     vec![
         Arc::new(crate::emulator::kind::GlobalEmulatorKind),
         Arc::new(crate::global::kind::GlobalSimulatorKind),
-        Arc::new(crate::maps::kind::MapsCnnKind),
+        Arc::new(crate::maps::MAPS_CNN),
+        Arc::new(crate::maps::MAPS_PS),
     ]
 }
 
