@@ -1,8 +1,10 @@
 //! # spinflip
 //!
 //! Bayesian inference on the 21-cm signal of cosmic dawn and reionization: physical forward
-//! models, neural emulators of them, likelihoods, nested sampling and ensemble MCMC, and a C
-//! ABI for other samplers.
+//! models (the global signal, light-cones), neural emulators and summary networks of them
+//! (the LSTM emulator, the map CNN, small MLPs), likelihoods of spectra and of map summaries,
+//! nested sampling, ensemble MCMC, NUTS and MAP, simulation-based calibration, and a C ABI for
+//! other samplers.
 //!
 //! The numerics crates are re-exported: [`samplers`] (no physics, no networks) and
 //! [`likelihoods`] (generic over a [`likelihoods::ForwardModel`]).
@@ -26,7 +28,7 @@
 //! |---|---|---|
 //! | simulator (forward model) | its own folder under `src/` (as [`global`]) | [`likelihoods::ForwardModel`], plus a [`models::ModelKind`] in that folder and one line in [`models::registry::builtins`] |
 //! | network | its own folder under `src/` (as [`emulator`]) | its training as an [`nn::Trainable`] on [`nn::run_epochs`]; its model file via [`nn::files`]; as a model, a [`models::ModelKind`] |
-//! | summary (of maps or spectra) | the folder of the data it summarises | a [`models::ModelKind`] whose [`models::OutputSpace`] is a vector |
+//! | summary (of maps or spectra) | [`maps`] (as [`maps::cnn_summary`], [`maps::ps_summary`]) | a [`maps::bundle::Summarizer`] variant, an emulator of its mean ([`mlp`]) and a [`models::ModelKind`] whose [`models::OutputSpace`] is a vector (as [`maps::kind`]) |
 //! | likelihood | `likelihoods/src/` (pure numerics; no candle, no physics) | [`likelihoods::DataLikelihood`]; Gaussian ones as a layer on [`likelihoods::GaussianLikelihood`] |
 //! | sampler | `samplers/src/<family>/` | [`samplers::driver::Sampler`] (state machine) driven by [`samplers::driver::Driver`] with observers and the common checkpoint |
 //! | C entry point | `src/capi/` (one concern per file) | the handle of `capi/handle.rs`, pointer checks of `capi/pointers.rs` |

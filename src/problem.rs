@@ -190,6 +190,10 @@ impl Problem {
                     let spec = crate::io::text::read_spectrum(path)?;
                     let noise = spectrum_noise(cfg, &spec)?;
                     (Data::Spectrum(spec), noise)
+                } else if let Some((v, noise)) =
+                    kind.data_from_file(path, model.as_ref(), &cfg.model)?
+                {
+                    (Data::Vector(v), noise)
                 } else {
                     let v = read_vector(path, model.n_outputs())?;
                     let noise = vector_noise(cfg, v.len())?;

@@ -90,6 +90,65 @@ fn check_fit(summary: &str) {
     }
 }
 
+/// A user's light-cone file (as `simulate maps` writes it) replaces the mock: both summaries
+/// of a light-cone simulated at the fiducial point recover it.
+#[test]
+fn a_light_cone_file_replaces_the_mock() {
+    let dir = tmp("file");
+    let params = dir.join("truth.csv");
+    std::fs::write(
+        &params,
+        "zeta,log10_Tvir,log10_LX,E0_keV\n30,4.69897,40.5,0.5\n",
+    )
+    .unwrap();
+    let lc = dir.join("lc.npz");
+    let out = bin()
+        .args(["simulate", "maps", "--quiet", "--seed", "21", "--params"])
+        .arg(&params)
+        .arg("--out")
+        .arg(&lc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for summary in ["cnn", "ps"] {
+        let root = dir.join(summary);
+        let text = config_of(summary, &root);
+        let a = text.find("[data.mock]").unwrap();
+        let b = text.find("[sampler]").unwrap();
+        let text = format!(
+            "{}[data]\nfile = '{}'\n\n{}",
+            &text[..a],
+            lc.display(),
+            &text[b..]
+        );
+        let cfg = dir.join(format!("{summary}.toml"));
+        std::fs::write(&cfg, text).unwrap();
+        let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let fit: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{summary}_fit.json"))).unwrap(),
+        )
+        .unwrap();
+        let truth = [30.0, 4.69897, 40.5, 0.5];
+        for (p, t) in fit["params"].as_array().unwrap().iter().zip(truth) {
+            let (m, s) = (p["mean"].as_f64().unwrap(), p["std"].as_f64().unwrap());
+            assert!(
+                (m - t).abs() < 4.0 * s,
+                "{summary} {}: {m} +- {s}, truth {t}",
+                p["name"]
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_input_is_a_clear_error() {
     let dir = tmp("bad");

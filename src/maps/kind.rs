@@ -126,6 +126,66 @@ impl ModelKind for MapSummaryKind {
         Ok(Arc::new(self.bundle(cfg)?.emulator))
     }
 
+    /// A light-cone set from `spinflip simulate maps` (its first light-cone; the geometry
+    /// must be the bundle's): the CNN summary of its slices, or the power spectrum it stores.
+    fn data_from_file(
+        &self,
+        path: &Path,
+        _model: &dyn ForwardModel,
+        cfg: &ModelConfig,
+    ) -> Result<Option<(Vec<f64>, Noise)>, SpinflipError> {
+        if path.extension().and_then(|e| e.to_str()) != Some("npz") {
+            return Ok(None);
+        }
+        let mut b = self.bundle(cfg)?;
+        let what = path.display().to_string();
+        let bad = |reason: String| SpinflipError::Data {
+            path: what.clone(),
+            reason,
+        };
+        let mut r = crate::io::npz::NpzReader::open(path)?;
+        if r.has("geometry") {
+            let g = r.array("geometry")?.data;
+            let w = b.file.geometry;
+            let want = [w.box_mpc, w.cells as f64, w.z_min, w.z_max];
+            if g.len() != 4
+                || g.iter()
+                    .zip(&want)
+                    .any(|(a, b)| (a - b).abs() > 1e-9 * b.abs().max(1.0))
+            {
+                return Err(bad(format!(
+                    "light-cones of geometry (box Mpc, cells, z_min, z_max) = {g:?}; the likelihood was built for {want:?}"
+                )));
+            }
+        }
+        let data = match &mut b.summarizer {
+            super::bundle::Summarizer::Cnn(c) => {
+                let (_, shape) = r.header("slices")?;
+                let [_, k, cells, n_los] = shape[..] else {
+                    return Err(bad(format!(
+                        "'slices' has shape {shape:?}; expected (N, K, cells, N_los)"
+                    )));
+                };
+                let mut first = Vec::with_capacity(k * cells * n_los);
+                r.f32_rows("slices", |i, row| {
+                    if i == 0 {
+                        first.extend_from_slice(row);
+                    }
+                    Ok(())
+                })?;
+                // Observed slices carry their own noise: none is added.
+                c.summarize(&first, cells, n_los, None, 0)?
+            }
+            super::bundle::Summarizer::Ps(p) => {
+                let a = r.array("ps")?;
+                let per: usize = a.shape.iter().skip(1).product();
+                p.from_array(&a.data[..per.min(a.data.len())])?
+            }
+        };
+        let noise = Noise::covariance(&b.covariance.cov, b.covariance.p)?;
+        Ok(Some((data, noise)))
+    }
+
     /// A light-cone simulated at `truth` (initial conditions from `mock.seed`) through the
     /// CNN; `mock.noise` is white pixel noise in mK and must be what the bundle's
     /// simulations carry (the covariance depends on it).

@@ -125,6 +125,19 @@ pub trait ModelKind: Send + Sync {
     /// Load (or build) the model.
     fn load(&self, cfg: &ModelConfig) -> Result<SharedModel, SpinflipError>;
 
+    /// Data of this kind read from a file of its own format (the map kinds read a light-cone
+    /// set from `spinflip simulate maps` and summarise it), with the noise the likelihood
+    /// assumes; `None` (the default) reads a plain vector (`[data] file`, an NPY).
+    fn data_from_file(
+        &self,
+        path: &std::path::Path,
+        model: &dyn ForwardModel,
+        cfg: &ModelConfig,
+    ) -> Result<Option<(Vec<f64>, Noise)>, SpinflipError> {
+        let _ = (path, model, cfg);
+        Ok(None)
+    }
+
     /// Mock data at `truth` with this kind's `model` (loaded from `cfg`): by default the
     /// model's outputs plus white Gaussian noise of `mock.noise` (in the outputs' unit),
     /// seeded by `mock.seed`. Kinds whose data are made another way (the map kinds simulate
