@@ -60,5 +60,6 @@ pub mod models;
 pub mod nn;
 pub mod plot;
 pub mod problem;
+pub mod seeds;
 
 pub use error::SpinflipError;

@@ -17,6 +17,7 @@ use crate::config::RunConfig;
 use crate::models::lookup;
 use crate::problem::Problem;
 use crate::samplers::{NestedSampler, NestedSettings};
+use crate::seeds::mix;
 use crate::SpinflipError;
 
 /// Credible levels whose coverage is reported.
@@ -93,14 +94,6 @@ pub struct Calibration {
     pub wall_time_s: f64,
     /// Per-mock results.
     pub mocks: Vec<MockResult>,
-}
-
-fn mix(seed: u64, i: u64, salt: u64) -> u64 {
-    let mut z =
-        seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 fn one_mock(

@@ -13,6 +13,7 @@ use crate::lightcone::summaries::{chunk_power_spectra, default_k_edges, n_chunks
 use crate::lightcone::{
     MapGeometry, MapOutput, MapParams, MapSimulator, MapTables, MAP_PARAM_NAMES, N_MAP_PARAMS,
 };
+use crate::seeds::mix;
 use crate::SpinflipError;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
@@ -226,15 +227,6 @@ struct Job {
     index: usize,
     params: MapParams,
     seed: u64,
-}
-
-/// SplitMix64 of `seed` and `index`: the stream of light-cone `index`.
-fn mix(seed: u64, index: u64, salt: u64) -> u64 {
-    let mut z =
-        seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 fn jobs(a: &Args) -> Result<Vec<Job>, SpinflipError> {

@@ -48,7 +48,7 @@ pub struct CnnEvaluation {
     pub truth: Vec<f64>,
 }
 
-use crate::nn::metrics::{mae, r2};
+use crate::nn::metrics::{column, mae, r2};
 
 /// Evaluate `model` on the light-cones `lcs` of `data`, with `noise` added (if any).
 pub fn evaluate(
@@ -119,7 +119,7 @@ pub fn evaluate(
             }
         }
     }
-    let col = |v: &[f64], q: usize| -> Vec<f64> { v.chunks(d).map(|r| r[q]).collect() };
+    let col = |v: &[f64], q: usize| column(v, d, q);
     let mut out = CnnEvaluation {
         names: names.clone(),
         n_light_cones: n,
@@ -149,7 +149,7 @@ impl CnnEvaluation {
     /// Write the JSON report to `path` and one predicted-vs-true PNG per parameter next to
     /// it (`REPORT_NAME.png`); returns the files written.
     pub fn write(&self, path: &Path) -> Result<Vec<PathBuf>, SpinflipError> {
-        use crate::plot::lines::{LinePlot, Series};
+        use crate::plot::lines::save_predicted_vs_true;
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| SpinflipError::config("report", e.to_string()))?;
         crate::samplers::output::ensure_parent(path)?;
@@ -158,31 +158,22 @@ impl CnnEvaluation {
         let d = self.names.len();
         let stem = path.with_extension("");
         for (q, name) in self.names.iter().enumerate() {
-            let t: Vec<f64> = self.truth.chunks(d).map(|r| r[q]).collect();
-            let p: Vec<f64> = self.predicted.chunks(d).map(|r| r[q]).collect();
-            let lo = t.iter().chain(&p).cloned().fold(f64::INFINITY, f64::min);
-            let hi = t
-                .iter()
-                .chain(&p)
-                .cloned()
-                .fold(f64::NEG_INFINITY, f64::max);
+            let t = column(&self.truth, d, q);
+            let p = column(&self.predicted, d, q);
             let mut png = stem.clone().into_os_string();
             png.push(format!("_{name}.png"));
             let png = PathBuf::from(png);
-            LinePlot::new(format!(
-                "{name}: R^2 = {:.3} ({}-slice mean), {:.3} (one slice)",
-                self.r2[name], self.slices_per_light_cone, self.r2_one_slice[name]
-            ))
-            .x_label(format!("true {name}"))
-            .y_label(format!("predicted {name}"))
-            .size(700, 650)
-            .series(Series::points(
+            save_predicted_vs_true(
+                &png,
+                format!(
+                    "{name}: R^2 = {:.3} ({}-slice mean), {:.3} (one slice)",
+                    self.r2[name], self.slices_per_light_cone, self.r2_one_slice[name]
+                ),
+                name,
                 format!("{} light-cones", self.n_light_cones),
                 &t,
                 &p,
-            ))
-            .series(Series::line("1:1", &[lo, hi], &[lo, hi]))
-            .save(&png)?;
+            )?;
             files.push(png);
         }
         Ok(files)

@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::config::CnnConfig;
 use super::layout::ParamLayout;
 use super::noise::NoiseSpec;
-use crate::io::hash::Fnv1a;
 pub use crate::nn::files::model_paths;
-use crate::nn::files::{arrays_from_bytes, arrays_to_bytes, NamedArrays};
-use crate::samplers::output::{ensure_parent, write_atomic};
+use crate::nn::files::{
+    arrays_from_bytes, arrays_to_bytes, read_checked_weights, weights_hash, write_model_pair,
+    NamedArrays,
+};
 use crate::SpinflipError;
 
 /// Value of [`CnnSidecar::format`].
@@ -338,11 +339,9 @@ pub fn save_model(path: &Path, model: &CnnModel) -> Result<(PathBuf, PathBuf), S
     let bytes =
         weights_to_bytes(&layout, &model.params, &model.buffers).map_err(|r| err(&wp, r))?;
     let mut sidecar = model.sidecar.clone();
-    sidecar.weights_hash = Fnv1a::default().bytes(&bytes).hex();
+    sidecar.weights_hash = weights_hash(&bytes);
     let json = serde_json::to_string_pretty(&sidecar).map_err(|e| err(&sp, e.to_string()))?;
-    ensure_parent(&wp).map_err(|e| err(&wp, e.to_string()))?;
-    write_atomic(&wp, &bytes).map_err(|e| err(&wp, e.to_string()))?;
-    write_atomic(&sp, json.as_bytes()).map_err(|e| err(&sp, e.to_string()))?;
+    write_model_pair(&wp, &sp, &bytes, &json)?;
     Ok((wp, sp))
 }
 
@@ -359,17 +358,7 @@ pub fn load_model(path: &Path) -> Result<CnnModel, SpinflipError> {
     })?;
     sidecar.validate().map_err(|r| err(&sp, r))?;
     let layout = ParamLayout::new(&sidecar.architecture).map_err(|e| err(&sp, e.to_string()))?;
-    let bytes = std::fs::read(&wp).map_err(|e| err(&wp, format!("cannot read weights: {e}")))?;
-    let hash = Fnv1a::default().bytes(&bytes).hex();
-    if hash != sidecar.weights_hash {
-        return Err(err(
-            &wp,
-            format!(
-                "weights hash {hash} differs from the sidecar's {}: the files belong to different models",
-                sidecar.weights_hash
-            ),
-        ));
-    }
+    let bytes = read_checked_weights(&wp, &sidecar.weights_hash)?;
     let (params, buffers) = weights_from_bytes(&layout, &bytes).map_err(|r| err(&wp, r))?;
     Ok(CnnModel {
         sidecar,

@@ -95,7 +95,7 @@ pub fn evaluate_mlp(
 impl MlpEvaluation {
     /// Write the JSON report and the PNGs (`REPORT_NAME.png`); returns the files written.
     pub fn write(&self, path: &Path) -> Result<Vec<PathBuf>, SpinflipError> {
-        use crate::plot::lines::{LinePlot, Series};
+        use crate::plot::lines::save_predicted_vs_true;
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| SpinflipError::config("report", e.to_string()))?;
         crate::samplers::output::ensure_parent(path)?;
@@ -105,22 +105,17 @@ impl MlpEvaluation {
         let stem = path.with_extension("");
         for (q, name) in self.names.iter().enumerate().take(8) {
             let (t, p) = (column(&self.truth, d, q), column(&self.predicted, d, q));
-            let lo = t.iter().chain(&p).cloned().fold(f64::INFINITY, f64::min);
-            let hi = t
-                .iter()
-                .chain(&p)
-                .cloned()
-                .fold(f64::NEG_INFINITY, f64::max);
             let mut png = stem.clone().into_os_string();
             png.push(format!("_{}.png", name.replace(['[', ']', '/'], "_")));
             let png = PathBuf::from(png);
-            LinePlot::new(format!("{name}: R^2 = {:.3}", self.r2[name]))
-                .x_label(format!("true {name}"))
-                .y_label(format!("predicted {name}"))
-                .size(700, 650)
-                .series(Series::points(format!("{} rows", self.n_rows), &t, &p))
-                .series(Series::line("1:1", &[lo, hi], &[lo, hi]))
-                .save(&png)?;
+            save_predicted_vs_true(
+                &png,
+                format!("{name}: R^2 = {:.3}", self.r2[name]),
+                name,
+                format!("{} rows", self.n_rows),
+                &t,
+                &p,
+            )?;
             files.push(png);
         }
         Ok(files)

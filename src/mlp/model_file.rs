@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::features::Features;
 use super::network::{Mlp64, MlpSpec};
-use crate::io::hash::Fnv1a;
-use crate::nn::files::{arrays_from_bytes, arrays_to_bytes, model_paths, NamedArrays};
-use crate::samplers::output::{ensure_parent, write_atomic};
+use crate::nn::files::{
+    arrays_from_bytes, arrays_to_bytes, model_paths, read_checked_weights, weights_hash,
+    write_model_pair, NamedArrays,
+};
 use crate::SpinflipError;
 
 /// Value of [`MlpSidecar::format`].
@@ -134,11 +135,9 @@ pub fn save_mlp(path: &Path, model: &MlpModel) -> Result<(PathBuf, PathBuf), Spi
         .collect();
     let bytes = arrays_to_bytes(&arrays).map_err(|r| err(&wp, r))?;
     let mut sidecar = model.sidecar.clone();
-    sidecar.weights_hash = Fnv1a::default().bytes(&bytes).hex();
+    sidecar.weights_hash = weights_hash(&bytes);
     let json = serde_json::to_string_pretty(&sidecar).map_err(|e| err(&sp, e.to_string()))?;
-    ensure_parent(&wp).map_err(|e| err(&wp, e.to_string()))?;
-    write_atomic(&wp, &bytes).map_err(|e| err(&wp, e.to_string()))?;
-    write_atomic(&sp, json.as_bytes()).map_err(|e| err(&sp, e.to_string()))?;
+    write_model_pair(&wp, &sp, &bytes, &json)?;
     Ok((wp, sp))
 }
 
@@ -150,17 +149,7 @@ pub fn load_mlp(path: &Path) -> Result<MlpModel, SpinflipError> {
     let sidecar: MlpSidecar = serde_json::from_str(&text)
         .map_err(|e| err(&sp, format!("sidecar is not a valid MLP description: {e}")))?;
     sidecar.validate().map_err(|r| err(&sp, r))?;
-    let bytes = std::fs::read(&wp).map_err(|e| err(&wp, format!("cannot read weights: {e}")))?;
-    let hash = Fnv1a::default().bytes(&bytes).hex();
-    if hash != sidecar.weights_hash {
-        return Err(err(
-            &wp,
-            format!(
-                "weights hash {hash} differs from the sidecar's {}: the files belong to different models",
-                sidecar.weights_hash
-            ),
-        ));
-    }
+    let bytes = read_checked_weights(&wp, &sidecar.weights_hash)?;
     let mut map = arrays_from_bytes(&bytes).map_err(|r| err(&wp, r))?;
     let mut params = Vec::with_capacity(sidecar.architecture.n_params());
     for (name, shape) in sidecar.architecture.layout() {

@@ -103,3 +103,43 @@ mod tests {
         assert_eq!((w, s), model_paths(Path::new("models/x")));
     }
 }
+
+fn file_err(p: &Path, reason: String) -> SpinflipError {
+    SpinflipError::ModelFile {
+        path: p.display().to_string(),
+        reason,
+    }
+}
+
+/// FNV-1a hash of a weights file's bytes, as sidecars record it.
+pub fn weights_hash(bytes: &[u8]) -> String {
+    crate::io::hash::Fnv1a::default().bytes(bytes).hex()
+}
+
+/// Write a model's weights (`wp`, safetensors bytes) and sidecar (`sp`, JSON), atomically.
+pub fn write_model_pair(
+    wp: &Path,
+    sp: &Path,
+    bytes: &[u8],
+    json: &str,
+) -> Result<(), SpinflipError> {
+    ensure_parent(wp).map_err(|e| file_err(wp, e.to_string()))?;
+    write_atomic(wp, bytes).map_err(|e| file_err(wp, e.to_string()))?;
+    write_atomic(sp, json.as_bytes()).map_err(|e| file_err(sp, e.to_string()))
+}
+
+/// The weights at `wp`, refused unless their hash is the sidecar's `expected` (weights and
+/// sidecar of different models side by side).
+pub fn read_checked_weights(wp: &Path, expected: &str) -> Result<Vec<u8>, SpinflipError> {
+    let bytes = std::fs::read(wp).map_err(|e| file_err(wp, format!("cannot read weights: {e}")))?;
+    let hash = weights_hash(&bytes);
+    if hash != expected {
+        return Err(file_err(
+            wp,
+            format!(
+                "weights hash {hash} differs from the sidecar's {expected}: the files belong to different models"
+            ),
+        ));
+    }
+    Ok(bytes)
+}

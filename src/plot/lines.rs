@@ -258,6 +258,34 @@ pub fn save_grid(path: &Path, plots: &[LinePlot], cols: usize) -> Result<(), Spi
     Ok(())
 }
 
+/// A predicted-vs-true scatter of one quantity with the 1:1 line (`label` names the points).
+pub fn save_predicted_vs_true(
+    path: &Path,
+    title: String,
+    name: &str,
+    label: String,
+    truth: &[f64],
+    predicted: &[f64],
+) -> Result<(), SpinflipError> {
+    let lo = truth
+        .iter()
+        .chain(predicted)
+        .cloned()
+        .fold(f64::INFINITY, f64::min);
+    let hi = truth
+        .iter()
+        .chain(predicted)
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
+    LinePlot::new(title)
+        .x_label(format!("true {name}"))
+        .y_label(format!("predicted {name}"))
+        .size(700, 650)
+        .series(Series::points(label, truth, predicted))
+        .series(Series::line("1:1", &[lo, hi], &[lo, hi]))
+        .save(path)
+}
+
 /// A tick value without float noise (0.6000000000000001 -> 0.6): six decimals trimmed, or
 /// scientific notation for very small and very large magnitudes.
 fn tick_label(v: f64) -> String {
