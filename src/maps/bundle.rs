@@ -94,7 +94,7 @@ pub struct BundleFile {
 #[derive(Debug)]
 pub enum Summarizer {
     /// The map CNN's slice-mean estimates.
-    Cnn(CnnSummarizer),
+    Cnn(Box<CnnSummarizer>),
     /// Binned power spectra.
     Ps(PsSummarizer),
 }
@@ -188,7 +188,7 @@ impl SummaryBundle {
                         ),
                     ));
                 }
-                Summarizer::Cnn(CnnSummarizer::new(cnn)?)
+                Summarizer::Cnn(Box::new(CnnSummarizer::new(cnn)?))
             }
             ("ps", _, Some(spec)) => {
                 let tables = crate::lightcone::simulator::MapTables::planck18(g.map_geometry())

@@ -84,26 +84,6 @@ pub fn read_arrays(path: &Path) -> Result<ArrayMap, SpinflipError> {
     arrays_from_bytes(&bytes).map_err(err)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arrays_round_trip_and_paths_take_either_extension() {
-        let a: NamedArrays = vec![
-            ("w".into(), vec![2, 2], vec![1.0, -2.0, 3.5, 0.0]),
-            ("b".into(), vec![2], vec![0.25, f32::MIN_POSITIVE]),
-        ];
-        let back = arrays_from_bytes(&arrays_to_bytes(&a).unwrap()).unwrap();
-        for (n, s, v) in &a {
-            assert_eq!(&back[n], &(s.clone(), v.clone()));
-        }
-        assert!(arrays_from_bytes(b"not safetensors").is_err());
-        let (w, s) = model_paths(Path::new("models/x.json"));
-        assert_eq!((w, s), model_paths(Path::new("models/x")));
-    }
-}
-
 fn file_err(p: &Path, reason: String) -> SpinflipError {
     SpinflipError::ModelFile {
         path: p.display().to_string(),
@@ -142,4 +122,24 @@ pub fn read_checked_weights(wp: &Path, expected: &str) -> Result<Vec<u8>, Spinfl
         ));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_round_trip_and_paths_take_either_extension() {
+        let a: NamedArrays = vec![
+            ("w".into(), vec![2, 2], vec![1.0, -2.0, 3.5, 0.0]),
+            ("b".into(), vec![2], vec![0.25, f32::MIN_POSITIVE]),
+        ];
+        let back = arrays_from_bytes(&arrays_to_bytes(&a).unwrap()).unwrap();
+        for (n, s, v) in &a {
+            assert_eq!(&back[n], &(s.clone(), v.clone()));
+        }
+        assert!(arrays_from_bytes(b"not safetensors").is_err());
+        let (w, s) = model_paths(Path::new("models/x.json"));
+        assert_eq!((w, s), model_paths(Path::new("models/x")));
+    }
 }
