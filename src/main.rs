@@ -32,6 +32,13 @@ enum Cmd {
 }
 
 fn main() {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`spinflip eval ... | head`) would
+    // panic; a command-line tool should end quietly, as other Unix tools do.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Fit(a) => cli::fit::run(a),
