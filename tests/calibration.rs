@@ -156,3 +156,43 @@ fn an_overconfident_posterior_is_caught() {
     let e = calibrate(&config("line"), &CalibrationSettings { n: 3, ..settings() }).unwrap_err();
     assert!(e.to_string().contains("at least 10"), "{e}");
 }
+
+/// `bench samplers` on the line: every sampler's posterior mean agrees with nested
+/// sampling's within 0.2 posterior sigma (each mean carries a Monte Carlo error of about
+/// 1/sqrt(ESS) sigma, ESS in the hundreds or more), with a positive, finite ESS; MAP, which
+/// gives no samples, is refused.
+#[test]
+fn samplers_side_by_side_agree_on_the_line() {
+    use spinflip::config::SamplerKind;
+    use spinflip::fit::bench::compare_samplers;
+    registered();
+    let dir = std::env::temp_dir().join(format!("spinflip-bench-samplers-{}", std::process::id()));
+    let mut cfg = config("line");
+    cfg.data.mock.as_mut().unwrap().truth =
+        [("a".to_string(), 0.2), ("b".to_string(), -0.4)].into();
+    let kinds = [
+        SamplerKind::Nested,
+        SamplerKind::Ensemble,
+        SamplerKind::Nuts,
+    ];
+    let rows = compare_samplers(&cfg, &kinds, &dir).unwrap();
+    print!("{}", spinflip::fit::bench::table(&rows));
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        assert!(
+            r.ess_min.is_finite() && r.ess_min > 100.0,
+            "{}: ESS {}",
+            r.sampler,
+            r.ess_min
+        );
+        let shift = r.max_mean_shift_sigma.unwrap();
+        assert!(
+            shift < 0.2,
+            "{}: means {shift} sigma from nested",
+            r.sampler
+        );
+    }
+    let e = compare_samplers(&cfg, &[SamplerKind::Map], &dir).unwrap_err();
+    assert!(e.to_string().contains("--kinds"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -44,13 +44,6 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     )?;
     let files = c.write(&root)?;
     print!("{}", c.table());
-    println!(
-        "wrote {}",
-        files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    println!("wrote {}", super::file_list(&files));
     Ok(())
 }

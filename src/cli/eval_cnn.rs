@@ -110,14 +110,7 @@ pub fn run(a: CnnEvalArgs) -> Result<(), SpinflipError> {
             ev.r2[name], ev.r2_one_slice[name], ev.mae[name]
         );
     }
-    println!(
-        "wrote {}",
-        files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    println!("wrote {}", super::file_list(&files));
     Ok(())
 }
 

@@ -83,13 +83,6 @@ pub fn run(a: MlpEvalArgs) -> Result<(), SpinflipError> {
     for name in &ev.names {
         println!("  {name:<12} {:.4}   {:.4}", ev.r2[name], ev.mae[name]);
     }
-    println!(
-        "wrote {}",
-        files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    println!("wrote {}", super::file_list(&files));
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod eval_cnn;
 pub mod eval_mlp;
 pub mod fit;
+pub mod settings;
 pub mod simulate;
 pub mod simulate_maps;
 pub mod summarize;
@@ -29,4 +30,13 @@ pub fn install_interrupt_handler() {
             }
         });
     });
+}
+
+/// Files a command wrote, for its last line: `a, b, c`.
+pub fn file_list(files: &[std::path::PathBuf]) -> String {
+    files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -33,7 +33,17 @@ enum What {
 }
 
 /// Where the network trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceArg {
     /// The CPU.
@@ -46,7 +56,7 @@ pub enum DeviceArg {
 /// Arguments of `spinflip train emulator`. Every setting can also come from a TOML file
 /// (`--config`, keys named as the flags with `_` for `-`, e.g. `outputs_per_step = 11`);
 /// flags given on the command line override the file.
-#[derive(Debug, Default, clap::Args, serde::Deserialize)]
+#[derive(Debug, Default, clap::Args, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmulatorArgs {
     /// Settings file (TOML) with any of the options below.
@@ -132,36 +142,9 @@ impl EmulatorArgs {
         let Some(path) = self.config.clone() else {
             return Ok(self);
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| SpinflipError::io(&path, e))?;
-        let file: EmulatorArgs = toml::from_str(&text).map_err(|e| {
-            SpinflipError::config(path.display().to_string(), e.message().to_string())
-        })?;
-        Ok(EmulatorArgs {
-            config: self.config,
-            data: if self.data.is_empty() {
-                file.data
-            } else {
-                self.data
-            },
-            out: self.out.or(file.out),
-            hidden: self.hidden.or(file.hidden),
-            layers: self.layers.or(file.layers),
-            outputs_per_step: self.outputs_per_step.or(file.outputs_per_step),
-            schedule: self.schedule.or(file.schedule),
-            loss: self.loss.or(file.loss),
-            min_lr: self.min_lr.or(file.min_lr),
-            epochs: self.epochs.or(file.epochs),
-            batch: self.batch.or(file.batch),
-            lr: self.lr.or(file.lr),
-            lr_patience: self.lr_patience.or(file.lr_patience),
-            seed: self.seed.or(file.seed),
-            patience: self.patience.or(file.patience),
-            resume: self.resume || file.resume,
-            init: self.init.or(file.init),
-            device: self.device.or(file.device),
-            trainer: self.trainer.or(file.trainer),
-            quiet: self.quiet || file.quiet,
-        })
+        let mut m = super::settings::over_file(&self, &path)?;
+        m.config = self.config;
+        Ok(m)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::SpinflipError;
 
 /// Arguments of `spinflip train cnn`. Every setting can also come from a TOML file
 /// (`--config`, keys named as the flags with `_` for `-`); flags override the file.
-#[derive(Debug, Default, clap::Args, serde::Deserialize)]
+#[derive(Debug, Default, clap::Args, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CnnArgs {
     /// Settings file (TOML) with any of the options below.
@@ -77,38 +77,14 @@ pub struct CnnArgs {
 }
 
 impl CnnArgs {
+    /// These arguments over the `--config` file's: a flag given here wins.
     fn merged(self) -> Result<Self, SpinflipError> {
         let Some(path) = self.config.clone() else {
             return Ok(self);
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| SpinflipError::io(&path, e))?;
-        let f: CnnArgs = toml::from_str(&text).map_err(|e| {
-            SpinflipError::config(path.display().to_string(), e.message().to_string())
-        })?;
-        Ok(CnnArgs {
-            config: self.config,
-            data: if self.data.is_empty() {
-                f.data
-            } else {
-                self.data
-            },
-            out: self.out.or(f.out),
-            n_val: self.n_val.or(f.n_val),
-            n_test: self.n_test.or(f.n_test),
-            padding: self.padding.or(f.padding),
-            epochs: self.epochs.or(f.epochs),
-            batch: self.batch.or(f.batch),
-            lr: self.lr.or(f.lr),
-            optimizer: self.optimizer.or(f.optimizer),
-            schedule: self.schedule.or(f.schedule),
-            lr_patience: self.lr_patience.or(f.lr_patience),
-            patience: self.patience.or(f.patience),
-            seed: self.seed.or(f.seed),
-            noise_mk: self.noise_mk.or(f.noise_mk),
-            threads: self.threads.or(f.threads),
-            resume: self.resume || f.resume,
-            quiet: self.quiet || f.quiet,
-        })
+        let mut m = super::settings::over_file(&self, &path)?;
+        m.config = self.config;
+        Ok(m)
     }
 }
 
@@ -172,11 +148,7 @@ pub fn run(a: CnnArgs) -> Result<(), SpinflipError> {
     println!(
         "best epoch {}; wrote {}",
         o.best_epoch + 1,
-        o.files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        super::file_list(&o.files),
     );
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::SpinflipError;
 
 /// Arguments of `spinflip train mlp`. Every setting can also come from a TOML file
 /// (`--config`, keys named as the flags with `_` for `-`); flags override the file.
-#[derive(Debug, Default, clap::Args, serde::Deserialize)]
+#[derive(Debug, Default, clap::Args, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MlpArgs {
     /// Settings file (TOML) with any of the options below.
@@ -95,44 +95,14 @@ pub struct MlpArgs {
 }
 
 impl MlpArgs {
+    /// These arguments over the `--config` file's: a flag given here wins.
     fn merged(self) -> Result<Self, SpinflipError> {
         let Some(path) = self.config.clone() else {
             return Ok(self);
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| SpinflipError::io(&path, e))?;
-        let f: MlpArgs = toml::from_str(&text).map_err(|e| {
-            SpinflipError::config(path.display().to_string(), e.message().to_string())
-        })?;
-        Ok(MlpArgs {
-            config: self.config,
-            data: if self.data.is_empty() {
-                f.data
-            } else {
-                self.data
-            },
-            x: self.x.or(f.x),
-            y: self.y.or(f.y),
-            x_transform: self.x_transform.or(f.x_transform),
-            x_floor: self.x_floor.or(f.x_floor),
-            y_transform: self.y_transform.or(f.y_transform),
-            y_floor: self.y_floor.or(f.y_floor),
-            out: self.out.or(f.out),
-            hidden: self.hidden.or(f.hidden),
-            activation: self.activation.or(f.activation),
-            n_val: self.n_val.or(f.n_val),
-            n_test: self.n_test.or(f.n_test),
-            epochs: self.epochs.or(f.epochs),
-            batch: self.batch.or(f.batch),
-            lr: self.lr.or(f.lr),
-            optimizer: self.optimizer.or(f.optimizer),
-            weight_decay: self.weight_decay.or(f.weight_decay),
-            schedule: self.schedule.or(f.schedule),
-            lr_patience: self.lr_patience.or(f.lr_patience),
-            patience: self.patience.or(f.patience),
-            seed: self.seed.or(f.seed),
-            resume: self.resume || f.resume,
-            quiet: self.quiet || f.quiet,
-        })
+        let mut m = super::settings::over_file(&self, &path)?;
+        m.config = self.config;
+        Ok(m)
     }
 }
 
@@ -196,11 +166,7 @@ pub fn run(a: MlpArgs) -> Result<(), SpinflipError> {
     println!(
         "best epoch {}; wrote {}",
         o.best_epoch + 1,
-        o.files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        super::file_list(&o.files),
     );
     Ok(())
 }

@@ -259,10 +259,7 @@ pub fn train_cnn(
         x: Vec::new(),
         y: Vec::new(),
     };
-    let optimizer = match cfg.optimizer {
-        OptimizerKind::Adam => OptimizerConfig::adam(cfg.lr),
-        OptimizerKind::Rmsprop => OptimizerConfig::rmsprop(cfg.lr),
-    };
+    let optimizer = OptimizerConfig::of_kind(cfg.optimizer, cfg.lr);
     let outcome = run_epochs(
         &mut model,
         start,

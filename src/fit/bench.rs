@@ -59,6 +59,18 @@ pub fn compare_samplers(
     kinds: &[SamplerKind],
     out: &Path,
 ) -> Result<Vec<SamplerRow>, SpinflipError> {
+    if let Some(k) = kinds.iter().find(|k| **k == SamplerKind::Map) {
+        return Err(SpinflipError::config(
+            "--kinds",
+            format!("{k:?} gives a point and a Laplace approximation, not samples with an ESS: compare nested, ensemble and nuts"),
+        ));
+    }
+    if kinds.is_empty() {
+        return Err(SpinflipError::config(
+            "--kinds",
+            "name at least one sampler",
+        ));
+    }
     let problem = Problem::from_config(cfg)?;
     let mut rows = Vec::new();
     let mut nested: Option<FitSummary> = None;

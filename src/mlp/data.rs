@@ -61,6 +61,12 @@ fn read_block(r: &mut NpzReader, path: &Path, name: &str) -> Result<Block, Spinf
         a.shape[1..].to_vec()
     };
     let d: usize = shape.iter().product();
+    if d == 0 {
+        return Err(SpinflipError::Data {
+            path: path.display().to_string(),
+            reason: format!("'{name}' has shape {:?}: rows of zero values", a.shape),
+        });
+    }
     let named = |n: &str, r: &mut NpzReader| -> Option<Vec<String>> {
         r.has(n)
             .then(|| r.strings(n).ok())

@@ -214,10 +214,7 @@ pub fn train_mlp(
     let data_hash = table.hash();
     let settings =
         serde_json::to_value(cfg).map_err(|e| SpinflipError::config("settings", e.to_string()))?;
-    let mut optimizer = match cfg.optimizer {
-        OptimizerKind::Adam => OptimizerConfig::adam(cfg.lr),
-        OptimizerKind::Rmsprop => OptimizerConfig::rmsprop(cfg.lr),
-    };
+    let mut optimizer = OptimizerConfig::of_kind(cfg.optimizer, cfg.lr);
     optimizer.weight_decay = cfg.weight_decay;
     let outcome = run_epochs(
         &mut model,

@@ -49,6 +49,14 @@ impl OptimizerConfig {
         }
     }
 
+    /// The usual constants of `kind` ([`Self::adam`] or [`Self::rmsprop`]).
+    pub fn of_kind(kind: OptimizerKind, lr: f64) -> Self {
+        match kind {
+            OptimizerKind::Adam => Self::adam(lr),
+            OptimizerKind::Rmsprop => Self::rmsprop(lr),
+        }
+    }
+
     /// RMSprop with Keras' constants (rho = 0.9, eps = 1e-7).
     pub fn rmsprop(lr: f64) -> Self {
         OptimizerConfig {
