@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::config::CnnConfig;
 use super::layout::ParamLayout;
 use super::noise::NoiseSpec;
+use crate::nn::files::model_file_error as err;
 pub use crate::nn::files::model_paths;
 use crate::nn::files::{
     arrays_from_bytes, arrays_to_bytes, read_checked_weights, weights_hash, write_model_pair,
@@ -319,13 +320,6 @@ pub fn weights_from_bytes(
         dst[t.range()].copy_from_slice(&v);
     }
     Ok((p, b))
-}
-
-fn err(p: &Path, reason: String) -> SpinflipError {
-    SpinflipError::ModelFile {
-        path: p.display().to_string(),
-        reason,
-    }
 }
 
 /// Write `model` to `path` (`models/NAME`, with or without an extension); returns the

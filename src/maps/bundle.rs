@@ -17,6 +17,7 @@ use crate::cnn::noise::NoiseSpec;
 use crate::io::npz::NpzReader;
 use crate::lightcone::geometry::MapGeometry;
 use crate::lightcone::params::{MAP_PARAM_NAMES, MAP_PARAM_RANGES};
+use crate::nn::files::model_file_error as bad;
 use crate::SpinflipError;
 
 /// Value of [`BundleFile::format`].
@@ -137,13 +138,6 @@ pub struct SummaryBundle {
     pub emulator: SummaryEmulator,
     /// The covariance from simulations.
     pub covariance: SimCovariance,
-}
-
-fn bad(path: &Path, reason: String) -> SpinflipError {
-    SpinflipError::ModelFile {
-        path: path.display().to_string(),
-        reason,
-    }
 }
 
 impl SummaryBundle {

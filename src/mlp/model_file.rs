@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::Features;
 use super::network::{Mlp64, MlpSpec};
+use crate::nn::files::model_file_error as err;
 use crate::nn::files::{
     arrays_from_bytes, arrays_to_bytes, model_paths, read_checked_weights, weights_hash,
     write_model_pair, NamedArrays,
@@ -98,13 +99,6 @@ impl MlpModel {
             out.extend(self.sidecar.outputs.decode(&net.predict(row)?));
         }
         Ok(out)
-    }
-}
-
-fn err(p: &Path, reason: String) -> SpinflipError {
-    SpinflipError::ModelFile {
-        path: p.display().to_string(),
-        reason,
     }
 }
 

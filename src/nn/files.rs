@@ -84,7 +84,8 @@ pub fn read_arrays(path: &Path) -> Result<ArrayMap, SpinflipError> {
     arrays_from_bytes(&bytes).map_err(err)
 }
 
-fn file_err(p: &Path, reason: String) -> SpinflipError {
+/// An error about the model file at `p`.
+pub fn model_file_error(p: &Path, reason: String) -> SpinflipError {
     SpinflipError::ModelFile {
         path: p.display().to_string(),
         reason,
@@ -103,18 +104,19 @@ pub fn write_model_pair(
     bytes: &[u8],
     json: &str,
 ) -> Result<(), SpinflipError> {
-    ensure_parent(wp).map_err(|e| file_err(wp, e.to_string()))?;
-    write_atomic(wp, bytes).map_err(|e| file_err(wp, e.to_string()))?;
-    write_atomic(sp, json.as_bytes()).map_err(|e| file_err(sp, e.to_string()))
+    ensure_parent(wp).map_err(|e| model_file_error(wp, e.to_string()))?;
+    write_atomic(wp, bytes).map_err(|e| model_file_error(wp, e.to_string()))?;
+    write_atomic(sp, json.as_bytes()).map_err(|e| model_file_error(sp, e.to_string()))
 }
 
 /// The weights at `wp`, refused unless their hash is the sidecar's `expected` (weights and
 /// sidecar of different models side by side).
 pub fn read_checked_weights(wp: &Path, expected: &str) -> Result<Vec<u8>, SpinflipError> {
-    let bytes = std::fs::read(wp).map_err(|e| file_err(wp, format!("cannot read weights: {e}")))?;
+    let bytes =
+        std::fs::read(wp).map_err(|e| model_file_error(wp, format!("cannot read weights: {e}")))?;
     let hash = weights_hash(&bytes);
     if hash != expected {
-        return Err(file_err(
+        return Err(model_file_error(
             wp,
             format!(
                 "weights hash {hash} differs from the sidecar's {expected}: the files belong to different models"
