@@ -129,3 +129,26 @@ fn bad_arguments_fail_with_a_message() {
         .unwrap();
     assert!(!o.status.success());
 }
+
+/// The default build has no HDF5: asking for it says how to get it, and writes nothing.
+#[cfg(not(feature = "hdf5"))]
+#[test]
+fn hdf5_without_the_feature_says_how_to_enable_it() {
+    let out = tmp("nofeature.h5");
+    let o = bin()
+        .args(["simulate", "global", "--n", "5", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--features hdf5") && err.contains(".npz"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // Reading an .h5 fails the same way, before touching the file.
+    std::fs::write(&out, b"not really hdf5").unwrap();
+    let e = GlobalSignalSet::load(&out).unwrap_err().to_string();
+    assert!(e.contains("--features hdf5"), "{e}");
+}

@@ -1,5 +1,5 @@
 //! HDF5 files in the 21cmGEM layout: one top-level f64 dataset per array (`par_train`,
-//! `signal_train`, ...). Needs the `hdf5` feature (on by default; links the system libhdf5).
+//! `signal_train`, ...). Needs the `hdf5` feature (off by default: it links the system libhdf5).
 
 use super::npy::NpyArray;
 use crate::SpinflipError;
@@ -80,7 +80,9 @@ fn no_hdf5(path: &Path) -> SpinflipError {
     SpinflipError::config(
         "format",
         format!(
-            "'{}': this build has no HDF5 support; rebuild with `--features hdf5` or use .npz",
+            "'{}': this build has no HDF5 support (it links the system libhdf5, so it is opt-in): \
+             use .npz, or install libhdf5-dev and pkg-config and rebuild with \
+             `cargo build --release --features hdf5`",
             path.display()
         ),
     )
