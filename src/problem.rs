@@ -234,7 +234,10 @@ impl Problem {
                         OutputSpace::Redshifts { .. } => "mK".into(),
                     },
                 };
-                let like = GaussianLikelihood::new(model.clone(), v, noise)?;
+                let mut like = GaussianLikelihood::new(model.clone(), v, noise)?;
+                if let Some(c) = kind.covariance_model(&cfg.model)? {
+                    like = like.with_covariance_model(c);
+                }
                 (Box::new(like), axis, truth_signal)
             }
         };

@@ -238,3 +238,99 @@ fn bad_input_is_a_clear_error() {
         .to_string();
     assert!(e.contains("16"), "{e}");
 }
+
+/// The shipped power-spectrum likelihood uses its parameter-dependent covariance: ln L at two
+/// points is the Gaussian with C(theta) of each point (from the bundle's scatter model), not
+/// the fixed covariance, and the two covariances differ.
+#[test]
+fn the_power_spectrum_likelihood_has_a_parameter_dependent_covariance() {
+    use spinflip::config::RunConfig;
+    use spinflip::likelihoods::CovarianceModel;
+    use spinflip::problem::Problem;
+    let dir = tmp("scatter");
+    let text = config_of("ps", &dir.join("run"));
+    let cfg = RunConfig::from_toml_str(&text, "maps_ps").unwrap();
+    let problem = Problem::from_config(&cfg).unwrap();
+    let bundle = SummaryBundle::load(&repo().join("models/maps_ps_likelihood.json")).unwrap();
+    let scatter = bundle
+        .scatter
+        .as_ref()
+        .expect("the shipped bundle has a scatter model");
+    let like = &problem.likelihood;
+    let data = like.data().to_vec();
+    let mut sigmas = Vec::new();
+    for theta in [[30.0, 4.69897, 40.5, 0.5], [150.0, 5.5, 39.0, 1.2]] {
+        let noise = scatter.noise_at(&theta).unwrap();
+        let pred = like.predict_data(&theta).unwrap();
+        let r: Vec<f64> = data.iter().zip(&pred).map(|(d, p)| d - p).collect();
+        let want = noise.log_likelihood(&r);
+        let got = like.log_likelihood(&theta).unwrap();
+        assert!(
+            (got - want).abs() < 1e-9 * want.abs().max(1.0),
+            "{got} vs {want}"
+        );
+        sigmas.push(noise.sigma_diagonal());
+    }
+    // Early, nearly neutral light-cones scatter differently from late, patchy ones: the
+    // median ratio of sigma over the 144 bins is far from 1 (it is ~1 for a fixed covariance).
+    let mut ratio: Vec<f64> = sigmas[0]
+        .iter()
+        .zip(&sigmas[1])
+        .map(|(a, b)| a / b)
+        .collect();
+    ratio.sort_by(f64::total_cmp);
+    let spread = ratio[ratio.len() * 9 / 10] / ratio[ratio.len() / 10];
+    assert!(spread > 1.5, "sigma ratios 10-90%: {spread}");
+}
+
+/// A scatter file of the wrong shape names the file and what it expected.
+#[test]
+fn a_bad_scatter_file_is_a_clear_error() {
+    let dir = tmp("bad_scatter");
+    let models = repo().join("models");
+    let mut text = std::fs::read_to_string(models.join("maps_ps_likelihood.json")).unwrap();
+    for name in [
+        "maps_ps_summary",
+        "maps_ps_residuals.npz",
+        "maps_ps_scatter",
+    ] {
+        text = text.replace(
+            &format!("\"{name}\""),
+            &format!("\"{}\"", models.join(name).display()),
+        );
+    }
+    let bad = dir.join("scale.npz");
+    let arr = |shape: Vec<usize>, v: f64| {
+        let n = shape.iter().product();
+        spinflip::io::NpyArray::new(shape, vec![v; n]).unwrap()
+    };
+    spinflip::io::write_npz(
+        &bad,
+        &[
+            ("scale", &arr(vec![143], 1.0)),
+            ("correlation", &arr(vec![144, 144], 0.0)),
+        ],
+    )
+    .unwrap();
+    let json = dir.join("bad.json");
+    std::fs::write(
+        &json,
+        text.replace(
+            "\"maps_ps_scatter_cov.npz\"",
+            &format!("\"{}\"", bad.display()),
+        ),
+    )
+    .unwrap();
+    let e = SummaryBundle::load(&json).unwrap_err().to_string();
+    assert!(e.contains("scale.npz") && e.contains("[144]"), "{e}");
+    // Right shapes, but a "correlation" with -1 off the diagonal: not positive definite.
+    let mut corr = arr(vec![144, 144], -1.0);
+    (0..144).for_each(|i| corr.data[i * 145] = 1.0);
+    spinflip::io::write_npz(
+        &bad,
+        &[("scale", &arr(vec![144], 1.0)), ("correlation", &corr)],
+    )
+    .unwrap();
+    let e = SummaryBundle::load(&json).unwrap_err().to_string();
+    assert!(e.contains("positive definite"), "{e}");
+}

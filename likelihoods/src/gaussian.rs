@@ -7,6 +7,7 @@
 //! global-signal likelihood adds a band cut (a channel selection) and a foreground (an
 //! additive term); a likelihood of summaries or images uses it as it is.
 
+use crate::covariance_model::CovarianceModel;
 use crate::error::ModelError;
 use crate::forward_model::ForwardModel;
 use crate::noise::Noise;
@@ -73,6 +74,8 @@ pub struct GaussianLikelihood<M> {
     /// Model output index of each data channel (`None`: all outputs, in order).
     channel: Option<Vec<usize>>,
     term: Option<Box<dyn AdditiveTerm>>,
+    /// A parameter-dependent covariance; `noise` is then what reports and plots show.
+    cov_model: Option<Box<dyn CovarianceModel>>,
     n_model: usize,
     n_out: usize,
 }
@@ -144,6 +147,7 @@ impl<M: ForwardModel> GaussianLikelihood<M> {
             noise,
             channel,
             term: None,
+            cov_model: None,
             n_model,
             n_out,
         })
@@ -153,6 +157,33 @@ impl<M: ForwardModel> GaussianLikelihood<M> {
     pub fn with_term(mut self, term: Box<dyn AdditiveTerm>) -> Self {
         self.term = Some(term);
         self
+    }
+
+    /// Let the covariance depend on the model's parameters: `model(theta)` replaces the fixed
+    /// noise in every evaluation (the fixed one stays what [`DataLikelihood::noise`] reports,
+    /// e.g. the covariance at the truth for plots). Gradients then come from central
+    /// differences of `ln L`.
+    pub fn with_covariance_model(mut self, model: Box<dyn CovarianceModel>) -> Self {
+        self.cov_model = Some(model);
+        self
+    }
+
+    /// The noise at `theta`: the covariance model's, or the fixed one.
+    fn noise_at(&self, theta: &[f64]) -> Result<std::borrow::Cow<'_, Noise>, ModelError> {
+        match &self.cov_model {
+            None => Ok(std::borrow::Cow::Borrowed(&self.noise)),
+            Some(c) => {
+                let n = c.noise_at(&theta[..self.n_model])?;
+                if n.len() != self.data.len() {
+                    return Err(ModelError::Dimension {
+                        what: "covariance model's noise (one entry per data value)".into(),
+                        expected: self.data.len(),
+                        got: n.len(),
+                    });
+                }
+                Ok(std::borrow::Cow::Owned(n))
+            }
+        }
     }
 
     /// The forward model.
@@ -180,12 +211,17 @@ impl<M: ForwardModel> GaussianLikelihood<M> {
         }
     }
 
-    fn log_likelihood_of_output(&self, theta: &[f64], model_out: &[f64], buf: &mut [f64]) -> f64 {
+    fn log_likelihood_of_output(
+        &self,
+        theta: &[f64],
+        model_out: &[f64],
+        buf: &mut [f64],
+    ) -> Result<f64, ModelError> {
         self.predicted(theta, model_out, buf);
         for (b, d) in buf.iter_mut().zip(&self.data) {
             *b = d - *b;
         }
-        self.noise.log_likelihood(buf)
+        Ok(self.noise_at(theta)?.log_likelihood(buf))
     }
 
     fn check_theta(&self, theta: &[f64]) -> Result<(), ModelError> {
@@ -237,7 +273,7 @@ impl<M: ForwardModel> LogLikelihood for GaussianLikelihood<M> {
         let mut out = vec![0.0; self.n_out];
         self.model.predict(&theta[..self.n_model], &mut out)?;
         let mut buf = vec![0.0; self.data.len()];
-        Ok(self.log_likelihood_of_output(theta, &out, &mut buf))
+        Ok(self.log_likelihood_of_output(theta, &out, &mut buf)?)
     }
 
     fn log_likelihood_batch(&self, points: &[f64], out: &mut [f64]) -> Result<(), LikelihoodError> {
@@ -258,7 +294,7 @@ impl<M: ForwardModel> LogLikelihood for GaussianLikelihood<M> {
                     &points[i * d..(i + 1) * d],
                     &signals[i * m..(i + 1) * m],
                     &mut buf,
-                )
+                )?
             } else {
                 f64::NEG_INFINITY
             };
@@ -291,21 +327,24 @@ impl<M: ForwardModel> GradLogLikelihood for GaussianLikelihood<M> {
         let mut value = f64::NAN;
         let mut w = vec![0.0; self.data.len()];
         let mut out = vec![0.0; self.n_out];
+        let noise = self.noise_at(theta)?;
         let mut cot = |model_out: &[f64], v: &mut [f64]| {
             let mut pred = vec![0.0; self.data.len()];
             self.predicted(theta, model_out, &mut pred);
             let r: Vec<f64> = self.data.iter().zip(&pred).map(|(d, p)| d - p).collect();
-            value = self.noise.log_likelihood(&r);
-            w = self.noise.solve(&r);
+            value = noise.log_likelihood(&r);
+            w = noise.solve(&r);
             v.iter_mut().for_each(|x| *x = 0.0);
             match &self.channel {
                 Some(ch) => ch.iter().zip(&w).for_each(|(&c, wi)| v[c] += wi),
                 None => v.copy_from_slice(&w),
             }
         };
-        let exact = self
-            .model
-            .predict_vjp(&theta[..nm], &mut out, &mut cot, &mut grad[..nm])?;
+        // A parameter-dependent covariance has terms the model's product does not carry.
+        let exact = self.cov_model.is_none()
+            && self
+                .model
+                .predict_vjp(&theta[..nm], &mut out, &mut cot, &mut grad[..nm])?;
         if !exact {
             // Central differences, step 1e-6 of each value's size (ln L's rounding then
             // costs ~1e-10 relative of the derivative; its curvature ~1e-12).
@@ -472,5 +511,37 @@ mod tests {
         .is_err());
         let like = GaussianLikelihood::new(Ramp, vec![0.0; 4], n()).unwrap();
         assert!(like.log_likelihood(&[1.0, 2.0]).is_err());
+    }
+    /// sigma = a on every channel (white).
+    struct ScaleWithA;
+    impl CovarianceModel for ScaleWithA {
+        fn noise_at(&self, theta: &[f64]) -> Result<Noise, ModelError> {
+            Noise::white(theta[0].abs(), 4)
+        }
+    }
+
+    #[test]
+    fn a_parameter_dependent_covariance_enters_chi2_and_the_determinant() {
+        // Data 0 on four channels, m_k = a k: chi^2 = a^2 (0 + 1 + 4 + 9) / a^2 = 14 for
+        // every a, so ln L = -7 - 4 ln(2 pi a^2) / 2 exactly.
+        let like = GaussianLikelihood::new(ExactRamp, vec![0.0; 4], Noise::white(1.0, 4).unwrap())
+            .unwrap()
+            .with_covariance_model(Box::new(ScaleWithA));
+        let exact = |a: f64| -7.0 - 2.0 * (2.0 * std::f64::consts::PI * a * a).ln();
+        for a in [0.5, 1.0, 3.0] {
+            let v = like.log_likelihood(&[a]).unwrap();
+            assert!((v - exact(a)).abs() < 1e-12, "{a}: {v} vs {}", exact(a));
+            let mut b = [0.0];
+            like.log_likelihood_batch(&[a], &mut b).unwrap();
+            assert_eq!(b[0], v);
+            // d ln L / da = -4 / a, all from the determinant (chi^2 is flat in a): a gradient
+            // through the model alone would miss it.
+            let mut g = [0.0];
+            let v2 = like.log_likelihood_and_gradient(&[a], &mut g).unwrap();
+            assert_eq!(v2, v);
+            assert!((g[0] + 4.0 / a).abs() < 1e-6 * (4.0 / a), "{a}: {}", g[0]);
+        }
+        // A covariance model that fails (sigma 0) is an error, not a NaN.
+        assert!(like.log_likelihood(&[0.0]).is_err());
     }
 }

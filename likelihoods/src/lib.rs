@@ -4,9 +4,11 @@
 //! `theta` to outputs on a fixed grid (the physical simulator and the neural emulator both
 //! implement it). [`GaussianLikelihood`] turns model + data vector + [`Noise`] into a
 //! [`spinflip_samplers::LogLikelihood`] that the samplers explore; [`GlobalSignalLikelihood`]
-//! is a thin layer on it for spectra (band cut, optional [`LogPolyForeground`]).
+//! is a thin layer on it for spectra (band cut, optional [`LogPolyForeground`]); a
+//! [`CovarianceModel`] makes its covariance depend on the parameters.
 #![warn(missing_docs)]
 
+pub mod covariance_model;
 pub mod error;
 pub mod foreground;
 pub mod forward_model;
@@ -16,6 +18,7 @@ pub mod mock;
 pub mod noise;
 pub mod spectrum;
 
+pub use covariance_model::CovarianceModel;
 pub use error::ModelError;
 pub use foreground::LogPolyForeground;
 pub use forward_model::ForwardModel;

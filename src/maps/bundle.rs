@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::cnn_summary::CnnSummarizer;
 use super::covariance::SimCovariance;
 use super::ps_summary::{PsSpec, PsSummarizer};
+use super::scatter::SummaryScatter;
 use super::summary_emulator::SummaryEmulator;
 use crate::cnn::noise::NoiseSpec;
 use crate::io::npz::NpzReader;
@@ -80,6 +81,10 @@ pub struct BundleFile {
     /// sample variance the emulator's error is compared with.
     #[serde(default)]
     pub fiducial_sims: Option<PathBuf>,
+    /// A parameter-dependent covariance ([`SummaryScatter`]): it replaces `covariance` in
+    /// the likelihood, which then only serves plots and reports.
+    #[serde(default)]
+    pub scatter: Option<ScatterSpec>,
     /// The fiducial point of those simulations.
     pub fiducial: Vec<f64>,
     /// Geometry of every light-cone involved.
@@ -89,6 +94,19 @@ pub struct BundleFile {
     /// How the pieces were made (commands).
     #[serde(default)]
     pub recipe: Vec<String>,
+}
+
+/// The files of a [`SummaryScatter`], relative to the bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScatterSpec {
+    /// The MLP of `ln r^2` (file stem).
+    pub network: PathBuf,
+    /// NPZ with `scale` and `correlation`.
+    pub file: PathBuf,
+    /// How it was made.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// How a light-cone becomes a summary.
@@ -138,6 +156,8 @@ pub struct SummaryBundle {
     pub emulator: SummaryEmulator,
     /// The covariance from simulations.
     pub covariance: SimCovariance,
+    /// The parameter-dependent covariance, if the bundle has one.
+    pub scatter: Option<SummaryScatter>,
 }
 
 impl SummaryBundle {
@@ -257,13 +277,23 @@ impl SummaryBundle {
             }
         };
         let mut covariance = SimCovariance::from_rows(&rows, p, &cov_path.display().to_string())?;
-        if let Some(spec) = &file.ps {
-            // Modelling uncertainty: a fraction of Delta^2, i.e. log10(1 + frac) dex.
-            let dex = (1.0 + spec.modelling_error).log10();
-            for i in 0..p {
-                covariance.cov[i * p + i] += dex * dex;
-            }
+        // Modelling uncertainty: a fraction of Delta^2, i.e. log10(1 + frac) dex.
+        let modelling_var = file
+            .ps
+            .as_ref()
+            .map_or(0.0, |spec| (1.0 + spec.modelling_error).log10().powi(2));
+        for i in 0..p {
+            covariance.cov[i * p + i] += modelling_var;
         }
+        let scatter = match &file.scatter {
+            None => None,
+            Some(s) => Some(SummaryScatter::load(
+                &dir.join(&s.network),
+                &dir.join(&s.file),
+                p,
+                modelling_var,
+            )?),
+        };
         if file.fiducial.len() != MAP_PARAM_NAMES.len() {
             return Err(bad(path, "fiducial needs the four map parameters".into()));
         }
@@ -273,10 +303,21 @@ impl SummaryBundle {
             summarizer,
             emulator,
             covariance,
+            scatter,
         })
     }
 
-    /// The pixel noise of the bundle's simulations, if any.
+    /// The likelihood's noise at `theta`: the scatter model's, or the fixed covariance.
+    pub fn noise_at(&self, theta: &[f64]) -> Result<spinflip_likelihoods::Noise, SpinflipError> {
+        Ok(match &self.scatter {
+            Some(s) => spinflip_likelihoods::CovarianceModel::noise_at(s, theta)?,
+            None => {
+                spinflip_likelihoods::Noise::covariance(&self.covariance.cov, self.covariance.p)?
+            }
+        })
+    }
+
+    /// The pixel noise the bundle's simulations carry, if any.
     pub fn pixel_noise(&self) -> Option<NoiseSpec> {
         (self.file.pixel_noise_mk > 0.0).then_some(NoiseSpec::White {
             rms_mk: self.file.pixel_noise_mk,

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use spinflip_likelihoods::{ForwardModel, Noise};
+use spinflip_likelihoods::{CovarianceModel, ForwardModel, Noise};
 use spinflip_samplers::Prior;
 
 use super::bundle::SummaryBundle;
@@ -182,7 +182,7 @@ impl ModelKind for MapSummaryKind {
                 p.from_array(&a.data[..per.min(a.data.len())])?
             }
         };
-        let noise = Noise::covariance(&b.covariance.cov, b.covariance.p)?;
+        let noise = b.noise_at(&b.file.fiducial)?;
         Ok(Some((data, noise)))
     }
 
@@ -222,7 +222,18 @@ impl ModelKind for MapSummaryKind {
         )?;
         let mut clean = vec![0.0; model.n_outputs()];
         model.predict(truth, &mut clean)?;
-        let noise = Noise::covariance(&b.covariance.cov, b.covariance.p)?;
+        let noise = b.noise_at(truth)?;
         Ok(MockData { data, noise, clean })
+    }
+
+    /// The bundle's parameter-dependent covariance, if it has one.
+    fn covariance_model(
+        &self,
+        cfg: &ModelConfig,
+    ) -> Result<Option<Box<dyn CovarianceModel>>, SpinflipError> {
+        Ok(self
+            .bundle(cfg)?
+            .scatter
+            .map(|s| Box::new(s) as Box<dyn CovarianceModel>))
     }
 }

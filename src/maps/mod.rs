@@ -13,6 +13,7 @@ pub mod cnn_summary;
 pub mod covariance;
 pub mod kind;
 pub mod ps_summary;
+pub mod scatter;
 pub mod summary_emulator;
 
 pub use bundle::SummaryBundle;

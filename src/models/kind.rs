@@ -2,7 +2,7 @@
 
 use crate::config::{MockConfig, ModelConfig};
 use crate::SpinflipError;
-use spinflip_likelihoods::{mock_vector, ForwardModel, Noise};
+use spinflip_likelihoods::{mock_vector, CovarianceModel, ForwardModel, Noise};
 use spinflip_samplers::{Parameter, ParameterSet, Prior};
 use std::sync::Arc;
 
@@ -135,6 +135,17 @@ pub trait ModelKind: Send + Sync {
         cfg: &ModelConfig,
     ) -> Result<Option<(Vec<f64>, Noise)>, SpinflipError> {
         let _ = (path, model, cfg);
+        Ok(None)
+    }
+
+    /// A covariance that depends on the parameters, replacing the fixed noise of the data in
+    /// the likelihood (the map power spectrum's scatter changes across the prior); `None` (the
+    /// default) keeps the data's noise.
+    fn covariance_model(
+        &self,
+        cfg: &ModelConfig,
+    ) -> Result<Option<Box<dyn CovarianceModel>>, SpinflipError> {
+        let _ = cfg;
         Ok(None)
     }
 
