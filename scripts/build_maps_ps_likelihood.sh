@@ -3,7 +3,8 @@
 # and the files it names) from the 10,000 training light-cones (their `ps` arrays):
 #   1. the emulator of log10(Delta^2 + 0.01) in all 24 chunks x 16 k bins (an MLP);
 #   2. its residuals on the 1,000 held-out test light-cones, kept in the likelihood's 144
-#      bins (12 k bins in 0.1-1 / Mpc x every other chunk) -> the covariance.
+#      bins (12 k bins in 0.1-1 / Mpc x every other chunk) -> the covariance;
+#   3. its parameter-dependent covariance (scripts/build_maps_ps_scatter.sh).
 # Needs data/maps/shard{0,1,2}.npz (examples/maps_cnn_train.toml says how to make them).
 # Seeded; about 3 minutes on 2 cores.
 set -euo pipefail
@@ -25,3 +26,5 @@ np.savez("models/maps_ps_residuals.npz", residual_transformed=r[:, keep])
 print("residual rms (dex): median", np.median(r[:, keep].std(0)))
 PY
 echo "built models/maps_ps_summary.* and models/maps_ps_residuals.npz"
+# 3. the parameter-dependent covariance that replaces the fixed one in the likelihood.
+bash scripts/build_maps_ps_scatter.sh

@@ -57,11 +57,21 @@ fn the_power_spectrum_fit_recovers_the_truth() {
     check_fit("ps");
 }
 
+/// Both summaries together (fewer live points than the example: a test, not a result).
+#[test]
+fn the_joint_fit_recovers_the_truth() {
+    check_fit("joint");
+}
+
 fn check_fit(summary: &str) {
     let dir = tmp(summary);
     let root = dir.join("run");
     let cfg = dir.join("run.toml");
-    std::fs::write(&cfg, config_of(summary, &root)).unwrap();
+    let mut text = config_of(summary, &root);
+    if summary == "joint" {
+        text = text.replace("n_live = 400", "n_live = 150");
+    }
+    std::fs::write(&cfg, text).unwrap();
     let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
     assert!(
         out.status.success(),
@@ -333,4 +343,94 @@ fn a_bad_scatter_file_is_a_clear_error() {
     .unwrap();
     let e = SummaryBundle::load(&json).unwrap_err().to_string();
     assert!(e.contains("positive definite"), "{e}");
+}
+
+/// A joint likelihood whose parts were made on different light-cones, or whose correlation
+/// does not cover the stacked summaries, is refused with the reason.
+#[test]
+fn a_bad_joint_bundle_is_a_clear_error() {
+    use spinflip::maps::JointBundle;
+    let dir = tmp("bad_joint");
+    let models = repo().join("models");
+    let abs = |mut text: String, names: &[&str]| {
+        for name in names {
+            text = text.replace(
+                &format!("\"{name}\""),
+                &format!("\"{}\"", models.join(name).display()),
+            );
+        }
+        text
+    };
+    let cnn = abs(
+        std::fs::read_to_string(models.join("maps_cnn_likelihood.json")).unwrap(),
+        &[
+            "maps_cnn",
+            "maps_cnn_summary",
+            "maps_cnn_residuals.npz",
+            "maps_cnn_fiducial.npz",
+        ],
+    );
+    // The CNN part claims 5 mK pixel noise: not the power spectrum's light-cones.
+    std::fs::write(
+        dir.join("cnn5.json"),
+        cnn.replace("\"pixel_noise_mk\": 0.0", "\"pixel_noise_mk\": 5.0"),
+    )
+    .unwrap();
+    let ps = dir.join("ps.json");
+    std::fs::write(
+        &ps,
+        abs(
+            std::fs::read_to_string(models.join("maps_ps_likelihood.json")).unwrap(),
+            &[
+                "maps_ps_summary",
+                "maps_ps_residuals.npz",
+                "maps_ps_scatter",
+                "maps_ps_scatter_cov.npz",
+            ],
+        ),
+    )
+    .unwrap();
+    let joint = abs(
+        std::fs::read_to_string(models.join("maps_joint_likelihood.json")).unwrap(),
+        &["maps_joint_correlation.npz"],
+    )
+    .replace(
+        "\"maps_ps_likelihood.json\"",
+        &format!("\"{}\"", ps.display()),
+    );
+    let mixed = dir.join("mixed.json");
+    std::fs::write(
+        &mixed,
+        joint.replace("\"maps_cnn_likelihood.json\"", "\"cnn5.json\""),
+    )
+    .unwrap();
+    let e = JointBundle::load(&mixed).unwrap_err().to_string();
+    assert!(e.contains("same light-cones") && e.contains("5 mK"), "{e}");
+
+    std::fs::write(dir.join("cnn.json"), &cnn).unwrap();
+    let small = dir.join("small.npz");
+    spinflip::io::write_npz(
+        &small,
+        &[(
+            "correlation",
+            &spinflip::io::NpyArray::new(vec![4, 4], vec![0.0; 16]).unwrap(),
+        )],
+    )
+    .unwrap();
+    let wrong = dir.join("wrong.json");
+    std::fs::write(
+        &wrong,
+        joint
+            .replace("\"maps_cnn_likelihood.json\"", "\"cnn.json\"")
+            .replace(
+                &format!(
+                    "\"{}\"",
+                    models.join("maps_joint_correlation.npz").display()
+                ),
+                &format!("\"{}\"", small.display()),
+            ),
+    )
+    .unwrap();
+    let e = JointBundle::load(&wrong).unwrap_err().to_string();
+    assert!(e.contains("[148, 148]"), "{e}");
 }

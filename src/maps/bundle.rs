@@ -277,11 +277,7 @@ impl SummaryBundle {
             }
         };
         let mut covariance = SimCovariance::from_rows(&rows, p, &cov_path.display().to_string())?;
-        // Modelling uncertainty: a fraction of Delta^2, i.e. log10(1 + frac) dex.
-        let modelling_var = file
-            .ps
-            .as_ref()
-            .map_or(0.0, |spec| (1.0 + spec.modelling_error).log10().powi(2));
+        let modelling_var = modelling_var(&file);
         for i in 0..p {
             covariance.cov[i * p + i] += modelling_var;
         }
@@ -307,6 +303,11 @@ impl SummaryBundle {
         })
     }
 
+    /// The variance added to every summary's diagonal for modelling uncertainty.
+    pub fn modelling_var(&self) -> f64 {
+        modelling_var(&self.file)
+    }
+
     /// The likelihood's noise at `theta`: the scatter model's, or the fixed covariance.
     pub fn noise_at(&self, theta: &[f64]) -> Result<spinflip_likelihoods::Noise, SpinflipError> {
         Ok(match &self.scatter {
@@ -323,4 +324,12 @@ impl SummaryBundle {
             rms_mk: self.file.pixel_noise_mk,
         })
     }
+}
+
+/// Modelling uncertainty of a power spectrum: a fraction of Delta^2, i.e. log10(1 + frac) dex;
+/// none for the CNN summary.
+fn modelling_var(file: &BundleFile) -> f64 {
+    file.ps
+        .as_ref()
+        .map_or(0.0, |spec| (1.0 + spec.modelling_error).log10().powi(2))
 }

@@ -13,6 +13,7 @@ use spinflip_samplers::Prior;
 
 use super::bundle::SummaryBundle;
 use crate::config::{MockConfig, ModelConfig};
+use crate::lightcone::lightcone::LightCone;
 use crate::lightcone::params::{MapParams, MAP_PARAM_NAMES, MAP_PARAM_RANGES};
 use crate::lightcone::simulator::{MapSimulator, MapTables};
 use crate::models::{MockData, ModelKind, OutputSpace, SharedModel};
@@ -82,22 +83,11 @@ impl ModelKind for MapSummaryKind {
     }
 
     fn param_latex(&self) -> Vec<String> {
-        [
-            r"\zeta",
-            r"\log_{10} T_{\rm vir}/{\rm K}",
-            r"\log_{10} L_X/{\rm SFR}",
-            r"E_0/{\rm keV}",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        map_param_latex()
     }
 
     fn default_priors(&self) -> Vec<Prior> {
-        MAP_PARAM_RANGES
-            .iter()
-            .map(|&(min, max)| Prior::Uniform { min, max })
-            .collect()
+        map_default_priors()
     }
 
     fn fiducial(&self) -> Vec<f64> {
@@ -138,50 +128,7 @@ impl ModelKind for MapSummaryKind {
             return Ok(None);
         }
         let mut b = self.bundle(cfg)?;
-        let what = path.display().to_string();
-        let bad = |reason: String| SpinflipError::Data {
-            path: what.clone(),
-            reason,
-        };
-        let mut r = crate::io::npz::NpzReader::open(path)?;
-        if r.has("geometry") {
-            let g = r.array("geometry")?.data;
-            let w = b.file.geometry;
-            let want = [w.box_mpc, w.cells as f64, w.z_min, w.z_max];
-            if g.len() != 4
-                || g.iter()
-                    .zip(&want)
-                    .any(|(a, b)| (a - b).abs() > 1e-9 * b.abs().max(1.0))
-            {
-                return Err(bad(format!(
-                    "light-cones of geometry (box Mpc, cells, z_min, z_max) = {g:?}; the likelihood was built for {want:?}"
-                )));
-            }
-        }
-        let data = match &mut b.summarizer {
-            super::bundle::Summarizer::Cnn(c) => {
-                let (_, shape) = r.header("slices")?;
-                let [_, k, cells, n_los] = shape[..] else {
-                    return Err(bad(format!(
-                        "'slices' has shape {shape:?}; expected (N, K, cells, N_los)"
-                    )));
-                };
-                let mut first = Vec::with_capacity(k * cells * n_los);
-                r.f32_rows("slices", |i, row| {
-                    if i == 0 {
-                        first.extend_from_slice(row);
-                    }
-                    Ok(())
-                })?;
-                // Observed slices carry their own noise: none is added.
-                c.summarize(&first, cells, n_los, None, 0)?
-            }
-            super::bundle::Summarizer::Ps(p) => {
-                let a = r.array("ps")?;
-                let per: usize = a.shape.iter().skip(1).product();
-                p.from_array(&a.data[..per.min(a.data.len())])?
-            }
-        };
+        let data = summary_from_file(&mut b, path)?;
         let noise = b.noise_at(&b.file.fiducial)?;
         Ok(Some((data, noise)))
     }
@@ -197,29 +144,9 @@ impl ModelKind for MapSummaryKind {
         cfg: &ModelConfig,
     ) -> Result<MockData, SpinflipError> {
         let mut b = self.bundle(cfg)?;
-        if (mock.noise - b.file.pixel_noise_mk).abs() > 1e-12 {
-            return Err(SpinflipError::config(
-                "data.mock.noise",
-                format!(
-                    "{} mK of pixel noise, but the likelihood's covariance and emulator were made with {} mK: \
-                     set `noise = {}` or build a bundle for this noise level",
-                    mock.noise, b.file.pixel_noise_mk, b.file.pixel_noise_mk
-                ),
-            ));
-        }
-        let params = MapParams::from_slice(truth)?;
-        let sim = MapSimulator::new(Arc::new(MapTables::planck18(
-            b.file.geometry.map_geometry(),
-        )?));
-        let out = sim.simulate(&params, mock.seed)?;
-        let noise_spec = b.pixel_noise();
-        let k = b.file.geometry.slices;
-        let data = b.summarizer.summarize_light_cone(
-            &out.light_cone,
-            k,
-            noise_spec.as_ref(),
-            mock.seed,
-        )?;
+        check_mock_noise(&b, mock)?;
+        let lc = simulate_mock(&b, truth, mock)?;
+        let data = summarize_mock(&mut b, &lc, mock)?;
         let mut clean = vec![0.0; model.n_outputs()];
         model.predict(truth, &mut clean)?;
         let noise = b.noise_at(truth)?;
@@ -236,4 +163,117 @@ impl ModelKind for MapSummaryKind {
             .scatter
             .map(|s| Box::new(s) as Box<dyn CovarianceModel>))
     }
+}
+
+/// The summary of the first light-cone in a set from `spinflip simulate maps` (checked
+/// against the bundle's geometry): the CNN summary of its slices, or the power spectrum it
+/// stores.
+pub fn summary_from_file(b: &mut SummaryBundle, path: &Path) -> Result<Vec<f64>, SpinflipError> {
+    let what = path.display().to_string();
+    let bad = |reason: String| SpinflipError::Data {
+        path: what.clone(),
+        reason,
+    };
+    let mut r = crate::io::npz::NpzReader::open(path)?;
+    if r.has("geometry") {
+        let g = r.array("geometry")?.data;
+        let w = b.file.geometry;
+        let want = [w.box_mpc, w.cells as f64, w.z_min, w.z_max];
+        if g.len() != 4
+            || g.iter()
+                .zip(&want)
+                .any(|(a, b)| (a - b).abs() > 1e-9 * b.abs().max(1.0))
+        {
+            return Err(bad(format!(
+                    "light-cones of geometry (box Mpc, cells, z_min, z_max) = {g:?}; the likelihood was built for {want:?}"
+                )));
+        }
+    }
+    let data = match &mut b.summarizer {
+        super::bundle::Summarizer::Cnn(c) => {
+            let (_, shape) = r.header("slices")?;
+            let [_, k, cells, n_los] = shape[..] else {
+                return Err(bad(format!(
+                    "'slices' has shape {shape:?}; expected (N, K, cells, N_los)"
+                )));
+            };
+            let mut first = Vec::with_capacity(k * cells * n_los);
+            r.f32_rows("slices", |i, row| {
+                if i == 0 {
+                    first.extend_from_slice(row);
+                }
+                Ok(())
+            })?;
+            // Observed slices carry their own noise: none is added.
+            c.summarize(&first, cells, n_los, None, 0)?
+        }
+        super::bundle::Summarizer::Ps(p) => {
+            let a = r.array("ps")?;
+            let per: usize = a.shape.iter().skip(1).product();
+            p.from_array(&a.data[..per.min(a.data.len())])?
+        }
+    };
+    Ok(data)
+}
+
+/// The mock's pixel noise must be the one the bundle's covariance was made with.
+pub fn check_mock_noise(b: &SummaryBundle, mock: &MockConfig) -> Result<(), SpinflipError> {
+    if (mock.noise - b.file.pixel_noise_mk).abs() > 1e-12 {
+        return Err(SpinflipError::config(
+            "data.mock.noise",
+            format!(
+                "{} mK of pixel noise, but the likelihood's covariance and emulator were made with {} mK: \
+                 set `noise = {}` or build a bundle for this noise level",
+                mock.noise, b.file.pixel_noise_mk, b.file.pixel_noise_mk
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A light-cone simulated at `truth` in the bundle's geometry, initial conditions from
+/// `mock.seed`.
+pub fn simulate_mock(
+    b: &SummaryBundle,
+    truth: &[f64],
+    mock: &MockConfig,
+) -> Result<LightCone, SpinflipError> {
+    let params = MapParams::from_slice(truth)?;
+    let sim = MapSimulator::new(Arc::new(MapTables::planck18(
+        b.file.geometry.map_geometry(),
+    )?));
+    Ok(sim.simulate(&params, mock.seed)?.light_cone)
+}
+
+/// The bundle's summary of a mock light-cone (with the bundle's pixel noise, seeded).
+pub fn summarize_mock(
+    b: &mut SummaryBundle,
+    lc: &LightCone,
+    mock: &MockConfig,
+) -> Result<Vec<f64>, SpinflipError> {
+    let noise_spec = b.pixel_noise();
+    let k = b.file.geometry.slices;
+    b.summarizer
+        .summarize_light_cone(lc, k, noise_spec.as_ref(), mock.seed)
+}
+
+/// LaTeX labels of the four map parameters.
+pub fn map_param_latex() -> Vec<String> {
+    [
+        r"\zeta",
+        r"\log_{10} T_{\rm vir}/{\rm K}",
+        r"\log_{10} L_X/{\rm SFR}",
+        r"E_0/{\rm keV}",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The Gillet et al. (2019) box as uniform priors.
+pub fn map_default_priors() -> Vec<Prior> {
+    MAP_PARAM_RANGES
+        .iter()
+        .map(|&(min, max)| Prior::Uniform { min, max })
+        .collect()
 }

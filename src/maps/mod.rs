@@ -6,11 +6,14 @@
 //! - [`bundle`]: the three pieces on disk, checked against each other;
 //! - [`ps_summary`]: binned power spectra of a light-cone (21CMMC convention, in log10);
 //! - [`kind`]: the `maps_cnn` and `maps_ps` model kinds (priors, fiducial, mocks from the
-//!   simulator).
+//!   simulator);
+//! - [`scatter`]: a parameter-dependent covariance (the power spectrum's);
+//! - [`joint`]: both summaries of one light-cone together (`maps_joint`).
 
 pub mod bundle;
 pub mod cnn_summary;
 pub mod covariance;
+pub mod joint;
 pub mod kind;
 pub mod ps_summary;
 pub mod scatter;
@@ -19,5 +22,6 @@ pub mod summary_emulator;
 pub use bundle::SummaryBundle;
 pub use cnn_summary::CnnSummarizer;
 pub use covariance::SimCovariance;
+pub use joint::{JointBundle, MapJointKind, MAPS_JOINT};
 pub use kind::{MapSummaryKind, MAPS_CNN, MAPS_PS};
 pub use summary_emulator::SummaryEmulator;

@@ -11,6 +11,7 @@ pub fn builtins() -> Vec<Arc<dyn ModelKind>> {
         Arc::new(crate::global::kind::GlobalSimulatorKind),
         Arc::new(crate::maps::MAPS_CNN),
         Arc::new(crate::maps::MAPS_PS),
+        Arc::new(crate::maps::MAPS_JOINT),
     ]
 }
 
