@@ -70,6 +70,11 @@ typedef enum SpinflipStatus {
 } SpinflipStatus;
 
 /**
+ * The joint kind (`maps_joint`).
+ */
+typedef struct MapJointKind MapJointKind;
+
+/**
  * An opaque likelihood handle: parameters with priors, data, noise and a forward model.
  */
 typedef struct SpinflipLikelihood SpinflipLikelihood;
@@ -226,6 +231,17 @@ enum SpinflipStatus spinflip_emulate_batch(const struct SpinflipLikelihood *h,
  * until the next failing call on the same thread; copy it if you need it longer.
  */
 const char *spinflip_last_error(void);
+
+/**
+ * After `n` consecutive log-zero answers from the MultiNest/PolyChord adapters, print the last
+ * error to stderr (once per streak); `0` turns the warning off. The default is 10,000.
+ */
+void spinflip_set_rejection_warning(size_t n);
+
+/**
+ * How many adapter calls in a row have answered log-zero.
+ */
+size_t spinflip_consecutive_rejections(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -286,10 +286,41 @@ pub enum SamplerKind {
     Map,
 }
 
+/// Priors whose values are wrong (min > max, a negative width) are checked here, before the
+/// typed parse, so the error names the parameter and the field rather than a TOML position
+/// with an empty name. Syntax errors are left to the typed parse.
+fn check_priors(s: &str) -> Result<(), SpinflipError> {
+    let Ok(doc) = s.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let Some(params) = doc.get("params").and_then(|p| p.as_table()) else {
+        return Ok(());
+    };
+    for (name, p) in params {
+        let Some(prior) = p.get("prior") else {
+            continue;
+        };
+        if let Ok(spec) = prior
+            .clone()
+            .try_into::<spinflip_samplers::prior::PriorSpec>()
+        {
+            Prior::try_from(spec).map_err(|e| {
+                let reason = match e {
+                    spinflip_samplers::SamplerError::InvalidPrior { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                SpinflipError::config(format!("params.{name}.prior"), reason)
+            })?;
+        }
+    }
+    Ok(())
+}
+
 impl RunConfig {
     /// Parse a TOML string; `base` resolves relative paths in it (the config file's directory
     /// is *not* used: paths are relative to the working directory, as on the command line).
     pub fn from_toml_str(s: &str, origin: &str) -> Result<Self, SpinflipError> {
+        check_priors(s)?;
         let cfg: RunConfig = toml::from_str(s).map_err(|e| SpinflipError::Config {
             field: origin.to_string(),
             reason: e.to_string(),
@@ -441,6 +472,14 @@ n_live = 100
         let e =
             RunConfig::from_toml_str(&GOOD.replace("min = 1e-3", "min = 0.0"), "t").unwrap_err();
         assert!(e.to_string().contains("min > 0"), "{e}");
+        // min > max: the error names the parameter's prior, and is no "parse error".
+        let e = RunConfig::from_toml_str(&GOOD.replace("min = 1e-3", "min = 0.9"), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("params.f_star.prior") && e.contains("min < max") && !e.contains("parse"),
+            "{e}"
+        );
         let e = RunConfig::from_toml_str("[output]\nroot='x'\n[data]\n", "t").unwrap_err();
         assert!(e.to_string().contains("[data.mock]"), "{e}");
         assert!(RunConfig::from_toml_str("not toml [", "t").is_err());

@@ -59,6 +59,14 @@ fn c_program_drives_the_abi() {
     eprintln!("{}", String::from_utf8_lossy(&run.stderr));
     assert!(run.status.success(), "C test failed");
     assert!(stdout.contains(" 0 failed"), "{stdout}");
+    // The streak of three rejections was reported once, with its reason.
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(
+        stderr.matches("consecutive likelihood calls").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("ndim"), "{stderr}");
     let _ = std::fs::remove_dir_all(tmp);
 }
 

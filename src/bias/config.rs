@@ -4,7 +4,7 @@
 //! [output]
 //! root = "out/bias"
 //! [emulator]                 # the emulator under test (default: the shipped model)
-//! # path = "models/lstm_global"
+//! # path = "models/global_lstm"
 //! [mocks]
 //! n_truths = 5               # truths drawn from the prior with `seed` (or give `truths`)
 //! noise = [5.0, 10.0, 25.0, 50.0]

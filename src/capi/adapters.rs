@@ -7,13 +7,16 @@
 //! `void prior(double *cube, double *theta, int nDims)` take no context pointer, so a handle
 //! is registered as the active likelihood first with [`spinflip_polychord_register`].
 //!
-//! These signatures cannot return a status: on failure they return [`SPINFLIP_LOGZERO`] (the
-//! point counts as zero likelihood) and record the message for [`super::spinflip_last_error`].
+//! These signatures cannot return a status: on failure or rejection they return
+//! [`SPINFLIP_LOGZERO`] (the point counts as zero likelihood) and record why for
+//! [`super::spinflip_last_error`]; a long streak of them is reported on stderr
+//! ([`super::spinflip_set_rejection_warning`]).
 
 use super::active::{active, set_active};
 use super::guard::{guard, set_last_error, FfiError, SpinflipStatus};
 use super::handle::SpinflipLikelihood;
 use super::pointers::{check_finite, handle, slice, slice_mut};
+use super::watchdog;
 use spinflip_samplers::LogLikelihood;
 use std::ffi::c_int;
 
@@ -21,15 +24,33 @@ use std::ffi::c_int;
 /// and PolyChord's `logZero` (-1e90 and -1e30 by default), so the point carries no weight.
 pub const SPINFLIP_LOGZERO: f64 = -1e300;
 
-/// Evaluate, mapping rejections and errors to LOGZERO (errors also set the last-error message).
+/// Evaluate, mapping rejections and errors to LOGZERO; both set the last-error message.
 fn loglike_or_logzero(h: &SpinflipLikelihood, theta: &[f64]) -> Result<f64, FfiError> {
     check_finite(theta, "theta")?;
     match h.problem().log_likelihood(theta) {
         Ok(v) if v.is_finite() => Ok(v),
-        Ok(_) => Ok(SPINFLIP_LOGZERO),
-        Err(e) if e.is_recoverable() => Ok(SPINFLIP_LOGZERO),
+        Ok(v) => {
+            set_last_error(&format!(
+                "log-likelihood {v} at {theta:?}: answered log-zero"
+            ));
+            Ok(SPINFLIP_LOGZERO)
+        }
+        Err(e) if e.is_recoverable() => {
+            set_last_error(&format!("point rejected (answered log-zero): {e}"));
+            Ok(SPINFLIP_LOGZERO)
+        }
         Err(e) => Err(FfiError::new(SpinflipStatus::SpinflipModel, e.to_string())),
     }
+}
+
+/// Count the answer for the watchdog; the reason is this thread's last error.
+fn watch(value: f64) {
+    watchdog::record(value <= SPINFLIP_LOGZERO, || {
+        // SAFETY: spinflip_last_error returns a valid NUL-terminated string.
+        unsafe { std::ffi::CStr::from_ptr(super::guard::spinflip_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    });
 }
 
 fn to_usize(n: c_int, what: &str) -> Result<usize, FfiError> {
@@ -80,6 +101,7 @@ pub extern "C" fn spinflip_multinest_loglike(
     } else {
         set_last_error("MultiNest passed a null lnew pointer");
     }
+    watch(value);
 }
 
 /// Make `h` the likelihood PolyChord's context-free callbacks use (null clears it). Free the
@@ -124,6 +146,7 @@ pub extern "C" fn spinflip_polychord_loglike(
         value = loglike_or_logzero(h, slice(theta, n, "theta")?)?;
         Ok(())
     });
+    watch(value);
     value
 }
 

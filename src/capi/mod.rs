@@ -17,8 +17,10 @@ mod exports;
 mod guard;
 mod handle;
 mod pointers;
+mod watchdog;
 
 pub use adapters::*;
 pub use exports::*;
 pub use guard::{spinflip_last_error, SpinflipStatus};
 pub use handle::SpinflipLikelihood;
+pub use watchdog::{spinflip_consecutive_rejections, spinflip_set_rejection_warning};

@@ -65,7 +65,7 @@ pub struct EmulatorArgs {
     pub split: Split,
     /// JSON report path (default MODEL_eval_SPLIT.json, which is not replaced by a report on
     /// other data; the PNG goes next to it).
-    #[arg(long)]
+    #[arg(long, value_name = "REPORT.json")]
     pub out: Option<PathBuf>,
 }
 

@@ -33,7 +33,7 @@ pub struct CnnEvalArgs {
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Report file path (JSON); one predicted-vs-true PNG per parameter goes next to it.
-    #[arg(long)]
+    #[arg(long, value_name = "REPORT.json")]
     pub out: PathBuf,
     /// Light-cones to evaluate.
     #[arg(long, value_enum, default_value_t = CnnSplit::Auto)]

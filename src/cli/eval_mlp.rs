@@ -20,7 +20,7 @@ pub struct MlpEvalArgs {
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Report file path (JSON); a predicted-vs-true PNG per output goes next to it.
-    #[arg(long)]
+    #[arg(long, value_name = "REPORT.json")]
     pub out: PathBuf,
     /// Rows to evaluate (auto: the model's test rows on its own training data, else all).
     #[arg(long, value_enum, default_value_t = CnnSplit::Auto)]

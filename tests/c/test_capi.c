@@ -144,6 +144,16 @@ int main(int argc, char **argv) {
     int bad_ndim = ndim + 1;
     spinflip_multinest_loglike(mn, &bad_ndim, &npars, &lnew, like);
     CHECK(lnew <= -1e299, "MultiNest wrong ndim -> logzero");
+    CHECK(strstr(spinflip_last_error(), "ndim") != NULL, "the rejection's reason is the last error");
+    /* A misconfigured sampler is told on stderr after a streak of log-zero answers (the Rust
+       side of this test checks the message), and a good call ends the streak. */
+    spinflip_set_rejection_warning(3);
+    for (int k = 0; k < 3; k++) spinflip_multinest_loglike(mn, &bad_ndim, &npars, &lnew, like);
+    CHECK(spinflip_consecutive_rejections() >= 3, "rejection streak counted");
+    for (size_t i = 0; i < nd; i++) mn[i] = 0.5;
+    spinflip_multinest_loglike(mn, &ndim, &npars, &lnew, like);
+    CHECK(spinflip_consecutive_rejections() == 0 && lnew == ll, "a good call ends the streak");
+    spinflip_set_rejection_warning(10000);
 
     /* PolyChord: registered active likelihood, prior then loglike. */
     if (nd == np) {
