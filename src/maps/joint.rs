@@ -16,19 +16,16 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use spinflip_likelihoods::{CovarianceModel, ForwardModel, ModelError, Noise};
-use spinflip_samplers::Prior;
 
 use super::bundle::SummaryBundle;
 use super::kind::{
-    check_mock_noise, map_default_priors, map_param_latex, shipped, simulate_mock, summarize_mock,
-    summary_from_file,
+    check_mock_noise, simulate_mock, summarize_mock, summary_from_file, MapBundle, MapSummaryKind,
 };
 use super::scatter::SummaryScatter;
 use super::summary_emulator::SummaryEmulator;
-use crate::config::{MockConfig, ModelConfig};
+use crate::config::MockConfig;
 use crate::io::npz::NpzReader;
-use crate::lightcone::params::{MapParams, MAP_PARAM_NAMES};
-use crate::models::{MockData, ModelKind, OutputSpace, SharedModel};
+use crate::models::{OutputSpace, SharedModel};
 use crate::nn::files::model_file_error as bad;
 use crate::SpinflipError;
 
@@ -249,111 +246,60 @@ impl JointBundle {
     }
 }
 
-/// The joint kind (`maps_joint`).
-#[derive(Debug, Clone, Copy)]
-pub struct MapJointKind;
-
-/// The joint kind.
-pub const MAPS_JOINT: MapJointKind = MapJointKind;
-
-impl MapJointKind {
-    /// The bundle `[model] path` names, or the shipped one.
-    pub fn bundle(&self, cfg: &ModelConfig) -> Result<JointBundle, SpinflipError> {
-        JointBundle::load(
-            &cfg.path
-                .clone()
-                .unwrap_or_else(|| shipped(DEFAULT_JOINT_BUNDLE)),
-        )
-    }
+fn load_joint(path: &Path) -> Result<Box<dyn MapBundle>, SpinflipError> {
+    Ok(Box::new(JointBundle::load(path)?))
 }
 
-impl ModelKind for MapJointKind {
-    fn name(&self) -> &str {
-        "maps_joint"
-    }
+/// The joint kind (`maps_joint`).
+pub const MAPS_JOINT: MapSummaryKind = MapSummaryKind {
+    name: "maps_joint",
+    default_bundle: DEFAULT_JOINT_BUNDLE,
+    what: "CNN summaries and power spectra of 21-cm light-cones together, with their correlation,",
+    output: || OutputSpace::Vector {
+        names: vec!["CNN estimates, then log10(Delta^2 + floor) per (z chunk, k bin)".into()],
+        unit: "summary".into(),
+    },
+    load: load_joint,
+};
 
-    fn describe(&self) -> String {
-        format!(
-            "CNN summaries and power spectra of 21-cm light-cones together, with their correlation \
-             ({DEFAULT_JOINT_BUNDLE}, or [model] path)"
-        )
-    }
-
-    fn param_names(&self) -> Vec<String> {
-        MAP_PARAM_NAMES.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn param_latex(&self) -> Vec<String> {
-        map_param_latex()
-    }
-
-    fn default_priors(&self) -> Vec<Prior> {
-        map_default_priors()
-    }
-
-    fn fiducial(&self) -> Vec<f64> {
-        MapParams::fiducial().to_array().to_vec()
-    }
-
-    fn preferred_batch(&self) -> usize {
-        16
-    }
-
-    fn output(&self) -> OutputSpace {
-        OutputSpace::Vector {
-            names: vec!["CNN estimates, then log10(Delta^2 + floor) per (z chunk, k bin)".into()],
-            unit: "summary".into(),
-        }
-    }
-
-    fn load(&self, cfg: &ModelConfig) -> Result<SharedModel, SpinflipError> {
-        Ok(Arc::new(self.bundle(cfg)?.emulator()))
+impl MapBundle for JointBundle {
+    fn emulator(&self) -> SharedModel {
+        Arc::new(JointBundle::emulator(self))
     }
 
     /// Each part's summary of the first light-cone in the file, stacked.
-    fn data_from_file(
-        &self,
-        path: &Path,
-        _model: &dyn ForwardModel,
-        cfg: &ModelConfig,
-    ) -> Result<Option<(Vec<f64>, Noise)>, SpinflipError> {
-        if path.extension().and_then(|e| e.to_str()) != Some("npz") {
-            return Ok(None);
-        }
-        let mut b = self.bundle(cfg)?;
+    fn summary_from_file(&mut self, path: &Path) -> Result<Vec<f64>, SpinflipError> {
         let mut data = Vec::new();
-        for part in &mut b.parts {
+        for part in &mut self.parts {
             data.extend(summary_from_file(part, path)?);
         }
-        let noise = b.scatter.noise_at(&b.parts[0].file.fiducial)?;
-        Ok(Some((data, noise)))
+        Ok(data)
     }
 
     /// One light-cone simulated at `truth`, summarised by every part.
-    fn mock(
-        &self,
-        model: &dyn ForwardModel,
+    fn mock_summary(
+        &mut self,
         truth: &[f64],
         mock: &MockConfig,
-        cfg: &ModelConfig,
-    ) -> Result<MockData, SpinflipError> {
-        let mut b = self.bundle(cfg)?;
-        check_mock_noise(&b.parts[0], mock)?;
-        let lc = simulate_mock(&b.parts[0], truth, mock)?;
+    ) -> Result<Vec<f64>, SpinflipError> {
+        check_mock_noise(&self.parts[0], mock)?;
+        let lc = simulate_mock(&self.parts[0], truth, mock)?;
         let mut data = Vec::new();
-        for part in &mut b.parts {
+        for part in &mut self.parts {
             data.extend(summarize_mock(part, &lc, mock)?);
         }
-        let mut clean = vec![0.0; model.n_outputs()];
-        model.predict(truth, &mut clean)?;
-        let noise = b.scatter.noise_at(truth)?;
-        Ok(MockData { data, noise, clean })
+        Ok(data)
     }
 
-    fn covariance_model(
-        &self,
-        cfg: &ModelConfig,
-    ) -> Result<Option<Box<dyn CovarianceModel>>, SpinflipError> {
-        Ok(Some(Box::new(self.bundle(cfg)?.scatter)))
+    fn noise_at(&self, theta: &[f64]) -> Result<Noise, SpinflipError> {
+        Ok(self.scatter.noise_at(theta)?)
+    }
+
+    fn fiducial(&self) -> Vec<f64> {
+        self.parts[0].file.fiducial.clone()
+    }
+
+    fn into_covariance_model(self: Box<Self>) -> Option<Box<dyn CovarianceModel>> {
+        Some(Box::new(self.scatter))
     }
 }

@@ -1,5 +1,6 @@
 //! Summaries of light-cones as model kinds: `[model] kind = "maps_cnn"` (the map CNN's
-//! slice-mean estimates) and `"maps_ps"` (binned power spectra). Both take the four map
+//! slice-mean estimates), `"maps_ps"` (binned power spectra) and `"maps_joint"` (both, in
+//! [`super::joint`]). All take the four map
 //! parameters with the Gillet et al. (2019) box as priors, the bundle's summary emulator as
 //! the forward model, and make mocks the way real data would be made: a light-cone simulated
 //! at the truth (seed `[data.mock] seed`) and summarised; the Gaussian likelihood's covariance
@@ -33,12 +34,76 @@ pub fn shipped(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// A light-cone summary kind.
+/// What a map likelihood on disk gives its kind: the emulated mean, the data (from a
+/// light-cone file or a mock light-cone), and the noise. [`SummaryBundle`] (one summary) and
+/// [`super::joint::JointBundle`] (several of one light-cone) implement it; a new summary
+/// implements it in its own file and becomes a kind with a [`MapSummaryKind`] constant.
+pub trait MapBundle: Send {
+    /// The forward model: the emulated mean summary.
+    fn emulator(&self) -> SharedModel;
+    /// The summary of the first light-cone in a file from `spinflip simulate maps`.
+    fn summary_from_file(&mut self, path: &Path) -> Result<Vec<f64>, SpinflipError>;
+    /// The summary of a light-cone simulated at `truth` with `mock`'s seed and noise.
+    fn mock_summary(&mut self, truth: &[f64], mock: &MockConfig)
+        -> Result<Vec<f64>, SpinflipError>;
+    /// The likelihood's noise at `theta` (for reports, and the likelihood when it is fixed).
+    fn noise_at(&self, theta: &[f64]) -> Result<Noise, SpinflipError>;
+    /// The point whose noise a data file is reported with.
+    fn fiducial(&self) -> Vec<f64>;
+    /// A parameter-dependent covariance, if the likelihood has one.
+    fn into_covariance_model(self: Box<Self>) -> Option<Box<dyn CovarianceModel>>;
+}
+
+impl MapBundle for SummaryBundle {
+    fn emulator(&self) -> SharedModel {
+        Arc::new(self.emulator.clone())
+    }
+
+    fn summary_from_file(&mut self, path: &Path) -> Result<Vec<f64>, SpinflipError> {
+        summary_from_file(self, path)
+    }
+
+    fn mock_summary(
+        &mut self,
+        truth: &[f64],
+        mock: &MockConfig,
+    ) -> Result<Vec<f64>, SpinflipError> {
+        check_mock_noise(self, mock)?;
+        let lc = simulate_mock(self, truth, mock)?;
+        summarize_mock(self, &lc, mock)
+    }
+
+    fn noise_at(&self, theta: &[f64]) -> Result<Noise, SpinflipError> {
+        SummaryBundle::noise_at(self, theta)
+    }
+
+    fn fiducial(&self) -> Vec<f64> {
+        self.file.fiducial.clone()
+    }
+
+    fn into_covariance_model(self: Box<Self>) -> Option<Box<dyn CovarianceModel>> {
+        self.scatter
+            .map(|s| Box::new(s) as Box<dyn CovarianceModel>)
+    }
+}
+
+/// A light-cone summary kind: its name, where its shipped likelihood lives and how to load it.
 #[derive(Debug, Clone, Copy)]
 pub struct MapSummaryKind {
-    name: &'static str,
-    default_bundle: &'static str,
-    what: &'static str,
+    /// The `[model] kind` name.
+    pub name: &'static str,
+    /// The shipped likelihood file, relative to the repository root.
+    pub default_bundle: &'static str,
+    /// What its data are, for `describe`.
+    pub what: &'static str,
+    /// Its outputs.
+    pub output: fn() -> OutputSpace,
+    /// Load the likelihood file.
+    pub load: fn(&Path) -> Result<Box<dyn MapBundle>, SpinflipError>,
+}
+
+fn load_summary_bundle(path: &Path) -> Result<Box<dyn MapBundle>, SpinflipError> {
+    Ok(Box::new(SummaryBundle::load(path)?))
 }
 
 /// The map CNN summary kind (`maps_cnn`).
@@ -46,6 +111,11 @@ pub const MAPS_CNN: MapSummaryKind = MapSummaryKind {
     name: "maps_cnn",
     default_bundle: DEFAULT_CNN_BUNDLE,
     what: "CNN summaries of 21-cm light-cones",
+    output: || OutputSpace::Vector {
+        names: MAP_PARAM_NAMES.iter().map(|n| format!("t_{n}")).collect(),
+        unit: "CNN estimate".into(),
+    },
+    load: load_summary_bundle,
 };
 
 /// The power-spectrum kind (`maps_ps`).
@@ -53,12 +123,17 @@ pub const MAPS_PS: MapSummaryKind = MapSummaryKind {
     name: "maps_ps",
     default_bundle: DEFAULT_PS_BUNDLE,
     what: "binned power spectra of 21-cm light-cones",
+    output: || OutputSpace::Vector {
+        names: vec!["log10(Delta^2 + floor) per (z chunk, k bin)".into()],
+        unit: "log10 mK^2".into(),
+    },
+    load: load_summary_bundle,
 };
 
 impl MapSummaryKind {
-    /// The bundle `[model] path` names, or the shipped one.
-    pub fn bundle(&self, cfg: &ModelConfig) -> Result<SummaryBundle, SpinflipError> {
-        SummaryBundle::load(
+    /// The likelihood `[model] path` names, or the shipped one.
+    pub fn bundle(&self, cfg: &ModelConfig) -> Result<Box<dyn MapBundle>, SpinflipError> {
+        (self.load)(
             &cfg.path
                 .clone()
                 .unwrap_or_else(|| shipped(self.default_bundle)),
@@ -99,25 +174,15 @@ impl ModelKind for MapSummaryKind {
     }
 
     fn output(&self) -> OutputSpace {
-        if self.name == MAPS_PS.name {
-            OutputSpace::Vector {
-                names: vec!["log10(Delta^2 + floor) per (z chunk, k bin)".into()],
-                unit: "log10 mK^2".into(),
-            }
-        } else {
-            OutputSpace::Vector {
-                names: MAP_PARAM_NAMES.iter().map(|n| format!("t_{n}")).collect(),
-                unit: "CNN estimate".into(),
-            }
-        }
+        (self.output)()
     }
 
     fn load(&self, cfg: &ModelConfig) -> Result<SharedModel, SpinflipError> {
-        Ok(Arc::new(self.bundle(cfg)?.emulator))
+        Ok(self.bundle(cfg)?.emulator())
     }
 
     /// A light-cone set from `spinflip simulate maps` (its first light-cone; the geometry
-    /// must be the bundle's): the CNN summary of its slices, or the power spectrum it stores.
+    /// must be the likelihood's), summarised; its noise is reported at the fiducial point.
     fn data_from_file(
         &self,
         path: &Path,
@@ -128,14 +193,14 @@ impl ModelKind for MapSummaryKind {
             return Ok(None);
         }
         let mut b = self.bundle(cfg)?;
-        let data = summary_from_file(&mut b, path)?;
-        let noise = b.noise_at(&b.file.fiducial)?;
+        let data = b.summary_from_file(path)?;
+        let noise = b.noise_at(&b.fiducial())?;
         Ok(Some((data, noise)))
     }
 
-    /// A light-cone simulated at `truth` (initial conditions from `mock.seed`) through the
-    /// CNN; `mock.noise` is white pixel noise in mK and must be what the bundle's
-    /// simulations carry (the covariance depends on it).
+    /// A light-cone simulated at `truth` (initial conditions from `mock.seed`) and summarised;
+    /// `mock.noise` is white pixel noise in mK and must be what the likelihood's simulations
+    /// carry (the covariance depends on it).
     fn mock(
         &self,
         model: &dyn ForwardModel,
@@ -144,24 +209,19 @@ impl ModelKind for MapSummaryKind {
         cfg: &ModelConfig,
     ) -> Result<MockData, SpinflipError> {
         let mut b = self.bundle(cfg)?;
-        check_mock_noise(&b, mock)?;
-        let lc = simulate_mock(&b, truth, mock)?;
-        let data = summarize_mock(&mut b, &lc, mock)?;
+        let data = b.mock_summary(truth, mock)?;
         let mut clean = vec![0.0; model.n_outputs()];
         model.predict(truth, &mut clean)?;
         let noise = b.noise_at(truth)?;
         Ok(MockData { data, noise, clean })
     }
 
-    /// The bundle's parameter-dependent covariance, if it has one.
+    /// The likelihood's parameter-dependent covariance, if it has one.
     fn covariance_model(
         &self,
         cfg: &ModelConfig,
     ) -> Result<Option<Box<dyn CovarianceModel>>, SpinflipError> {
-        Ok(self
-            .bundle(cfg)?
-            .scatter
-            .map(|s| Box::new(s) as Box<dyn CovarianceModel>))
+        Ok(self.bundle(cfg)?.into_covariance_model())
     }
 }
 

@@ -22,6 +22,6 @@ pub mod summary_emulator;
 pub use bundle::SummaryBundle;
 pub use cnn_summary::CnnSummarizer;
 pub use covariance::SimCovariance;
-pub use joint::{JointBundle, MapJointKind, MAPS_JOINT};
-pub use kind::{MapSummaryKind, MAPS_CNN, MAPS_PS};
+pub use joint::{JointBundle, MAPS_JOINT};
+pub use kind::{MapBundle, MapSummaryKind, MAPS_CNN, MAPS_PS};
 pub use summary_emulator::SummaryEmulator;
