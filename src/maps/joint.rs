@@ -58,7 +58,7 @@ enum PartSigma {
     /// The square root of the fixed covariance's diagonal, without the modelling term.
     Fixed(Vec<f64>),
     /// From the part's scatter model.
-    Scatter(SummaryScatter),
+    Scatter(Box<SummaryScatter>),
 }
 
 /// The joint covariance `C(theta)`; see the [module docs](self).
@@ -190,7 +190,7 @@ impl JointBundle {
         for b in &parts {
             let var = b.modelling_var();
             let sd = match &b.scatter {
-                Some(s) => PartSigma::Scatter(s.clone()),
+                Some(s) => PartSigma::Scatter(Box::new(s.clone())),
                 None => {
                     let c = &b.covariance;
                     PartSigma::Fixed(
