@@ -69,7 +69,7 @@ fn check_fit(summary: &str) {
     let cfg = dir.join("run.toml");
     let mut text = config_of(summary, &root);
     if summary == "joint" {
-        text = text.replace("n_live = 400", "n_live = 150");
+        text = text.replace("n_live = 200", "n_live = 150");
     }
     std::fs::write(&cfg, text).unwrap();
     let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
