@@ -434,3 +434,36 @@ fn a_bad_joint_bundle_is_a_clear_error() {
     let e = JointBundle::load(&wrong).unwrap_err().to_string();
     assert!(e.contains("[148, 148]"), "{e}");
 }
+
+/// A program run far from the source tree finds the shipped likelihood through
+/// `SPINFLIP_MODELS`; a wrong folder is named in the error.
+#[test]
+fn shipped_models_are_found_through_spinflip_models() {
+    let dir = tmp("env");
+    let cfg = dir.join("run.toml");
+    let text = std::fs::read_to_string(repo().join("examples/maps_cnn.toml"))
+        .unwrap()
+        .replace("root = \"out/maps_cnn_fit\"", "root = 'run'");
+    std::fs::write(&cfg, text).unwrap();
+    let run = |models: &Path| {
+        bin()
+            .current_dir(&dir)
+            .env("SPINFLIP_MODELS", models)
+            .args(["fit", "--quiet", "run.toml"])
+            .output()
+            .unwrap()
+    };
+    let ok = run(&repo().join("models"));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(dir.join("run_fit.json").exists());
+    let bad = run(Path::new("/nonexistent/spinflip-models"));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("/nonexistent/spinflip-models"),
+        "{err}"
+    );
+}

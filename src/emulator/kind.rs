@@ -10,7 +10,7 @@ use crate::global::kind::GlobalSimulatorKind;
 use crate::models::{ModelKind, OutputSpace, SharedModel};
 use crate::SpinflipError;
 use spinflip_samplers::Prior;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The neural emulator of the global signal.
@@ -20,14 +20,10 @@ pub struct GlobalEmulatorKind;
 /// Where the shipped emulator lives, relative to the repository root.
 pub const DEFAULT_EMULATOR: &str = "models/global_lstm";
 
-/// The shipped emulator: `models/global_lstm` in the working directory, else in the source
-/// tree this binary was built from.
+/// The shipped emulator: `global_lstm` in `$SPINFLIP_MODELS` if set, else `models/global_lstm`
+/// in the working directory, else in the source tree this binary was built from.
 pub fn default_emulator_path() -> PathBuf {
-    let rel = Path::new(DEFAULT_EMULATOR);
-    if model_paths(rel).1.exists() {
-        return rel.to_path_buf();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_EMULATOR)
+    crate::models::shipped::shipped_path(DEFAULT_EMULATOR, |p| model_paths(p).1.exists())
 }
 
 impl ModelKind for GlobalEmulatorKind {

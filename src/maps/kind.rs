@@ -25,13 +25,10 @@ pub const DEFAULT_CNN_BUNDLE: &str = "models/maps_cnn_likelihood.json";
 /// Where the shipped power-spectrum likelihood lives.
 pub const DEFAULT_PS_BUNDLE: &str = "models/maps_ps_likelihood.json";
 
-/// A shipped bundle: in the working directory, else in the source tree of this binary.
+/// A shipped bundle ([`crate::models::shipped::shipped_path`]: `SPINFLIP_MODELS`, the working
+/// directory, the source tree).
 pub fn shipped(rel: &str) -> PathBuf {
-    let p = Path::new(rel);
-    if p.exists() {
-        return p.to_path_buf();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+    crate::models::shipped::shipped_path(rel, Path::exists)
 }
 
 /// What a map likelihood on disk gives its kind: the emulated mean, the data (from a

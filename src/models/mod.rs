@@ -9,6 +9,7 @@
 
 pub mod kind;
 pub mod registry;
+pub mod shipped;
 
 pub use kind::{MockData, ModelKind, OutputSpace, SharedModel};
 pub use registry::{known_kinds, lookup, register};
