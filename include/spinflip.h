@@ -70,11 +70,6 @@ typedef enum SpinflipStatus {
 } SpinflipStatus;
 
 /**
- * The joint kind (`maps_joint`).
- */
-typedef struct MapJointKind MapJointKind;
-
-/**
  * An opaque likelihood handle: parameters with priors, data, noise and a forward model.
  */
 typedef struct SpinflipLikelihood SpinflipLikelihood;
