@@ -84,6 +84,19 @@ fn header_defines_only_spinflip_names() {
     for m in &macros {
         assert!(m.starts_with("SPINFLIP_"), "#define {m}");
     }
+    // Type names too: a public Rust type that cbindgen picks up (a model-kind constant's type
+    // once did) must not land in users' C namespace.
+    let mut types = 0;
+    for l in header.lines().filter(|l| l.starts_with("typedef ")) {
+        // typedef struct NAME NAME; / typedef enum NAME {
+        let name = l.split_whitespace().nth(2).unwrap_or("");
+        assert!(name.starts_with("Spinflip"), "{l}");
+        types += 1;
+    }
+    assert!(
+        types >= 2,
+        "no typedefs found: the check above checked nothing"
+    );
     let logzero = macros
         .iter()
         .find_map(|m| m.strip_prefix("SPINFLIP_LOGZERO "))
