@@ -86,10 +86,15 @@ pub enum SpinflipError {
 }
 
 impl SpinflipError {
-    /// Wrap an I/O error with its path.
+    /// Wrap an I/O error with its path (a path through a regular file becomes a
+    /// configuration error that says so).
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        let path = path.as_ref();
+        if let Some(reason) = spinflip_samplers::error::path_through_file(path, &source) {
+            return SpinflipError::config("path", reason);
+        }
         SpinflipError::Io {
-            path: path.as_ref().display().to_string(),
+            path: path.display().to_string(),
             source,
         }
     }

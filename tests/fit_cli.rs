@@ -116,6 +116,21 @@ fn bad_configs_name_the_field_and_write_nothing() {
             "data.covariance",
         ),
     ];
+    // An output root through a regular file says so (it once said "File exists (os error 17)").
+    let file = dir.join("a_file");
+    std::fs::write(&file, "x").unwrap();
+    let cfg = dir.join("through_file.toml");
+    std::fs::write(
+        &cfg,
+        config(&file.join("run"), "[model]\nkind = 'simulator'"),
+    )
+    .unwrap();
+    let out = run(bin().args(["fit", "--quiet"]).arg(&cfg));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("is a file, not a folder") && err.contains("a_file"),
+        "{err}"
+    );
     for (text, field) in cases {
         let cfg = dir.join("run.toml");
         std::fs::write(&cfg, text).unwrap();

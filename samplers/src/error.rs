@@ -98,9 +98,29 @@ pub enum SamplerError {
 impl SamplerError {
     /// Wrap an I/O error with the path it concerns.
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        if let Some(reason) = path_through_file(path.as_ref(), &source) {
+            return SamplerError::InvalidSetting {
+                setting: "output path".into(),
+                reason,
+            };
+        }
         SamplerError::Io {
             path: path.as_ref().display().to_string(),
             source,
         }
     }
+}
+
+/// Why an I/O error on `path` happened when the path runs through a regular file ("File
+/// exists" or "Not a directory" say nothing useful), or `None`.
+pub fn path_through_file(path: &std::path::Path, source: &std::io::Error) -> Option<String> {
+    let file = path.ancestors().find(|a| a.is_file())?;
+    (file != path || source.kind() == std::io::ErrorKind::AlreadyExists).then(|| {
+        format!(
+            "'{}' is a file, not a folder, so '{}' cannot be inside it: choose a path whose \
+             folders are folders (or move the file)",
+            file.display(),
+            path.display()
+        )
+    })
 }
