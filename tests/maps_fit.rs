@@ -25,6 +25,36 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
+/// A shipped likelihood file's text with the names of its `pieces` made absolute, so a copy
+/// written to a temporary folder still finds them.
+fn shipped_bundle(file: &str, pieces: &[&str]) -> String {
+    let models = repo().join("models");
+    let mut text = std::fs::read_to_string(models.join(file)).unwrap();
+    for p in pieces {
+        text = text.replace(
+            &format!("\"{p}\""),
+            &format!("\"{}\"", models.join(p).display()),
+        );
+    }
+    text
+}
+
+/// An NPZ of constant arrays: (name, shape, value).
+fn write_filled(path: &Path, arrays: &[(&str, Vec<usize>, f64)]) {
+    let arrays: Vec<(&str, spinflip::io::NpyArray)> = arrays
+        .iter()
+        .map(|(n, shape, v)| {
+            let len = shape.iter().product();
+            (
+                *n,
+                spinflip::io::NpyArray::new(shape.clone(), vec![*v; len]).unwrap(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &spinflip::io::NpyArray)> = arrays.iter().map(|(n, a)| (*n, a)).collect();
+    spinflip::io::write_npz(path, &refs).unwrap();
+}
+
 fn example_config(root: &Path) -> String {
     config_of("cnn", root)
 }
@@ -179,17 +209,9 @@ fn bad_input_is_a_clear_error() {
 
     // A bundle whose light-cones are not the CNN's geometry, or with too few simulations.
     let models = repo().join("models");
-    let text = std::fs::read_to_string(models.join("maps_cnn_likelihood.json")).unwrap();
-    let abs = |s: &str| {
-        text.replace(
-            &format!("\"{s}\""),
-            &format!("\"{}\"", models.join(s).display()),
-        )
-    };
-    let text = abs("maps_cnn");
-    let text = text.replace(
-        "\"maps_cnn_summary\"",
-        &format!("\"{}\"", models.join("maps_cnn_summary").display()),
+    let text = shipped_bundle(
+        "maps_cnn_likelihood.json",
+        &["maps_cnn", "maps_cnn_summary"],
     );
     let bad_geom = dir.join("geom.json");
     std::fs::write(&bad_geom, text.replace("\"cells\": 32", "\"cells\": 16")).unwrap();
@@ -197,14 +219,7 @@ fn bad_input_is_a_clear_error() {
     assert!(e.contains("16") && e.contains("32"), "{e}");
 
     let few = dir.join("few.npz");
-    spinflip::io::write_npz(
-        &few,
-        &[(
-            "residual",
-            &spinflip::io::NpyArray::new(vec![5, 4], vec![1.0; 20]).unwrap(),
-        )],
-    )
-    .unwrap();
+    write_filled(&few, &[("residual", vec![5, 4], 1.0)]);
     let bad_cov = dir.join("few.json");
     std::fs::write(
         &bad_cov,
@@ -218,13 +233,8 @@ fn bad_input_is_a_clear_error() {
     assert!(e.contains("at least 7"), "{e}");
 
     // A power-spectrum bundle whose floor is not the emulator's.
-    let ps = std::fs::read_to_string(models.join("maps_ps_likelihood.json"))
-        .unwrap()
-        .replace("\"floor\": 0.01", "\"floor\": 0.1")
-        .replace(
-            "\"maps_ps_summary\"",
-            &format!("\"{}\"", models.join("maps_ps_summary").display()),
-        );
+    let ps = shipped_bundle("maps_ps_likelihood.json", &["maps_ps_summary"])
+        .replace("\"floor\": 0.01", "\"floor\": 0.1");
     let bad_ps = dir.join("ps.json");
     std::fs::write(&bad_ps, ps).unwrap();
     let e = SummaryBundle::load(&bad_ps).unwrap_err().to_string();
@@ -297,31 +307,22 @@ fn the_power_spectrum_likelihood_has_a_parameter_dependent_covariance() {
 #[test]
 fn a_bad_scatter_file_is_a_clear_error() {
     let dir = tmp("bad_scatter");
-    let models = repo().join("models");
-    let mut text = std::fs::read_to_string(models.join("maps_ps_likelihood.json")).unwrap();
-    for name in [
-        "maps_ps_summary",
-        "maps_ps_residuals.npz",
-        "maps_ps_scatter",
-    ] {
-        text = text.replace(
-            &format!("\"{name}\""),
-            &format!("\"{}\"", models.join(name).display()),
-        );
-    }
+    let text = shipped_bundle(
+        "maps_ps_likelihood.json",
+        &[
+            "maps_ps_summary",
+            "maps_ps_residuals.npz",
+            "maps_ps_scatter",
+        ],
+    );
     let bad = dir.join("scale.npz");
-    let arr = |shape: Vec<usize>, v: f64| {
-        let n = shape.iter().product();
-        spinflip::io::NpyArray::new(shape, vec![v; n]).unwrap()
-    };
-    spinflip::io::write_npz(
+    write_filled(
         &bad,
         &[
-            ("scale", &arr(vec![143], 1.0)),
-            ("correlation", &arr(vec![144, 144], 0.0)),
+            ("scale", vec![143], 1.0),
+            ("correlation", vec![144, 144], 0.0),
         ],
-    )
-    .unwrap();
+    );
     let json = dir.join("bad.json");
     std::fs::write(
         &json,
@@ -334,13 +335,11 @@ fn a_bad_scatter_file_is_a_clear_error() {
     let e = SummaryBundle::load(&json).unwrap_err().to_string();
     assert!(e.contains("scale.npz") && e.contains("[144]"), "{e}");
     // Right shapes, but a "correlation" with -1 off the diagonal: not positive definite.
-    let mut corr = arr(vec![144, 144], -1.0);
-    (0..144).for_each(|i| corr.data[i * 145] = 1.0);
-    spinflip::io::write_npz(
-        &bad,
-        &[("scale", &arr(vec![144], 1.0)), ("correlation", &corr)],
-    )
-    .unwrap();
+    let mut corr = vec![-1.0; 144 * 144];
+    (0..144).for_each(|i| corr[i * 145] = 1.0);
+    let corr = spinflip::io::NpyArray::new(vec![144, 144], corr).unwrap();
+    let scale = spinflip::io::NpyArray::new(vec![144], vec![1.0; 144]).unwrap();
+    spinflip::io::write_npz(&bad, &[("scale", &scale), ("correlation", &corr)]).unwrap();
     let e = SummaryBundle::load(&json).unwrap_err().to_string();
     assert!(e.contains("positive definite"), "{e}");
 }
@@ -351,18 +350,8 @@ fn a_bad_scatter_file_is_a_clear_error() {
 fn a_bad_joint_bundle_is_a_clear_error() {
     use spinflip::maps::JointBundle;
     let dir = tmp("bad_joint");
-    let models = repo().join("models");
-    let abs = |mut text: String, names: &[&str]| {
-        for name in names {
-            text = text.replace(
-                &format!("\"{name}\""),
-                &format!("\"{}\"", models.join(name).display()),
-            );
-        }
-        text
-    };
-    let cnn = abs(
-        std::fs::read_to_string(models.join("maps_cnn_likelihood.json")).unwrap(),
+    let cnn = shipped_bundle(
+        "maps_cnn_likelihood.json",
         &[
             "maps_cnn",
             "maps_cnn_summary",
@@ -370,65 +359,49 @@ fn a_bad_joint_bundle_is_a_clear_error() {
             "maps_cnn_fiducial.npz",
         ],
     );
+    let ps = shipped_bundle(
+        "maps_ps_likelihood.json",
+        &[
+            "maps_ps_summary",
+            "maps_ps_residuals.npz",
+            "maps_ps_scatter",
+            "maps_ps_scatter_cov.npz",
+        ],
+    );
+    // The parts and correlation are written beside the joint file, which names them relatively.
+    std::fs::write(dir.join("cnn.json"), &cnn).unwrap();
+    std::fs::write(dir.join("maps_ps_likelihood.json"), ps).unwrap();
     // The CNN part claims 5 mK pixel noise: not the power spectrum's light-cones.
     std::fs::write(
-        dir.join("cnn5.json"),
+        dir.join("maps_cnn_likelihood.json"),
         cnn.replace("\"pixel_noise_mk\": 0.0", "\"pixel_noise_mk\": 5.0"),
     )
     .unwrap();
-    let ps = dir.join("ps.json");
-    std::fs::write(
-        &ps,
-        abs(
-            std::fs::read_to_string(models.join("maps_ps_likelihood.json")).unwrap(),
-            &[
-                "maps_ps_summary",
-                "maps_ps_residuals.npz",
-                "maps_ps_scatter",
-                "maps_ps_scatter_cov.npz",
-            ],
-        ),
-    )
-    .unwrap();
-    let joint = abs(
-        std::fs::read_to_string(models.join("maps_joint_likelihood.json")).unwrap(),
-        &["maps_joint_correlation.npz"],
-    )
-    .replace(
-        "\"maps_ps_likelihood.json\"",
-        &format!("\"{}\"", ps.display()),
-    );
+    let joint = shipped_bundle("maps_joint_likelihood.json", &[]);
     let mixed = dir.join("mixed.json");
     std::fs::write(
         &mixed,
-        joint.replace("\"maps_cnn_likelihood.json\"", "\"cnn5.json\""),
+        joint.replace(
+            "\"maps_joint_correlation.npz\"",
+            &format!(
+                "\"{}\"",
+                repo().join("models/maps_joint_correlation.npz").display()
+            ),
+        ),
     )
     .unwrap();
     let e = JointBundle::load(&mixed).unwrap_err().to_string();
     assert!(e.contains("same light-cones") && e.contains("5 mK"), "{e}");
 
-    std::fs::write(dir.join("cnn.json"), &cnn).unwrap();
-    let small = dir.join("small.npz");
-    spinflip::io::write_npz(
-        &small,
-        &[(
-            "correlation",
-            &spinflip::io::NpyArray::new(vec![4, 4], vec![0.0; 16]).unwrap(),
-        )],
-    )
-    .unwrap();
+    // The right parts, a correlation over 4 summaries instead of 148.
+    write_filled(
+        &dir.join("maps_joint_correlation.npz"),
+        &[("correlation", vec![4, 4], 0.0)],
+    );
     let wrong = dir.join("wrong.json");
     std::fs::write(
         &wrong,
-        joint
-            .replace("\"maps_cnn_likelihood.json\"", "\"cnn.json\"")
-            .replace(
-                &format!(
-                    "\"{}\"",
-                    models.join("maps_joint_correlation.npz").display()
-                ),
-                &format!("\"{}\"", small.display()),
-            ),
+        joint.replace("\"maps_cnn_likelihood.json\"", "\"cnn.json\""),
     )
     .unwrap();
     let e = JointBundle::load(&wrong).unwrap_err().to_string();
