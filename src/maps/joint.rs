@@ -99,7 +99,9 @@ impl CovarianceModel for JointScatter {
     }
 }
 
-/// The stacked means of the parts' summary emulators.
+/// The stacked means of the parts' summary emulators. It has no vector-Jacobian product:
+/// with the parameter-dependent covariance the likelihood's gradient comes from central
+/// differences anyway.
 #[derive(Debug, Clone)]
 pub struct JointEmulator {
     parts: Vec<SummaryEmulator>,
