@@ -86,6 +86,10 @@ pub struct ModelConfig {
     /// Let the emulator extrapolate outside its training range instead of rejecting points.
     #[serde(default)]
     pub allow_extrapolation: bool,
+    /// Cut priors that reach outside the model's valid range to it (the prior mass lost is
+    /// reported) instead of refusing the configuration.
+    #[serde(default)]
+    pub truncate_priors: bool,
 }
 
 impl Default for ModelConfig {
@@ -94,6 +98,7 @@ impl Default for ModelConfig {
             kind: default_kind(),
             path: None,
             allow_extrapolation: false,
+            truncate_priors: false,
         }
     }
 }

@@ -59,6 +59,7 @@ pub mod mlp;
 pub mod models;
 pub mod nn;
 pub mod plot;
+pub mod prior_box;
 pub mod problem;
 pub mod seeds;
 

@@ -9,6 +9,7 @@
 use crate::config::{ModelConfig, ParamConfig, RunConfig};
 use crate::io::hash::Fnv1a;
 use crate::models::{lookup, ModelKind, OutputSpace, SharedModel};
+use crate::prior_box::{fit_priors_to_box, PriorCut};
 use crate::SpinflipError;
 use spinflip_likelihoods::spectrum::freq_of_z;
 use spinflip_likelihoods::{
@@ -51,17 +52,22 @@ pub struct Problem {
     pub truth: Option<Vec<f64>>,
     /// The noiseless prediction at the truth on the data channels, when known.
     pub truth_signal: Option<Vec<f64>>,
+    /// Priors cut to the model's valid range (`[model] truncate_priors = true`).
+    pub prior_cuts: Vec<PriorCut>,
 }
 
 impl Problem {
     /// The parameter set of a model kind (+ foreground): the kind's default priors,
-    /// overridden by `[params]`. Unknown names are errors that list the known ones.
+    /// overridden by `[params]`. Unknown names are errors that list the known ones. A prior
+    /// reaching outside the model's [valid box](ForwardModel::valid_box) is an error, or,
+    /// with `truncate`, cut to it (the cuts are returned).
     pub fn parameters(
         kind: &dyn ModelKind,
         model: &dyn ForwardModel,
         overrides: &BTreeMap<String, ParamConfig>,
         foreground: Option<&LogPolyForeground>,
-    ) -> Result<ParameterSet, SpinflipError> {
+        truncate: bool,
+    ) -> Result<(ParameterSet, Vec<PriorCut>), SpinflipError> {
         let model_names = model.param_names();
         let fg_names = foreground.map(|f| f.param_names()).unwrap_or_default();
         let fg_latex = foreground.map(|f| f.param_latex()).unwrap_or_default();
@@ -100,6 +106,15 @@ impl Problem {
             let latex = over.and_then(|o| o.latex.clone()).unwrap_or(latex);
             params.push(Parameter::new(name.clone(), latex, prior)?);
         }
+        let cuts = match model.valid_box() {
+            Some(b) => fit_priors_to_box(
+                &mut params,
+                &b,
+                truncate,
+                &format!("the {} model's valid range", kind.name()),
+            )?,
+            None => Vec::new(),
+        };
         for (name, latex) in fg_names.iter().zip(fg_latex) {
             let over = overrides.get(name);
             let prior = over.and_then(|o| o.prior).ok_or_else(|| {
@@ -111,7 +126,7 @@ impl Problem {
             let latex = over.and_then(|o| o.latex.clone()).unwrap_or(latex);
             params.push(Parameter::new(name.clone(), latex, prior)?);
         }
-        Ok(ParameterSet::new(params)?)
+        Ok((ParameterSet::new(params)?, cuts))
     }
 
     /// Build from a configuration.
@@ -156,11 +171,12 @@ impl Problem {
             None => None,
         };
         let n_fg = foreground.as_ref().map_or(0, |f| f.n_params());
-        let params = Self::parameters(
+        let (params, prior_cuts) = Self::parameters(
             kind.as_ref(),
             model.as_ref(),
             &cfg.params,
             foreground.as_ref(),
+            cfg.model.truncate_priors,
         )?;
 
         // Data and noise, on every model output (mock) or as the file gives them.
@@ -250,6 +266,7 @@ impl Problem {
             axis,
             truth: truth_full,
             truth_signal,
+            prior_cuts,
         })
     }
 

@@ -254,3 +254,52 @@ fn ensemble_fit_with_a_fixed_first_parameter_reports_every_parameter_by_name() {
         .unwrap();
     assert!(dir.join("e_predictive.png").exists());
 }
+
+/// A prior wider than the shipped emulator's training box (f_X over 1e-8..1e4; trained on
+/// 1e-6..1e3) is refused before the run with the range and the fixes; with
+/// `truncate_priors = true` it is cut to the box, and the run says how much prior mass that
+/// lost (9 of 12 decades kept: 75%), on stderr and in the summary's notes.
+#[test]
+fn a_prior_outside_the_emulators_training_box_is_refused_or_cut_with_a_warning() {
+    let dir = tmp("prior-box");
+    let root = dir.join("run");
+    let wide = "[params.f_X]\nprior = { dist = \"log_uniform\", min = 1e-8, max = 1e4 }\n";
+    let body = |model: &str| {
+        config(&root, model).replace(
+            "[params.f_X]\nprior = { dist = \"fixed\", value = 1.0 }\n",
+            wide,
+        )
+    };
+    let cfg = dir.join("run.toml");
+    std::fs::write(&cfg, body("[model]\nkind = 'emulator'")).unwrap();
+    let out = run(bin().args(["fit", "--quiet"]).arg(&cfg));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("params.f_X.prior"), "{err}");
+    assert!(err.contains("[0.000001, 1000]"), "{err}");
+    assert!(err.contains("truncate_priors = true"), "{err}");
+    assert!(!root.with_file_name("run_fit.json").exists());
+
+    std::fs::write(
+        &cfg,
+        body("[model]\nkind = 'emulator'\ntruncate_priors = true"),
+    )
+    .unwrap();
+    let out = run(bin().args(["fit", "--quiet"]).arg(&cfg));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: params.f_X: the prior") && err.contains("75.000%"),
+        "{err}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.with_file_name("run_fit.json")).unwrap(),
+    )
+    .unwrap();
+    let notes = summary["notes"].to_string();
+    assert!(
+        notes.contains("truncated") && notes.contains("75.000%"),
+        "{notes}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -37,6 +37,11 @@ fn writes_a_21cmgem_layout_npz() {
     assert_eq!(s.par_val.shape, vec![2, 7]);
     assert_eq!(s.signal_test.shape, vec![2, 451]);
     assert_eq!(s.redshifts.len(), 451);
+    // The box the design was drawn from is stored: the whole 21cmGEM prior box.
+    assert_eq!(
+        s.design_box.as_deref(),
+        Some(&spinflip::global::PARAM_RANGES[..])
+    );
     // Same seed, same file contents.
     let out2 = tmp("small2.npz");
     let st = bin()
@@ -151,4 +156,41 @@ fn hdf5_without_the_feature_says_how_to_enable_it() {
     std::fs::write(&out, b"not really hdf5").unwrap();
     let e = GlobalSignalSet::load(&out).unwrap_err().to_string();
     assert!(e.contains("--features hdf5"), "{e}");
+}
+
+/// An emulator's valid range is the box its data were drawn from (stored by `simulate`),
+/// not its training parameters' min and max, which lie a hair inside.
+#[test]
+fn a_trained_emulator_is_valid_on_the_box_its_data_were_drawn_from() {
+    let data = tmp("boxed.npz");
+    let st = bin()
+        .args(["simulate", "global", "--n", "24", "--seed", "4", "--quiet"])
+        .args(["--box", "nu_min=0.1,0.35", "--out"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let model = tmp("boxed_model");
+    let st = bin()
+        .args([
+            "train", "emulator", "--quiet", "--hidden", "4", "--epochs", "1",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let m = spinflip::emulator::model_file::load_model(&model).unwrap();
+    let mut want_min: Vec<f64> = spinflip::global::PARAM_RANGES.iter().map(|r| r.0).collect();
+    let mut want_max: Vec<f64> = spinflip::global::PARAM_RANGES.iter().map(|r| r.1).collect();
+    // nu_min was restricted: its box edge is the restriction, to rounding of the log map.
+    want_max[5] = 0.35;
+    want_min[5] = 0.1;
+    for i in 0..7 {
+        let tol = 1e-12 * want_max[i];
+        assert!((m.sidecar.param_min[i] - want_min[i]).abs() <= tol, "{i}");
+        assert!((m.sidecar.param_max[i] - want_max[i]).abs() <= tol, "{i}");
+    }
 }

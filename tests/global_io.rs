@@ -24,6 +24,7 @@ fn toy_set() -> GlobalSignalSet {
         signal_train: rows(4, 451, -100.0),
         signal_val: rows(2, 451, -50.0),
         signal_test: rows(1, 451, -10.0),
+        design_box: None,
     }
 }
 
@@ -128,4 +129,21 @@ fn corrupt_or_inconsistent_files_are_data_errors() {
         Err(SpinflipError::Data { .. })
     ));
     assert!(GlobalSignalSet::load(&tmp("x.csv")).is_err());
+}
+
+/// The box the parameters were drawn from travels with the set (box_min/box_max), and a
+/// file whose parameters lie outside its own box is refused.
+#[test]
+fn the_design_box_round_trips_and_must_contain_the_parameters() {
+    let p = tmp("boxed.npz");
+    let mut s = toy_set();
+    s.design_box = Some(vec![(-1.0, 10.0); 7]);
+    s.save(&p).unwrap();
+    assert_eq!(GlobalSignalSet::load(&p).unwrap(), s);
+    let raw = read_npz(&p).unwrap();
+    assert_eq!(raw["box_min"].data, vec![-1.0; 7]);
+
+    s.design_box = Some(vec![(0.0, 1.0); 7]);
+    let e = s.save(&p).unwrap_err().to_string();
+    assert!(e.contains("outside the design box"), "{e}");
 }

@@ -144,3 +144,26 @@ fn error_tail_in_the_hard_corners_is_within_the_issue_bound() {
         assert!(r.max < MAX_BOUND_PERCENT, "{boxes:?}: max {}%", r.max);
     }
 }
+
+/// The shipped emulator is valid on the whole prior box it was trained on, corners
+/// included (the box of its data, not their min and max, which lie a hair inside): every
+/// default-prior draw through `fit` or the C ABI must evaluate.
+#[test]
+fn the_shipped_emulator_evaluates_at_every_corner_of_its_prior_box() {
+    let emu = shipped();
+    let r = spinflip::global::PARAM_RANGES;
+    assert_eq!(
+        emu.valid_box().unwrap(),
+        r.to_vec(),
+        "valid range = the 21cmGEM prior box"
+    );
+    let mut out = vec![0.0; emu.n_outputs()];
+    for corner in 0..(1u32 << 7) {
+        let theta: Vec<f64> = (0..7)
+            .map(|i| if corner >> i & 1 == 1 { r[i].1 } else { r[i].0 })
+            .collect();
+        emu.predict(&theta, &mut out)
+            .unwrap_or_else(|e| panic!("corner {theta:?}: {e}"));
+        assert!(out.iter().all(|v| v.is_finite()));
+    }
+}

@@ -76,6 +76,14 @@ pub trait ForwardModel: Send + Sync {
         1
     }
 
+    /// The box of parameters the model is valid on, one `(min, max)` per parameter: for an
+    /// emulator, the box its training data were drawn from. `None`: no limit the model knows
+    /// of (points it cannot compute still fail one by one). Configurations check their priors
+    /// against it before a run starts.
+    fn valid_box(&self) -> Option<Vec<(f64, f64)>> {
+        None
+    }
+
     /// The outputs at `theta` (into `out`) and a vector-Jacobian product: `cotangent` is
     /// given the outputs and writes `v` (one value per output) into its second argument;
     /// `grad` receives `J^T v = d(v . m)/d(theta)` for that fixed `v`. Reverse-mode models
@@ -176,6 +184,9 @@ impl<T: ForwardModel + ?Sized> ForwardModel for Box<T> {
     fn preferred_batch(&self) -> usize {
         (**self).preferred_batch()
     }
+    fn valid_box(&self) -> Option<Vec<(f64, f64)>> {
+        (**self).valid_box()
+    }
 }
 
 impl<T: ForwardModel + ?Sized> ForwardModel for std::sync::Arc<T> {
@@ -213,5 +224,8 @@ impl<T: ForwardModel + ?Sized> ForwardModel for std::sync::Arc<T> {
     }
     fn preferred_batch(&self) -> usize {
         (**self).preferred_batch()
+    }
+    fn valid_box(&self) -> Option<Vec<(f64, f64)>> {
+        (**self).valid_box()
     }
 }

@@ -153,6 +153,16 @@ fn phi(x: f64) -> f64 {
     0.5 * erfc(-x / SQRT_2)
 }
 
+/// Mass of N(mean, std) in `[lo, hi]`, from the tail nearer the interval for precision.
+fn normal_mass(mean: f64, std: f64, lo: f64, hi: f64) -> f64 {
+    let (a, b) = ((lo - mean) / std, (hi - mean) / std);
+    if a > 0.0 {
+        phi(-a) - phi(-b)
+    } else {
+        phi(b) - phi(a)
+    }
+}
+
 /// Standard normal inverse CDF, accurate in both tails.
 fn phi_inv(p: f64) -> f64 {
     -SQRT_2 * erfc_inv(2.0 * p)
@@ -237,6 +247,47 @@ impl Prior {
             Prior::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
             Prior::Fixed { value } => (value, value),
         }
+    }
+
+    /// Prior probability of `[lo, hi]` (1 for a fixed value inside it, 0 outside).
+    pub fn mass_in(&self, lo: f64, hi: f64) -> f64 {
+        let (a, b) = self.bounds();
+        let (lo, hi) = (lo.max(a), hi.min(b));
+        if lo > hi || lo.is_nan() || hi.is_nan() {
+            return 0.0;
+        }
+        match *self {
+            Prior::Uniform { min, max } => (hi - lo) / (max - min),
+            Prior::LogUniform { min, max } => (hi.ln() - lo.ln()) / (max.ln() - min.ln()),
+            Prior::Normal { mean, std } => normal_mass(mean, std, lo, hi),
+            Prior::TruncatedNormal { mean, std, .. } => {
+                normal_mass(mean, std, lo, hi) / self.truncated_mass()
+            }
+            Prior::Fixed { .. } => 1.0,
+        }
+    }
+
+    /// This prior restricted to `[lo, hi]` (renormalised: a uniform stays uniform on the
+    /// overlap, a normal becomes a truncated normal), and the fraction of the original
+    /// prior's mass it keeps. Errors when nothing of the prior lies in `[lo, hi]`.
+    pub fn truncated(&self, lo: f64, hi: f64) -> Result<(Prior, f64), SamplerError> {
+        let (a, b) = self.bounds();
+        let kept = self.mass_in(lo, hi);
+        if kept <= 0.0 || (self.is_fixed() && !(lo..=hi).contains(&a)) {
+            return Err(invalid(format!(
+                "no prior mass in [{lo}, {hi}] (the prior's support is [{a}, {b}])"
+            )));
+        }
+        let (lo, hi) = (lo.max(a), hi.min(b));
+        let p = match *self {
+            Prior::Uniform { .. } => Prior::uniform(lo, hi)?,
+            Prior::LogUniform { .. } => Prior::log_uniform(lo, hi)?,
+            Prior::Normal { mean, std } | Prior::TruncatedNormal { mean, std, .. } => {
+                Prior::truncated_normal(mean, std, lo, hi)?
+            }
+            Prior::Fixed { value } => Prior::fixed(value)?,
+        };
+        Ok((p, kept))
     }
 
     /// Probability mass of the untruncated normal inside the truncation bounds.
@@ -360,6 +411,36 @@ impl Prior {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncation_keeps_the_mass_inside_and_renormalises() {
+        // Log-uniform over 1e-8..1e4 cut to 1e-6..1e3: 9 of 12 decades kept.
+        let (p, kept) = Prior::log_uniform(1e-8, 1e4)
+            .unwrap()
+            .truncated(1e-6, 1e3)
+            .unwrap();
+        assert_eq!(
+            p,
+            Prior::LogUniform {
+                min: 1e-6,
+                max: 1e3
+            }
+        );
+        assert!((kept - 0.75).abs() < 1e-12, "{kept}");
+        // A normal N(0, 1) cut to [0, 50]: half, as a truncated normal.
+        let (p, kept) = Prior::normal(0.0, 1.0)
+            .unwrap()
+            .truncated(0.0, 50.0)
+            .unwrap();
+        assert!((kept - 0.5).abs() < 1e-15, "{kept}");
+        assert!(matches!(p, Prior::TruncatedNormal { min, .. } if min == 0.0));
+        // A prior already inside keeps everything and stays itself.
+        let u = Prior::uniform(2.0, 3.0).unwrap();
+        assert_eq!(u.truncated(0.0, 10.0).unwrap(), (u, 1.0));
+        // Disjoint: an error, not an empty prior.
+        assert!(u.truncated(5.0, 6.0).is_err());
+        assert!(Prior::fixed(7.0).unwrap().truncated(0.0, 1.0).is_err());
+    }
 
     #[test]
     fn invalid_priors_are_rejected() {

@@ -190,7 +190,7 @@ fn truths(
             })
             .collect();
     }
-    let params = Problem::parameters(kind, sim.as_ref(), &cfg.params, None)?;
+    let (params, _) = Problem::parameters(kind, sim.as_ref(), &cfg.params, None, false)?;
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(cfg.mocks.seed);
     let f = cfg.mocks.central_fraction;
     (0..cfg.mocks.n_truths)

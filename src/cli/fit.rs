@@ -40,6 +40,9 @@ pub fn run(args: Args) -> Result<(), SpinflipError> {
     }
     cfg.sampler.resume |= args.resume;
     let problem = Problem::from_config(&cfg)?;
+    for cut in &problem.prior_cuts {
+        eprintln!("warning: {}", cut.message());
+    }
     let ckpt = crate::fit::checkpoint_path(&cfg.output.root);
     if args.restart && ckpt.exists() {
         std::fs::remove_file(&ckpt).map_err(|e| SpinflipError::io(&ckpt, e))?;

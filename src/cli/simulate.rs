@@ -240,6 +240,7 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
         signal_train,
         signal_val,
         signal_test,
+        design_box: Some(sub.ranges()),
     };
     set.save_as(&a.out, format)?;
     eprintln!(

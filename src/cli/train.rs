@@ -170,6 +170,7 @@ pub fn train_data(set: &GlobalSignalSet) -> Result<TrainData, SpinflipError> {
         train_signals: rows(&set.signal_train, m, "signal_train")?,
         val_params: rows(&set.par_val, d, "par_val")?,
         val_signals: rows(&set.signal_val, m, "signal_val")?,
+        param_box: set.design_box.clone(),
     })
 }
 
@@ -194,6 +195,16 @@ pub fn joined_train_data(paths: &[PathBuf]) -> Result<TrainData, SpinflipError> 
                 j.train_signals.extend_from_slice(&part.train_signals);
                 j.val_params.extend_from_slice(&part.val_params);
                 j.val_signals.extend_from_slice(&part.val_signals);
+                // The joined sets cover the union of their boxes (unknown if one is).
+                j.param_box = match (j.param_box.take(), part.param_box) {
+                    (Some(a), Some(b)) => Some(
+                        a.iter()
+                            .zip(&b)
+                            .map(|(x, y)| (x.0.min(y.0), x.1.max(y.1)))
+                            .collect(),
+                    ),
+                    _ => None,
+                };
             }
         }
     }
@@ -232,6 +243,13 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         )
     })?;
     let data = joined_train_data(&a.data)?;
+    if data.param_box.is_none() && !a.quiet {
+        eprintln!(
+            "note: the data do not store the box their parameters were drawn from \
+             (box_min/box_max, written by `spinflip simulate global`): the model's valid \
+             range will be the training parameters' min and max"
+        );
+    }
     let d = TrainConfig::default();
     let cfg = TrainConfig {
         hidden: a.hidden.unwrap_or(d.hidden),

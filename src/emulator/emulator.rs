@@ -171,6 +171,18 @@ impl ForwardModel for GlobalEmulator {
         self.fast.preferred_batch()
     }
 
+    /// The training box (none when extrapolation is allowed).
+    fn valid_box(&self) -> Option<Vec<(f64, f64)>> {
+        let s = &self.sidecar;
+        (!self.extrapolate).then(|| {
+            s.param_min
+                .iter()
+                .copied()
+                .zip(s.param_max.iter().copied())
+                .collect()
+        })
+    }
+
     /// Reverse mode through the LSTM ([`InputGradient`]) and the chain rule through the
     /// input and output normalisations. The outputs come from the same `f32` network as
     /// [`ForwardModel::predict`] but another summation order: they agree to ~1e-6 relative.

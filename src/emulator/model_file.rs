@@ -34,9 +34,10 @@ pub struct ModelSidecar {
     pub redshifts: Vec<f64>,
     /// Parameter names, in input order.
     pub param_names: Vec<String>,
-    /// Smallest training value of each parameter (the emulator's valid range).
+    /// Lower edge of each parameter's valid range: the box the training data were drawn
+    /// from (the training values' minimum when the data did not store their box).
     pub param_min: Vec<f64>,
-    /// Largest training value of each parameter.
+    /// Upper edge of each parameter's valid range.
     pub param_max: Vec<f64>,
     /// FNV-1a hash of the training data (see [`super::train::TrainData::hash`]).
     pub data_hash: String,

@@ -39,6 +39,9 @@ pub struct TrainData {
     pub val_params: Vec<f64>,
     /// Validation signals (mK).
     pub val_signals: Vec<f64>,
+    /// The box the parameters were drawn from, `(min, max)` per parameter, when the data
+    /// say (the trained model's valid range); `None`: the training parameters' min and max.
+    pub param_box: Option<Vec<(f64, f64)>>,
 }
 
 impl TrainData {
@@ -590,7 +593,7 @@ pub fn train(
     let best = unflatten(arch, &outcome.best);
     let state = outcome.state;
 
-    let (param_min, param_max) = ranges(d, &data.train_params);
+    let (param_min, param_max) = valid_range(data, opts.init.as_ref());
     let metrics = validation_metrics(&best, &norm, &freqs, &val_set, m)?;
     let model = EmulatorModel {
         sidecar: ModelSidecar {
@@ -698,6 +701,24 @@ fn validation_metrics(
 }
 
 /// Per-parameter minimum and maximum of row-major points.
+/// The trained model's valid range: the box the data were drawn from (else the training
+/// parameters' min and max), joined with the start model's range when fine-tuning.
+fn valid_range(data: &TrainData, init: Option<&EmulatorModel>) -> (Vec<f64>, Vec<f64>) {
+    let d = data.param_names.len();
+    let (mut lo, mut hi) = match &data.param_box {
+        Some(b) if b.len() == d => b.iter().copied().unzip(),
+        _ => ranges(d, &data.train_params),
+    };
+    if let Some(m) = init {
+        let s = &m.sidecar;
+        for i in 0..d.min(s.param_min.len()).min(s.param_max.len()) {
+            lo[i] = lo[i].min(s.param_min[i]);
+            hi[i] = hi[i].max(s.param_max[i]);
+        }
+    }
+    (lo, hi)
+}
+
 fn ranges(d: usize, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let mut lo = vec![f64::INFINITY; d];
     let mut hi = vec![f64::NEG_INFINITY; d];

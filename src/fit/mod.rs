@@ -75,7 +75,7 @@ pub fn run_fit(
     spinflip_samplers::output::ensure_parent(root)?;
     let s = &cfg.sampler;
     let progress = !(quiet || s.quiet);
-    let mut notes: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = problem.prior_cuts.iter().map(|c| c.message()).collect();
     let mut ess_min: Option<f64> = None;
     let min_of = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
     let (posterior, log_z, n_calls, wall, sampler_name, stop, start) = match s.kind {

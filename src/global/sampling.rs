@@ -135,6 +135,22 @@ impl SubBox {
         self.restrict(name.trim(), min, max)
     }
 
+    /// The box in physical units, `(min, max)` per parameter (the prior's own bounds,
+    /// exactly, where it is not restricted).
+    pub fn ranges(&self) -> Vec<(f64, f64)> {
+        let lo = GlobalParams::from_unit_cube(&self.lo).to_array();
+        let hi = GlobalParams::from_unit_cube(&self.hi).to_array();
+        (0..N_PARAMS)
+            .map(|i| {
+                let (a, b) = PARAM_RANGES[i];
+                (
+                    if self.lo[i] <= 0.0 { a } else { lo[i] },
+                    if self.hi[i] >= 1.0 { b } else { hi[i] },
+                )
+            })
+            .collect()
+    }
+
     /// Map a point of the unit cube into this box (still in unit-cube coordinates).
     pub fn squeeze(&self, u: &[f64; N_PARAMS]) -> [f64; N_PARAMS] {
         std::array::from_fn(|i| self.lo[i] + u[i] * (self.hi[i] - self.lo[i]))

@@ -315,6 +315,11 @@ impl ForwardModel for GlobalSimulator {
         N_OUT
     }
 
+    /// The 21cmGEM prior box (f_X = 0 is also taken, as its lower edge).
+    fn valid_box(&self) -> Option<Vec<(f64, f64)>> {
+        Some(crate::global::PARAM_RANGES.to_vec())
+    }
+
     fn predict(&self, theta: &[f64], out: &mut [f64]) -> Result<(), ModelError> {
         self.check_shapes(theta.len(), out.len())?;
         let h = self.histories(theta)?;

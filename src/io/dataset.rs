@@ -55,6 +55,10 @@ pub struct GlobalSignalSet {
     pub signal_val: NpyArray,
     /// Test signals (n, n_z), mK.
     pub signal_test: NpyArray,
+    /// The box the parameters were drawn from, `(min, max)` per parameter, stored as
+    /// `box_min` / `box_max` (written by `spinflip simulate global`; `None` for files that
+    /// do not say, e.g. the public 21cmGEM set). An emulator trained on the set is valid on it.
+    pub design_box: Option<Vec<(f64, f64)>>,
 }
 
 const SPLITS: [&str; 3] = ["train", "val", "test"];
@@ -92,6 +96,20 @@ impl GlobalSignalSet {
             sigs.push(take(format!("signal_{s}"))?);
         }
         let redshifts = arrays.remove("redshifts").map(|a| a.data);
+        let design_box = match (arrays.remove("box_min"), arrays.remove("box_max")) {
+            (Some(lo), Some(hi)) => {
+                if lo.data.len() != N_PAR || hi.data.len() != N_PAR {
+                    return Err(bad(format!(
+                        "box_min and box_max need {N_PAR} values each, got {} and {}",
+                        lo.data.len(),
+                        hi.data.len()
+                    )));
+                }
+                Some(lo.data.into_iter().zip(hi.data).collect())
+            }
+            (None, None) => None,
+            _ => return Err(bad("has only one of box_min and box_max".into())),
+        };
         let n_z = sigs[0].cols();
         let redshifts = match redshifts {
             Some(z) => z,
@@ -110,6 +128,7 @@ impl GlobalSignalSet {
             signal_train: sigs.remove(0),
             signal_val: sigs.remove(0),
             signal_test: sigs.remove(0),
+            design_box,
         };
         set.validate().map_err(bad)?;
         Ok(set)
@@ -123,6 +142,21 @@ impl GlobalSignalSet {
         }
         if let Some(z) = self.redshifts.iter().find(|z| !z.is_finite()) {
             return Err(format!("non-finite redshift {z}"));
+        }
+        if let Some(b) = &self.design_box {
+            if b.len() != N_PAR {
+                return Err(format!(
+                    "the design box has {} ranges, expected {N_PAR}",
+                    b.len()
+                ));
+            }
+            if let Some((i, (lo, hi))) = b
+                .iter()
+                .enumerate()
+                .find(|(_, (lo, hi))| !(lo.is_finite() && hi.is_finite() && lo <= hi))
+            {
+                return Err(format!("design box range {i} [{lo}, {hi}] is not a range"));
+            }
         }
         for (s, (p, sig)) in SPLITS.iter().zip(self.splits()) {
             if p.shape.len() != 2 || p.shape[1] != N_PAR {
@@ -152,6 +186,20 @@ impl GlobalSignalSet {
                     ));
                 }
             }
+            if let Some(b) = &self.design_box {
+                for (k, v) in p.data.iter().enumerate() {
+                    let (lo, hi) = b[k % N_PAR];
+                    let slack = 1e-9 * lo.abs().max(hi.abs());
+                    if *v < lo - slack || *v > hi + slack {
+                        return Err(format!(
+                            "par_{s} row {} parameter {} = {v} lies outside the design box \
+                             [{lo}, {hi}] (box_min/box_max)",
+                            k / N_PAR,
+                            k % N_PAR
+                        ));
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -174,7 +222,14 @@ impl GlobalSignalSet {
         self.validate()
             .map_err(|reason| SpinflipError::config("data set", reason))?;
         let z = NpyArray::new(vec![self.redshifts.len()], self.redshifts.clone())?;
-        let arrays: [(&str, &NpyArray); 7] = [
+        let boxes = match &self.design_box {
+            Some(b) => Some((
+                NpyArray::new(vec![b.len()], b.iter().map(|r| r.0).collect())?,
+                NpyArray::new(vec![b.len()], b.iter().map(|r| r.1).collect())?,
+            )),
+            None => None,
+        };
+        let mut arrays: Vec<(&str, &NpyArray)> = vec![
             ("par_train", &self.par_train),
             ("par_val", &self.par_val),
             ("par_test", &self.par_test),
@@ -183,6 +238,10 @@ impl GlobalSignalSet {
             ("signal_test", &self.signal_test),
             ("redshifts", &z),
         ];
+        if let Some((lo, hi)) = &boxes {
+            arrays.push(("box_min", lo));
+            arrays.push(("box_max", hi));
+        }
         match format {
             DataFormat::Npz => npz::write_npz(path, &arrays),
             DataFormat::Hdf5 => hdf5::write_hdf5(path, &arrays),

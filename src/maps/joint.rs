@@ -131,6 +131,18 @@ impl ForwardModel for JointEmulator {
     fn preferred_batch(&self) -> usize {
         16
     }
+
+    /// Where every part is valid.
+    fn valid_box(&self) -> Option<Vec<(f64, f64)>> {
+        let mut boxes = self.parts.iter().filter_map(|p| p.valid_box());
+        let first = boxes.next()?;
+        Some(boxes.fold(first, |acc, b| {
+            acc.iter()
+                .zip(&b)
+                .map(|(&(a0, a1), &(b0, b1))| (a0.max(b0), a1.min(b1)))
+                .collect()
+        }))
+    }
 }
 
 /// A loaded joint likelihood.

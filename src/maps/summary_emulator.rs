@@ -137,6 +137,10 @@ impl ForwardModel for SummaryEmulator {
         self.names.clone()
     }
 
+    fn valid_box(&self) -> Option<Vec<(f64, f64)>> {
+        Some(self.ranges.clone())
+    }
+
     fn grid(&self) -> &[f64] {
         &self.grid
     }

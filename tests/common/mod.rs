@@ -64,5 +64,6 @@ pub fn data(n_train: usize, n_val: usize, dz: f64, seed: u64) -> TrainData {
         val_signals: sig(&vp),
         train_params: tp,
         val_params: vp,
+        param_box: None,
     }
 }
