@@ -45,6 +45,9 @@ pub trait DataLikelihood: GradLogLikelihood + Send + Sync {
     fn predict_data(&self, theta: &[f64]) -> Result<Vec<f64>, ModelError>;
 }
 
+/// How one data value is made of model outputs: `(output index, weight)` pairs.
+pub type Taps = Vec<(usize, f64)>;
+
 /// Gaussian likelihood of a data vector given a [`ForwardModel`]; see the [module docs](self).
 ///
 /// ```
@@ -71,8 +74,8 @@ pub struct GaussianLikelihood<M> {
     model: M,
     data: Vec<f64>,
     noise: Noise,
-    /// Model output index of each data channel (`None`: all outputs, in order).
-    channel: Option<Vec<usize>>,
+    /// Each data value as a weighted sum of model outputs (`None`: all outputs, in order).
+    channel: Option<Vec<Taps>>,
     term: Option<Box<dyn AdditiveTerm>>,
     /// A parameter-dependent covariance; `noise` is then what reports and plots show.
     cov_model: Option<Box<dyn CovarianceModel>>,
@@ -102,28 +105,49 @@ impl<M: ForwardModel> GaussianLikelihood<M> {
         noise: Noise,
         channel: Vec<usize>,
     ) -> Result<Self, ModelError> {
+        let taps = channel.into_iter().map(|c| vec![(c, 1.0)]).collect();
+        Self::on_interpolated(model, data, noise, taps)
+    }
+
+    /// Data between the model's outputs: data value `i` is compared with
+    /// `sum_k w_k * output[j_k]` over its taps `taps[i] = [(j_k, w_k), ...]` (an interpolation
+    /// of the model onto the data's channels; a single tap of weight 1 is a selection).
+    pub fn on_interpolated(
+        model: M,
+        data: Vec<f64>,
+        noise: Noise,
+        taps: Vec<Taps>,
+    ) -> Result<Self, ModelError> {
         let n_out = model.n_outputs();
-        if channel.len() != data.len() {
+        if taps.len() != data.len() {
             return Err(ModelError::Dimension {
                 what: "channel map (one model output per data value)".into(),
                 expected: data.len(),
-                got: channel.len(),
+                got: taps.len(),
             });
         }
-        if let Some(&c) = channel.iter().find(|&&c| c >= n_out) {
-            return Err(ModelError::Invalid {
-                field: "channel".into(),
-                reason: format!("model output {c} does not exist (the model has {n_out})"),
-            });
+        for t in &taps {
+            if let Some(&(c, _)) = t.iter().find(|(c, _)| *c >= n_out) {
+                return Err(ModelError::Invalid {
+                    field: "channel".into(),
+                    reason: format!("model output {c} does not exist (the model has {n_out})"),
+                });
+            }
+            if t.is_empty() || t.iter().any(|(_, w)| !w.is_finite()) {
+                return Err(ModelError::Invalid {
+                    field: "channel".into(),
+                    reason: "every data value needs finite interpolation weights".into(),
+                });
+            }
         }
-        Self::build(model, data, noise, Some(channel))
+        Self::build(model, data, noise, Some(taps))
     }
 
     fn build(
         model: M,
         data: Vec<f64>,
         noise: Noise,
-        channel: Option<Vec<usize>>,
+        channel: Option<Vec<Taps>>,
     ) -> Result<Self, ModelError> {
         if noise.len() != data.len() {
             return Err(ModelError::Dimension {
@@ -200,8 +224,8 @@ impl<M: ForwardModel> GaussianLikelihood<M> {
     fn predicted(&self, theta: &[f64], model_out: &[f64], pred: &mut [f64]) {
         match &self.channel {
             Some(ch) => {
-                for (p, &c) in pred.iter_mut().zip(ch) {
-                    *p = model_out[c];
+                for (p, taps) in pred.iter_mut().zip(ch) {
+                    *p = taps.iter().map(|&(c, w)| w * model_out[c]).sum();
                 }
             }
             None => pred.copy_from_slice(model_out),
@@ -336,7 +360,10 @@ impl<M: ForwardModel> GradLogLikelihood for GaussianLikelihood<M> {
             w = noise.solve(&r);
             v.iter_mut().for_each(|x| *x = 0.0);
             match &self.channel {
-                Some(ch) => ch.iter().zip(&w).for_each(|(&c, wi)| v[c] += wi),
+                Some(ch) => ch
+                    .iter()
+                    .zip(&w)
+                    .for_each(|(taps, wi)| taps.iter().for_each(|&(c, t)| v[c] += t * wi)),
                 None => v.copy_from_slice(&w),
             }
         };

@@ -1,12 +1,12 @@
 //! The Gaussian likelihood of a measured global spectrum given a forward model
 //! (emulator or simulator), optionally plus a log-polynomial foreground: a thin layer on
-//! [`GaussianLikelihood`] (the band cut is a channel selection, the foreground an
-//! [`AdditiveTerm`]).
+//! [`GaussianLikelihood`] (the model interpolated onto the data's frequencies is a linear map
+//! of its outputs, the foreground an [`AdditiveTerm`]).
 
 use crate::error::ModelError;
 use crate::foreground::LogPolyForeground;
 use crate::forward_model::ForwardModel;
-use crate::gaussian::{AdditiveTerm, DataLikelihood, GaussianLikelihood};
+use crate::gaussian::{AdditiveTerm, DataLikelihood, GaussianLikelihood, Taps};
 use crate::noise::Noise;
 use crate::spectrum::{freq_of_z, Spectrum};
 use spinflip_samplers::{GradLogLikelihood, LikelihoodError, LogLikelihood};
@@ -14,8 +14,9 @@ use spinflip_samplers::{GradLogLikelihood, LikelihoodError, LogLikelihood};
 /// Gaussian likelihood of a spectrum given `model(theta_model) + foreground(theta_fg)`.
 ///
 /// `theta` = model parameters (in `model.param_names()` order) followed by the foreground
-/// coefficients `fg_a0..fg_aN`, if any. Data channels must coincide with channels of the
-/// model grid (a band cut of it is fine). A recoverable model error (e.g. a point outside an
+/// coefficients `fg_a0..fg_aN`, if any. Data channels may sit anywhere inside the model's
+/// frequency range: the model is interpolated onto them ([`channel_taps`]; data on the model's
+/// own channels use them exactly). A recoverable model error (e.g. a point outside an
 /// emulator's training range) rejects the point.
 ///
 /// ```
@@ -86,9 +87,9 @@ impl<M: ForwardModel> GlobalSignalLikelihood<M> {
             });
         }
         let model_freq: Vec<f64> = model.grid().iter().map(|&z| freq_of_z(z)).collect();
-        let channel = match_channels(&model_freq, &data.freq_mhz)?;
+        let taps = channel_taps(&model_freq, &data.freq_mhz)?;
         let mut core =
-            GaussianLikelihood::on_channels(model, data.temp_mk.clone(), noise, channel)?;
+            GaussianLikelihood::on_interpolated(model, data.temp_mk.clone(), noise, taps)?;
         if let Some(fg) = &foreground {
             core = core.with_term(Box::new(ForegroundTerm {
                 fg: fg.clone(),
@@ -148,35 +149,67 @@ impl<M: ForwardModel> DataLikelihood for GlobalSignalLikelihood<M> {
     }
 }
 
-/// For each data frequency, the index of the model channel at the same frequency.
-fn match_channels(model_freq: &[f64], data_freq: &[f64]) -> Result<Vec<usize>, ModelError> {
+/// For each data frequency, how to make it from the model's channels: the model channel
+/// itself where one sits at that frequency (to 1e-6 relative), else cubic Lagrange
+/// interpolation in frequency over the four nearest model channels (the two either side; at
+/// the grid's ends the four end channels). The signal varies on scales of MHz and the
+/// model's channels are 0.03-4 MHz apart, so the interpolation error is far below any
+/// telescope's noise. A frequency outside the model's range is an error.
+pub fn channel_taps(model_freq: &[f64], data_freq: &[f64]) -> Result<Vec<Taps>, ModelError> {
+    let n = model_freq.len();
+    if n == 0 {
+        return Err(ModelError::Invalid {
+            field: "model".into(),
+            reason: "the model grid is empty".into(),
+        });
+    }
+    // Model channels sorted by frequency (a redshift grid runs the other way).
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| model_freq[a].total_cmp(&model_freq[b]));
+    let f: Vec<f64> = order.iter().map(|&j| model_freq[j]).collect();
+    let (lo, hi) = (f[0], f[n - 1]);
     data_freq
         .iter()
         .enumerate()
-        .map(|(i, &f)| {
-            let (j, df) = model_freq
-                .iter()
-                .enumerate()
-                .map(|(j, &m)| (j, (m - f).abs()))
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .ok_or_else(|| ModelError::Invalid {
-                    field: "model".into(),
-                    reason: "the model grid is empty".into(),
-                })?;
-            if df > 1e-6 * f.max(1.0) + 1e-6 {
+        .map(|(i, &x)| {
+            let k = f.partition_point(|&m| m < x);
+            let near = [k.saturating_sub(1), k.min(n - 1)]
+                .into_iter()
+                .min_by(|&a, &b| (f[a] - x).abs().total_cmp(&(f[b] - x).abs()))
+                .unwrap_or(0);
+            if (f[near] - x).abs() <= 1e-6 * x.abs().max(1.0) {
+                return Ok(vec![(order[near], 1.0)]);
+            }
+            if !(lo..=hi).contains(&x) || n < 4 {
                 return Err(ModelError::Invalid {
                     field: "data.freq".into(),
                     reason: format!(
-                        "data channel {i} at {f} MHz is not a model channel (nearest {:.6} MHz); \
-                         the data must be sampled on the model grid nu = 1420.405751/(1+z) MHz, \
-                         z = {:.1}..{:.1}, or a band of it",
-                        model_freq[j],
-                        crate::spectrum::z_of_freq(*model_freq.last().unwrap_or(&f)),
-                        crate::spectrum::z_of_freq(model_freq[0]),
+                        "data row {} (of {}, comment lines not counted) at {x} MHz is outside the model's \
+                         range {lo:.3}..{hi:.3} MHz (z = {:.1}..{:.1}); cut the data to the \
+                         range with `band = [{:.1}, {:.1}]` in [data]",
+                        i + 1,
+                        data_freq.len(),
+                        crate::spectrum::z_of_freq(hi),
+                        crate::spectrum::z_of_freq(lo),
+                        lo.ceil(),
+                        hi.floor()
                     ),
                 });
             }
-            Ok(j)
+            // f[k-1] < x < f[k]: nodes k-2..k+1, shifted inside the grid.
+            let first = k.saturating_sub(2).min(n - 4);
+            let nodes = first..first + 4;
+            Ok(nodes
+                .clone()
+                .map(|a| {
+                    let w: f64 = nodes
+                        .clone()
+                        .filter(|&b| b != a)
+                        .map(|b| (x - f[b]) / (f[a] - f[b]))
+                        .product();
+                    (order[a], w)
+                })
+                .collect())
         })
         .collect()
 }

@@ -22,7 +22,7 @@ pub use covariance_model::CovarianceModel;
 pub use error::ModelError;
 pub use foreground::LogPolyForeground;
 pub use forward_model::ForwardModel;
-pub use gaussian::{AdditiveTerm, DataLikelihood, GaussianLikelihood};
+pub use gaussian::{AdditiveTerm, DataLikelihood, GaussianLikelihood, Taps};
 pub use global_signal::GlobalSignalLikelihood;
 pub use mock::{mock_spectrum, mock_vector};
 pub use noise::Noise;

@@ -109,7 +109,8 @@ fn band_cut_and_foreground() {
 #[test]
 fn mismatched_data_are_clear_errors() {
     let model = Trough { z: grid() };
-    let off = Spectrum::new(vec![100.0, 101.0], vec![0.0, 0.0], None).unwrap();
+    // The grid covers z = 10..30, i.e. 45.8..129.1 MHz: 200 MHz is outside it.
+    let off = Spectrum::new(vec![100.0, 200.0], vec![0.0, 0.0], None).unwrap();
     let e = GlobalSignalLikelihood::new(
         Trough { z: grid() },
         off,
@@ -118,7 +119,11 @@ fn mismatched_data_are_clear_errors() {
     )
     .err()
     .unwrap();
-    assert!(e.to_string().contains("not a model channel"), "{e}");
+    assert!(
+        e.to_string().contains("data row 2 (of 2")
+            && e.to_string().contains("outside the model's range 45.8"),
+        "{e}"
+    );
     let data = mock_spectrum(&model, &[-10.0, 15.0], &Noise::white(1.0, 41).unwrap(), 0).unwrap();
     let e = GlobalSignalLikelihood::new(model, data, Noise::white(1.0, 40).unwrap(), None)
         .err()
@@ -161,4 +166,72 @@ fn the_model_preferred_batch_reaches_the_samplers() {
     let arced = GlobalSignalLikelihood::new(shared, data.clone(), noise.clone(), None).unwrap();
     assert_eq!(arced.preferred_batch(), 16);
     assert_eq!(spinflip_samplers::Parallel(&arced).preferred_batch(), 16);
+}
+
+/// Data evenly spaced in frequency (as a telescope's channels) between the model's redshift
+/// channels: the model is interpolated onto them. For the trough on a dz = 0.1 grid the cubic
+/// Lagrange remainder, max|f| * (9/16) h^4 / 24 with f ~ 3|a|/sigma_nu^4
+/// (sigma_nu ~ 8.8 MHz at z = 17, h <= 1.2 MHz), is below 1e-3 mK; the test allows 1e-2 mK.
+/// Taking the nearest channel instead would be off by over 1 mK, so the test can tell.
+#[test]
+fn data_between_model_channels_get_the_interpolated_model() {
+    let z: Vec<f64> = (0..=200).map(|i| 10.0 + 0.1 * i as f64).collect();
+    let model = Trough { z: z.clone() };
+    let theta = [-100.0, 17.0];
+    let freq: Vec<f64> = (0..=140).map(|i| 50.0 + 0.5 * i as f64).collect();
+    let exact: Vec<f64> = freq
+        .iter()
+        .map(|&f| {
+            let zf = spectrum::z_of_freq(f);
+            theta[0] * (-0.5 * ((zf - theta[1]) / 2.0).powi(2)).exp()
+        })
+        .collect();
+    let n = freq.len();
+    let data = Spectrum::new(freq.clone(), exact.clone(), None).unwrap();
+    let like =
+        GlobalSignalLikelihood::new(model, data, Noise::white(1.0, n).unwrap(), None).unwrap();
+    let pred = like.predict_data(&theta).unwrap();
+    let worst = pred
+        .iter()
+        .zip(&exact)
+        .map(|(p, e)| (p - e).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-2, "interpolation error {worst} mK");
+    // The nearest model channel alone is far off: the interpolation is doing the work.
+    let mut grid_out = vec![0.0; z.len()];
+    Trough { z: z.clone() }
+        .predict(&theta, &mut grid_out)
+        .unwrap();
+    let model_freq: Vec<f64> = z.iter().map(|&z| freq_of_z(z)).collect();
+    let nearest = freq
+        .iter()
+        .zip(&exact)
+        .map(|(f, e)| {
+            let j = (0..z.len())
+                .min_by(|&a, &b| {
+                    (model_freq[a] - f)
+                        .abs()
+                        .total_cmp(&(model_freq[b] - f).abs())
+                })
+                .unwrap();
+            (grid_out[j] - e).abs()
+        })
+        .fold(0.0, f64::max);
+    assert!(nearest > 1.0, "nearest-channel error {nearest} mK");
+    // chi^2 at the truth is the interpolation error only.
+    let norm = -(n as f64) * 0.5 * (2.0 * PI).ln();
+    assert!((like.log_likelihood(&theta).unwrap() - norm).abs() < 1e-3);
+}
+
+/// Data on the model's own channels use them exactly: the same numbers as a selection.
+#[test]
+fn data_on_model_channels_use_them_exactly() {
+    let z = grid();
+    let freq: Vec<f64> = z.iter().map(|&z| freq_of_z(z)).collect();
+    let taps = global_signal::channel_taps(&freq, &[freq[3], freq[17], freq[40]]).unwrap();
+    assert_eq!(taps, vec![vec![(3, 1.0)], vec![(17, 1.0)], vec![(40, 1.0)]]);
+    // Between channels: four taps whose weights sum to 1 (constants are reproduced).
+    let taps = global_signal::channel_taps(&freq, &[0.5 * (freq[10] + freq[11])]).unwrap();
+    assert_eq!(taps[0].len(), 4);
+    assert!((taps[0].iter().map(|t| t.1).sum::<f64>() - 1.0).abs() < 1e-12);
 }

@@ -10,6 +10,7 @@ pub mod fit;
 pub mod settings;
 pub mod simulate;
 pub mod simulate_maps;
+pub mod simulate_spectrum;
 pub mod summarize;
 pub mod train;
 pub mod train_cnn;

@@ -92,14 +92,21 @@ pub struct SimulateArgs {
 pub enum MapsCommand {
     /// 21-cm light-cones over the Gillet et al. (2019) parameters (see `simulate maps --help`).
     Maps(super::simulate_maps::Args),
+    /// A mock measured spectrum on channels evenly spaced in frequency (see
+    /// `simulate spectrum --help`).
+    Spectrum(super::simulate_spectrum::Args),
 }
 
 /// Run `spinflip simulate global` or `spinflip simulate maps`.
 pub fn run_any(a: SimulateArgs) -> Result<(), SpinflipError> {
     match (a.maps, a.global) {
         (Some(MapsCommand::Maps(m)), _) => super::simulate_maps::run(m),
+        (Some(MapsCommand::Spectrum(s)), _) => super::simulate_spectrum::run(s),
         (None, Some(g)) => run(g),
-        (None, None) => Err(SpinflipError::config("simulate", "give `global` or `maps`")),
+        (None, None) => Err(SpinflipError::config(
+            "simulate",
+            "give `global`, `maps` or `spectrum`",
+        )),
     }
 }
 
