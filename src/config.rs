@@ -208,13 +208,15 @@ pub struct SamplerConfig {
     /// adapts to the acceptance rate. Default 64 for the emulator, 8 for the simulator.
     #[serde(default)]
     pub batch_size: Option<usize>,
-    /// Ensemble: number of walkers.
+    /// Ensemble: number of walkers, even and at least 2 x the free parameters (default
+    /// 4 x the free parameters, at least 32).
     #[serde(default)]
     pub n_walkers: Option<usize>,
     /// Ensemble: fixed number of steps (default: stop at 50 autocorrelation times).
     #[serde(default)]
     pub n_steps: Option<usize>,
-    /// Ensemble: cap on the number of steps when stopping on the autocorrelation time.
+    /// Ensemble: cap on the number of steps when stopping on the autocorrelation time
+    /// (default 100,000).
     #[serde(default)]
     pub max_steps: Option<usize>,
     /// NUTS: chains (default 4, run in parallel).
@@ -246,7 +248,7 @@ pub struct SamplerConfig {
     /// unfinished checkpoint of the same run is resumed anyway and none means a fresh start.
     #[serde(default)]
     pub resume: bool,
-    /// Hide the progress bar.
+    /// Hide the progress (a status line on a terminal, a line every 10 s otherwise).
     #[serde(default)]
     pub quiet: bool,
 }

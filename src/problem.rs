@@ -413,7 +413,33 @@ fn read_vector(path: &std::path::Path, n: usize) -> Result<Vec<f64>, SpinflipErr
             ),
         });
     }
+    if let Some(i) = arr.data.iter().position(|v| !v.is_finite()) {
+        return Err(SpinflipError::Data {
+            path: path.display().to_string(),
+            reason: format!(
+                "element {} (0-based, as numpy indexes) is {}; every data value must be finite",
+                numpy_index(i, &arr.shape),
+                arr.data[i]
+            ),
+        });
+    }
     Ok(arr.data)
+}
+
+/// The numpy index of the `flat`-th value of a C-order array of `shape`: `7` for a vector,
+/// `(1, 3)` for a matrix, so an error points where `a[...]` in numpy finds it.
+fn numpy_index(flat: usize, shape: &[usize]) -> String {
+    if shape.len() <= 1 {
+        return flat.to_string();
+    }
+    let mut idx = vec![0; shape.len()];
+    let mut rest = flat;
+    for (i, &d) in idx.iter_mut().zip(shape).rev() {
+        *i = rest % d.max(1);
+        rest /= d.max(1);
+    }
+    let idx: Vec<String> = idx.iter().map(usize::to_string).collect();
+    format!("({})", idx.join(", "))
 }
 
 /// Band cut: keep channels in [lo, hi] MHz, for data, noise and the clean signal alike.
@@ -524,7 +550,8 @@ fn read_covariance(path: &std::path::Path, n: usize) -> Result<Noise, SpinflipEr
     let c = arr.data;
     if let Some(k) = c.iter().position(|v| !v.is_finite()) {
         return Err(bad(format!(
-            "entry ({}, {}) is {}; every entry must be finite (mK^2)",
+            "entry ({}, {}) (0-based, as numpy indexes) is {}; every entry must be finite \
+             (mK^2)",
             k / n,
             k % n,
             c[k]
@@ -554,4 +581,29 @@ fn read_covariance(path: &std::path::Path, n: usize) -> Result<Noise, SpinflipEr
         spinflip_likelihoods::ModelError::Invalid { reason, .. } => bad(reason),
         e => bad(e.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::NpyArray;
+
+    #[test]
+    fn a_nan_in_npy_data_is_named_by_its_numpy_index() {
+        let dir = std::env::temp_dir().join(format!("spinflip-vector-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("d.npy");
+        let mut v = vec![1.0; 6];
+        v[4] = f64::NAN;
+        NpyArray::new(vec![6], v.clone()).unwrap().save(&p).unwrap();
+        let e = read_vector(&p, 6).unwrap_err().to_string();
+        assert!(
+            e.contains("element 4 (0-based, as numpy indexes) is NaN"),
+            "{e}"
+        );
+        NpyArray::new(vec![2, 3], v).unwrap().save(&p).unwrap();
+        let e = read_vector(&p, 6).unwrap_err().to_string();
+        assert!(e.contains("element (1, 1) (0-based"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -148,6 +148,40 @@ fn bad_configs_name_the_field_and_write_nothing() {
     }
 }
 
+/// A NaN (or a typo) in a text data file is reported by the line and column of the file, as
+/// an editor numbers them, before it reaches the likelihood (which counts values from 0).
+#[test]
+fn a_bad_value_in_a_data_file_is_named_by_its_line_and_column() {
+    let dir = tmp("nan");
+    let root = dir.join("out").join("run");
+    let data = dir.join("spec.txt");
+    let cfg = dir.join("run.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[output]\nroot = '{}'\n[model]\nkind = 'simulator'\n[data]\nfile = '{}'\n{FIXED}",
+            root.display(),
+            data.display()
+        ),
+    )
+    .unwrap();
+    let cases = [
+        ("60 -120 25\n70 nan 25\n", "line 4, column 2 (T_mK): 'nan'"),
+        (
+            "60 -120 25\n70 -150 2S\n",
+            "line 4, column 3 (sigma_mK): '2S'",
+        ),
+    ];
+    for (lines, want) in cases {
+        std::fs::write(&data, format!("# nu_MHz T_mK sigma_mK\n\n{lines}")).unwrap();
+        let out = run(bin().args(["fit", "--quiet"]).arg(&cfg));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(want), "{err}");
+        assert!(err.contains("spec.txt"), "{err}");
+        assert!(!root.parent().unwrap().exists());
+    }
+}
+
 #[test]
 fn emulator_fit_and_bias_run_end_to_end() {
     // A tiny emulator trained for one epoch: the pipeline, not its accuracy, is under test.

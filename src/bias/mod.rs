@@ -23,9 +23,12 @@ use crate::problem::Problem;
 use crate::SpinflipError;
 use rand::{Rng, SeedableRng};
 use spinflip_likelihoods::Noise;
+use spinflip_samplers::progress::format_duration;
 use spinflip_samplers::{ParameterSet, Prior, WeightedSamples};
+use std::time::Instant;
 
-/// Run the whole experiment and write its reports.
+/// Run the whole experiment and write its reports. Unless `quiet`, a line on stderr before
+/// every fit (which fit, time elapsed and left) and the fits' own progress.
 pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipError> {
     // The emulator's kind and the kind whose model it emulates (its mocks' kind).
     let emu_kind = lookup(&cfg.emulator.kind)?;
@@ -46,6 +49,28 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
     let truths = truths(cfg, &names, sim_kind.as_ref(), &sim)?;
     let runs_dir = spinflip_samplers::output::with_suffix(&cfg.output.root, "_runs");
     let mut cases = Vec::new();
+    // A line before every fit (with the time left), and the fits' own progress under it:
+    // one fit can take minutes, so a count alone would leave a batch job silent that long.
+    let n_fits = 2 * truths.len() * cfg.mocks.noise.len();
+    let clock = Instant::now();
+    let mut fits_done = 0usize;
+    let announce = |done: usize, what: String| {
+        if quiet {
+            return;
+        }
+        let elapsed = clock.elapsed();
+        let left = if done > 0 {
+            let rest = elapsed.mul_f64((n_fits - done) as f64 / done as f64);
+            format!(", ~{} left", format_duration(rest))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "bias: fit {}/{n_fits}, {what}; {} elapsed{left}",
+            done + 1,
+            format_duration(elapsed)
+        );
+    };
     for (k, truth) in truths.iter().enumerate() {
         for (j, &noise) in cfg.mocks.noise.iter().enumerate() {
             let seed = cfg
@@ -77,7 +102,7 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                 params: cfg.params.clone(),
                 foreground: None,
                 sampler: crate::config::SamplerConfig {
-                    quiet: true,
+                    quiet: quiet || cfg.sampler.quiet,
                     ..cfg.sampler.clone()
                 },
             };
@@ -85,14 +110,12 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
             let cs = run_cfg(sim_kind.name(), "sim");
             let pe = Problem::with_models(&ce, emu.clone(), Some(sim.clone()))?;
             let ps = Problem::with_models(&cs, sim.clone(), Some(sim.clone()))?;
-            if !quiet {
-                eprintln!("truth {k}, noise {noise} mK: emulator fit ...");
-            }
-            let fe = run_fit(&ce, &pe, true)?;
-            if !quiet {
-                eprintln!("truth {k}, noise {noise} mK: simulator fit ...");
-            }
-            let fs = run_fit(&cs, &ps, true)?;
+            announce(fits_done, format!("truth {k}, noise {noise} mK, emulator"));
+            let fe = run_fit(&ce, &pe, quiet)?;
+            fits_done += 1;
+            announce(fits_done, format!("truth {k}, noise {noise} mK, simulator"));
+            let fs = run_fit(&cs, &ps, quiet)?;
+            fits_done += 1;
             let se = pe
                 .likelihood
                 .predict_data(&pe.truth.clone().unwrap_or_default())

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::config::RunConfig;
 use crate::models::lookup;
 use crate::problem::Problem;
+use crate::samplers::progress::Counter;
 use crate::samplers::{NestedSampler, NestedSettings};
 use crate::seeds::mix;
 use crate::SpinflipError;
@@ -34,7 +35,7 @@ pub struct CalibrationSettings {
     pub seed: u64,
     /// Worker threads (mocks run in parallel).
     pub threads: Option<usize>,
-    /// Show a progress bar.
+    /// Show progress on stderr (a bar on a terminal, a line every few seconds otherwise).
     pub progress: bool,
 }
 
@@ -183,18 +184,7 @@ pub fn calibrate(
         .num_threads(settings.threads.unwrap_or(0))
         .build()
         .map_err(|e| SpinflipError::config("--threads", e.to_string()))?;
-    let pb = if settings.progress {
-        let pb = indicatif::ProgressBar::new(settings.n as u64);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} mocks [{elapsed_precise} < {eta_precise}]",
-            )
-            .expect("valid template"),
-        );
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let pb = Counter::new(settings.progress, "calibrate", settings.n as u64, "mocks");
     let t0 = std::time::Instant::now();
     let mocks: Vec<MockResult> = pool.install(|| {
         (0..settings.n)
@@ -206,7 +196,7 @@ pub fn calibrate(
             })
             .collect::<Result<Vec<_>, _>>()
     })?;
-    pb.finish_and_clear();
+    pb.finish();
     let n = mocks.len() as f64;
     let mut out = Calibration {
         model: kind.name().to_string(),

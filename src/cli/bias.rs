@@ -9,7 +9,7 @@ use std::path::PathBuf;
 pub struct Args {
     /// Bias configuration (TOML).
     pub config: PathBuf,
-    /// Less output.
+    /// No progress: neither the line per fit nor the fits' own progress.
     #[arg(long, short)]
     pub quiet: bool,
 }

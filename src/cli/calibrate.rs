@@ -24,7 +24,7 @@ pub struct Args {
     /// Worker threads (mocks in parallel; default all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// No progress bar.
+    /// No progress (a bar on a terminal, a line every 10 s otherwise).
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -24,7 +24,7 @@ pub struct Args {
     /// Delete an existing checkpoint at the output root and start over.
     #[arg(long)]
     pub restart: bool,
-    /// No progress bar.
+    /// No progress (a status line on a terminal, a line every 10 s otherwise).
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -3,8 +3,8 @@
 use crate::global::{parameter_design_in, GlobalParams, GlobalSimulator, Sampling, SubBox, N_OUT};
 use crate::io::{DataFormat, GlobalSignalSet, NpyArray};
 use crate::likelihoods::ForwardModel;
+use crate::samplers::progress::Counter;
 use crate::SpinflipError;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::path::PathBuf;
 
@@ -70,7 +70,7 @@ pub struct Args {
     /// `--box nu_min=0.1,0.35` for extra training signals where an emulator is weak.
     #[arg(long = "box", value_name = "NAME=MIN,MAX")]
     pub sub_box: Vec<String>,
-    /// No progress bar.
+    /// No progress (a bar on a terminal, a line every 10 s otherwise).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -201,16 +201,7 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     }
     let design = parameter_design_in(n, sampling, a.seed, &sub);
 
-    let pb = if a.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(n as u64)
-    };
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} signals [{elapsed_precise} < {eta_precise}]",
-    ) {
-        pb.set_style(style);
-    }
+    let pb = Counter::new(!a.quiet, "simulate", n as u64, "signals");
     let rows: Vec<Result<Row, SpinflipError>> = design
         .par_iter()
         .enumerate()
@@ -220,7 +211,7 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
             r
         })
         .collect();
-    pb.finish_and_clear();
+    pb.finish();
 
     let mut par = Vec::with_capacity(n * 7);
     let mut sig = Vec::with_capacity(n * N_OUT);

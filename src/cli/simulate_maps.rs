@@ -13,9 +13,9 @@ use crate::lightcone::summaries::{chunk_power_spectra, default_k_edges, n_chunks
 use crate::lightcone::{
     MapGeometry, MapOutput, MapParams, MapSimulator, MapTables, MAP_PARAM_NAMES, N_MAP_PARAMS,
 };
+use crate::samplers::progress::Counter;
 use crate::seeds::mix;
 use crate::SpinflipError;
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -76,7 +76,7 @@ pub struct Args {
     /// Worker threads (default: all cores); each light-cone runs on one thread.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// No progress bar or summary.
+    /// No progress (a bar on a terminal, a line every 10 s otherwise) or summary.
     #[arg(long)]
     pub quiet: bool,
     /// Join existing light-cone sets (same geometry) into --out instead of simulating.
@@ -166,19 +166,8 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
         .num_threads(a.threads.unwrap_or(0))
         .build()
         .map_err(|e| SpinflipError::config("--threads", e.to_string()))?;
-    let pb = if a.quiet {
-        ProgressBar::hidden()
-    } else {
-        let pb = ProgressBar::new(jobs.len() as u64);
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} light-cones [{elapsed_precise} < {eta_precise}]",
-            )
-            .expect("valid template"),
-        );
-        pb.set_position((jobs.len() - pending.len()) as u64);
-        pb
-    };
+    let pb = Counter::new(!a.quiet, "simulate maps", jobs.len() as u64, "light-cones")
+        .resumed_at((jobs.len() - pending.len()) as u64);
     let clock = Instant::now();
     pool.install(|| {
         pending.par_iter().try_for_each(|job| {
@@ -199,7 +188,7 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
             Ok::<(), SpinflipError>(())
         })
     })?;
-    pb.finish_and_clear();
+    pb.finish();
     let made = pending.len();
     let files: Vec<PathBuf> = jobs.iter().map(|j| part_path(&parts, j.index)).collect();
     join_sets(&files, &a.out)?;

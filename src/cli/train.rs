@@ -130,7 +130,7 @@ pub struct EmulatorArgs {
     /// [default: bptt on the CPU, candle on a GPU].
     #[arg(long, value_enum)]
     pub trainer: Option<Trainer>,
-    /// No progress bar and no per-epoch lines.
+    /// No progress (a bar on a terminal, a line every 10 s otherwise) and no per-epoch lines.
     #[arg(long, short)]
     #[serde(default)]
     pub quiet: bool,

@@ -88,7 +88,7 @@ pub struct MlpArgs {
     #[arg(long)]
     #[serde(default)]
     pub resume: bool,
-    /// No progress bar and no per-epoch lines.
+    /// No progress (a bar on a terminal, a line every 10 s otherwise) and no per-epoch lines.
     #[arg(long, short)]
     #[serde(default)]
     pub quiet: bool,

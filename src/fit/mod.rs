@@ -276,7 +276,8 @@ where
         })
         .interruptible(interrupt_flag());
     if progress {
-        d = d.observe(ProgressObserver::new(label, Some(Duration::from_secs(10))));
+        let every = crate::samplers::progress::interval();
+        d = d.observe(ProgressObserver::new(label, Some(every)));
     }
     // A fresh run clears the previous run's results first; a resumed one keeps them until
     // it writes its own (they are the same run's).

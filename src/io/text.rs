@@ -6,7 +6,14 @@ use spinflip_likelihoods::Spectrum;
 use std::fmt::Write;
 use std::path::Path;
 
+/// Names of the columns, in order.
+const COLUMNS: [&str; 3] = ["nu_MHz", "T_mK", "sigma_mK"];
+
 /// Read a spectrum; every line must have 2 or 3 numeric columns (the same number on each line).
+///
+/// Errors name the line as a text editor numbers it (from 1, comment and blank lines
+/// included) and the column (from 1), so a NaN or a typo is found where the file has it:
+/// every value must be a finite number, frequencies and sigmas > 0.
 pub fn read_spectrum(path: &Path) -> Result<Spectrum, SpinflipError> {
     let text = std::fs::read_to_string(path).map_err(|e| SpinflipError::io(path, e))?;
     let bad = |reason: String| SpinflipError::Data {
@@ -16,6 +23,7 @@ pub fn read_spectrum(path: &Path) -> Result<Spectrum, SpinflipError> {
     let (mut nu, mut t, mut s) = (Vec::new(), Vec::new(), Vec::new());
     let mut ncol = None;
     for (lineno, line) in text.lines().enumerate() {
+        let lineno = lineno + 1;
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
@@ -24,34 +32,42 @@ pub fn read_spectrum(path: &Path) -> Result<Spectrum, SpinflipError> {
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|c| !c.is_empty())
             .collect();
-        let vals: Vec<f64> = cols
-            .iter()
-            .map(|c| c.parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| {
-                bad(format!(
-                    "line {}: '{line}' is not 2 or 3 numbers (nu_MHz T_mK [sigma_mK])",
-                    lineno + 1
-                ))
-            })?;
-        if !(2..=3).contains(&vals.len()) {
+        if !(2..=3).contains(&cols.len()) {
             return Err(bad(format!(
-                "line {}: expected 2 or 3 columns (nu_MHz T_mK [sigma_mK]), found {}",
-                lineno + 1,
-                vals.len()
+                "line {lineno}: expected 2 or 3 columns (nu_MHz T_mK [sigma_mK]), found {} in \
+                 '{line}'",
+                cols.len()
             )));
         }
-        if *ncol.get_or_insert(vals.len()) != vals.len() {
+        if *ncol.get_or_insert(cols.len()) != cols.len() {
             return Err(bad(format!(
-                "line {}: {} columns, earlier lines have {}",
-                lineno + 1,
-                vals.len(),
+                "line {lineno}: {} columns, earlier lines have {}",
+                cols.len(),
                 ncol.unwrap_or(0)
             )));
         }
+        let mut vals = [0.0; 3];
+        for (c, (tok, v)) in cols.iter().zip(&mut vals).enumerate() {
+            let at = format!("line {lineno}, column {} ({})", c + 1, COLUMNS[c]);
+            *v = tok.parse::<f64>().map_err(|_| {
+                bad(format!(
+                    "{at}: '{tok}' is not a number (a header line must start with #)"
+                ))
+            })?;
+            if !v.is_finite() {
+                return Err(bad(format!(
+                    "{at}: '{tok}' is not a finite number; remove the line or comment it out \
+                     with #"
+                )));
+            }
+            if c != 1 && *v <= 0.0 {
+                let what = if c == 0 { "frequencies" } else { "sigmas" };
+                return Err(bad(format!("{at}: {tok}; {what} must be > 0")));
+            }
+        }
         nu.push(vals[0]);
         t.push(vals[1]);
-        if vals.len() == 3 {
+        if cols.len() == 3 {
             s.push(vals[2]);
         }
     }
@@ -94,13 +110,27 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("line 2"));
-        std::fs::write(&p, "50 nan\n").unwrap();
-        assert!(read_spectrum(&p)
-            .unwrap_err()
-            .to_string()
-            .contains("non-finite"));
-        std::fs::write(&p, "50 abc\n").unwrap();
-        assert!(read_spectrum(&p).is_err());
+        // Lines count as an editor counts them: comments and blank lines included.
+        let err = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            read_spectrum(&p).unwrap_err().to_string()
+        };
+        let e = err("# nu T\n\n50 1\n60 nan\n");
+        assert!(e.contains("line 4, column 2 (T_mK): 'nan'"), "{e}");
+        let e = err("50 1 2\n60 2 inf\n");
+        assert!(e.contains("line 2, column 3 (sigma_mK): 'inf'"), "{e}");
+        let e = err("50 abc\n");
+        assert!(
+            e.contains("line 1, column 2 (T_mK): 'abc' is not a number"),
+            "{e}"
+        );
+        let e = err("50 1\n# x\n-60 1\n");
+        assert!(e.contains("line 3, column 1 (nu_MHz)"), "{e}");
+        let e = err("50 1 0\n");
+        assert!(
+            e.contains("line 1, column 3 (sigma_mK): 0; sigmas must be > 0"),
+            "{e}"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

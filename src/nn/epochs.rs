@@ -1,7 +1,8 @@
 //! The epoch loop every network trains with: shuffled mini-batches from a seed, an
 //! [`Optimizer`] over a flat parameter buffer, a learning-rate schedule, early stopping on the
 //! validation loss, the best parameters kept, a checkpoint after every epoch (resumable
-//! bit for bit, refused for other settings or data), a progress bar and per-epoch log lines.
+//! bit for bit, refused for other settings or data), progress (a bar on a terminal, a line
+//! every few seconds otherwise: [`Counter`]) and per-epoch log lines.
 //!
 //! A network plugs in through [`Trainable`]: its parameter layout, the loss and gradient of
 //! a mini-batch, and the validation loss.
@@ -11,8 +12,8 @@ use super::checkpoint::{
 };
 use super::optim::{Optimizer, OptimizerConfig};
 use super::schedule::{LrSchedule, StoppingRule};
+use crate::samplers::progress::Counter;
 use crate::SpinflipError;
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -83,7 +84,7 @@ pub struct LoopOptions<'a> {
     pub out: &'a Path,
     /// Continue from the checkpoint.
     pub resume: bool,
-    /// Show a progress bar.
+    /// Show progress on stderr (a bar on a terminal, a line every few seconds otherwise).
     pub progress: bool,
     /// Print one line per finished epoch to stderr.
     pub log_epochs: bool,
@@ -236,20 +237,19 @@ pub fn run_epochs<T: Trainable>(
     opt.config.lr = state.lr;
 
     let n = model.n_train();
-    let n_batches = n.div_ceil(cfg.batch_size);
-    let remaining = r.epochs.saturating_sub(state.epochs_done);
-    let bar = if opts.progress && !state.stopped {
-        let b = ProgressBar::new((remaining * n_batches) as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{bar:30} epoch {prefix} {msg} [{elapsed_precise}<{eta_precise}]",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
+    // Batches that run per epoch (a short last one is skipped with drop_last).
+    let n_batches = if cfg.drop_last {
+        n / cfg.batch_size
     } else {
-        ProgressBar::hidden()
+        n.div_ceil(cfg.batch_size)
     };
+    let remaining = r.epochs.saturating_sub(state.epochs_done);
+    let bar = Counter::new(
+        opts.progress && !state.stopped,
+        "train",
+        (remaining * n_batches) as u64,
+        "batches",
+    );
     let mut grad = vec![0f32; n_params];
     while state.epochs_done < r.epochs && !state.stopped {
         let epoch = state.epochs_done;
@@ -257,7 +257,8 @@ pub fn run_epochs<T: Trainable>(
         if r.schedule == LrSchedule::Cosine {
             opt.config.lr = LrSchedule::cosine_lr(r.lr, r.min_lr, epoch, r.epochs);
         }
-        bar.set_prefix(format!("{}/{}", epoch + 1, r.epochs));
+        let epoch_of = format!("epoch {}/{}", epoch + 1, r.epochs);
+        bar.set_message(epoch_of.clone());
         // Shuffle from (seed, epoch) so a resumed run draws the same batches.
         let epoch_seed = cfg.seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(epoch_seed);
@@ -283,9 +284,9 @@ pub fn run_epochs<T: Trainable>(
                 .map_err(SpinflipError::training)?;
             sum += l * idx.len() as f64;
             bar.inc(1);
-            if bi % 10 == 0 {
+            if bi % 10 == 0 && bar.is_visible() {
                 bar.set_message(format!(
-                    "train {:.3e} val {:.3e} lr {:.1e}",
+                    "{epoch_of}: train {:.3e} val {:.3e} lr {:.1e}",
                     sum / ((bi * cfg.batch_size + idx.len()) as f64),
                     state.history.last().map_or(f64::NAN, |r| r.val_loss),
                     opt.config.lr
@@ -364,11 +365,11 @@ pub fn run_epochs<T: Trainable>(
             }
         }
         bar.set_message(format!(
-            "train {train_loss:.3e} val {val:.3e} lr {:.1e}",
+            "{epoch_of}: train {train_loss:.3e} val {val:.3e} lr {:.1e}",
             opt.config.lr
         ));
     }
-    bar.finish_and_clear();
+    bar.finish();
     Ok(LoopOutcome {
         best,
         last: params,
