@@ -5,13 +5,16 @@
 //! - every shell block passes `bash -n`, and every repository file it names exists;
 //! - shell blocks marked run are run from the repository root with this build's `spinflip`
 //!   first on PATH (`cargo run --release --` is read as `spinflip`);
-//! - the C block is compiled against include/spinflip.h and the cdylib (when a C compiler is
-//!   there) and run on examples/python/simulator_3d.toml;
+//! - the C block is examples/c/minimal.c verbatim, and is compiled against include/spinflip.h
+//!   and the cdylib (when a C compiler is there) and run on examples/python/simulator_3d.toml;
 //! - Python blocks marked run are run with $SPINFLIP_PYTHON (skipped with a note if unset),
-//!   with `target/release/libspinflip.so` read as this build's library.
+//!   with `target/release/libspinflip.so` read as this build's library;
+//! - every ```toml block is a valid piece of a run configuration: with an `[output]` and a
+//!   `[data]` table added it loads as a `RunConfig` (field names, prior kinds and numbers).
 //!
 //! About 20 s with the test profile on 2 busy cores.
 
+use spinflip::config::RunConfig;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -217,6 +220,11 @@ fn shell_blocks_marked_run_run_from_the_root() {
 fn c_block_compiles_and_runs() {
     let blocks: Vec<Block> = readme().into_iter().filter(|b| b.lang == "c").collect();
     assert_eq!(blocks.len(), 1, "expected one C block");
+    let example = std::fs::read_to_string(repo().join("examples/c/minimal.c")).unwrap();
+    assert_eq!(
+        blocks[0].code, example,
+        "the README's C block differs from examples/c/minimal.c (tests/c_example.rs tests that file)"
+    );
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     if Command::new(&cc).arg("--version").output().is_err() {
         eprintln!("skipped: no C compiler ({cc})");
@@ -291,6 +299,32 @@ fn python_blocks_marked_run_run_from_the_root() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn toml_blocks_load_as_run_configurations() {
+    let text = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let tomls: Vec<Block> = blocks(&text)
+        .into_iter()
+        .filter(|b| b.lang == "toml")
+        .collect();
+    assert!(!tomls.is_empty(), "no toml block");
+    let tmp = std::env::temp_dir().join(format!("spinflip-readme-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    for b in tomls {
+        let data = repo().join("examples/data/edges_like.txt");
+        let cfg = format!(
+            "[output]\nroot = \"out/readme_toml\"\n[data]\nfile = {:?}\n{}",
+            data.display().to_string(),
+            b.code
+        );
+        let path = tmp.join(format!("block{}.toml", b.line));
+        std::fs::write(&path, cfg).unwrap();
+        if let Err(e) = RunConfig::load(&path) {
+            panic!("README.md:{}: the toml block does not load: {e}", b.line);
+        }
+    }
+    let _ = std::fs::remove_dir_all(tmp);
 }
 
 #[test]
