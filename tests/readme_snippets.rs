@@ -12,7 +12,8 @@
 //! - every ```toml block is a valid piece of a run configuration: with an `[output]` and a
 //!   `[data]` table added it loads as a `RunConfig` (field names, prior kinds and numbers).
 //!
-//! About 20 s with the test profile on 2 busy cores.
+//! The Quick start's test command is the one .ci/run runs. About 10-20 s with the test profile
+//! on 2 busy cores.
 
 use spinflip::config::RunConfig;
 use std::path::{Path, PathBuf};
@@ -299,6 +300,35 @@ fn python_blocks_marked_run_run_from_the_root() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// The Quick start's first block holds the main job and the test command, and CI runs that
+/// same test command.
+#[test]
+fn quick_start_commands_are_the_ones_ci_runs() {
+    let first = &readme()[0];
+    assert!(
+        is_shell(&first.lang),
+        "the first code block is not the quick start"
+    );
+    let lines: Vec<&str> = first
+        .code
+        .lines()
+        .map(|l| l.split(" #").next().unwrap().trim())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "cargo run --release -- fit examples/global_signal.toml",
+            "cargo test --workspace"
+        ]
+    );
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines()
+            .any(|l| l.trim_start().starts_with("cargo test --workspace")),
+        ".ci/run no longer runs the README's test command"
+    );
 }
 
 #[test]
