@@ -3,7 +3,7 @@
 pub mod bench;
 mod summary;
 
-pub use summary::{FitSummary, ParamFit};
+pub use summary::{FitSummary, Log10Stats, ParamFit, INTERVAL_KIND};
 
 use crate::config::{RunConfig, SamplerKind};
 use crate::problem::Problem;
