@@ -198,7 +198,13 @@ impl PredictivePlot<'_> {
             (height - 2 * 14 - 45 - top_area - 36) as f64,
         );
         let font = 14.0;
-        let xt = fitted_ticks(x0, x1, 10, plot_w, 10.0, |t| text_width(t, font));
+        // An index axis (summaries) gets no ticks between its integers.
+        let max_x = if b.x.iter().all(|x| x.fract() == 0.0) {
+            ((x1 - x0) as usize + 1).clamp(2, 10)
+        } else {
+            10
+        };
+        let xt = fitted_ticks(x0, x1, max_x, plot_w, 10.0, |t| text_width(t, font));
         let yt = fitted_ticks(y0, y1, 8, plot_h, 0.0, |_| font + 6.0);
         let zt = if self.redshift_axis {
             redshift_ticks(x0, x1, plot_w, font)
