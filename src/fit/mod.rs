@@ -3,7 +3,7 @@
 pub mod bench;
 mod summary;
 
-pub use summary::{FitSummary, ParamFit};
+pub use summary::{FitSummary, Log10Stats, ParamFit, INTERVAL_KIND};
 
 use crate::config::{RunConfig, SamplerKind};
 use crate::problem::Problem;
@@ -421,6 +421,26 @@ pub fn remove_results(root: &Path) -> Result<(), SpinflipError> {
     Ok(())
 }
 
+/// What the corner plot of `problem`'s free parameters shows: log10 axes for every
+/// log-uniform prior, the priors' bounds, the truth of a mock.
+pub fn corner_options(problem: &Problem) -> crate::plot::corner::CornerOptions {
+    use spinflip_samplers::Prior;
+    let free = problem.params.free_indices();
+    let params = problem.params.params();
+    crate::plot::corner::CornerOptions {
+        log10: free
+            .iter()
+            .map(|&j| matches!(params[j].prior, Prior::LogUniform { .. }))
+            .collect(),
+        bounds: free.iter().map(|&j| params[j].prior.bounds()).collect(),
+        truth: problem
+            .truth
+            .as_ref()
+            .map(|t| free.iter().map(|&j| t[j]).collect()),
+        panel_px: None,
+    }
+}
+
 /// Corner plot (`root_corner.png`) and posterior-predictive plot (`root_predictive.png`).
 pub fn plots(
     root: &Path,
@@ -429,9 +449,8 @@ pub fn plots(
     seed: u64,
 ) -> Result<(), SpinflipError> {
     use crate::plot::bands::{Bands, PredictivePlot};
-    use crate::plot::corner::{corner_plot, CornerOptions};
+    use crate::plot::corner::corner_plot;
     use rand::SeedableRng;
-    use spinflip_samplers::Prior;
 
     // Free parameters only: fixed ones have no posterior to show.
     let free = problem.params.free_indices().to_vec();
@@ -446,22 +465,10 @@ pub fn plots(
         weights: posterior.weights.clone(),
         log_likelihood: posterior.log_likelihood.clone(),
     };
-    let log10 = free
-        .iter()
-        .map(|&j| matches!(problem.params.params()[j].prior, Prior::LogUniform { .. }))
-        .collect();
-    let truth = problem
-        .truth
-        .as_ref()
-        .map(|t| free.iter().map(|&j| t[j]).collect());
     corner_plot(
         &with_suffix(root, "_corner.png"),
         &sub,
-        &CornerOptions {
-            log10,
-            truth,
-            panel_px: None,
-        },
+        &corner_options(problem),
     )?;
 
     // Posterior predictive: the model at up to 300 equal-weight posterior draws.
@@ -496,6 +503,7 @@ pub fn plots(
             bands: &bands,
             data: Some((&axis.x, &zero, Some(&ones))),
             truth: truth.as_deref(),
+            redshift_axis: false,
         }
         .save(&with_suffix(root, "_predictive.png"));
     }
@@ -507,6 +515,46 @@ pub fn plots(
         bands: &bands,
         data: Some((&axis.x, data, Some(&sigma))),
         truth: problem.truth_signal.as_deref(),
+        // Spectra are over frequency in MHz.
+        redshift_axis: matches!(
+            problem.kind.output(),
+            crate::models::OutputSpace::Redshifts { .. }
+        ),
     }
     .save(&with_suffix(root, "_predictive.png"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spinflip_samplers::Prior;
+
+    #[test]
+    fn corner_plots_use_log_axes_for_every_log_uniform_prior() {
+        // f_star and f_X log-uniform by default, V_c made uniform, tau made log-uniform.
+        let cfg = RunConfig::from_toml_str(
+            "[output]\nroot = 'out/x'\n[model]\nkind = 'simulator'\n\
+             [data.mock]\nnoise = 25.0\nseed = 1\n\
+             [params.V_c]\nprior = { dist = 'uniform', min = 4.2, max = 100.0 }\n\
+             [params.tau]\nprior = { dist = 'log_uniform', min = 0.04, max = 0.2 }\n\
+             [params.R_mfp]\nprior = { dist = 'fixed', value = 30.0 }\n",
+            "test",
+        )
+        .unwrap();
+        let p = Problem::from_config(&cfg).unwrap();
+        let o = corner_options(&p);
+        let free = p.params.free_indices();
+        assert_eq!(o.log10.len(), free.len());
+        for (k, &j) in free.iter().enumerate() {
+            let prior = &p.params.params()[j].prior;
+            assert_eq!(
+                o.log10[k],
+                matches!(prior, Prior::LogUniform { .. }),
+                "{}",
+                p.params.params()[j].name
+            );
+            assert_eq!(o.bounds[k], prior.bounds());
+        }
+        assert_eq!(o.log10, [true, false, true, true, false, false]);
+    }
 }

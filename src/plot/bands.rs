@@ -1,10 +1,87 @@
 //! Posterior-predictive plots: data with error bars, the truth, and the median and 68/95%
-//! bands of the model signal over posterior draws.
+//! bands of the model signal over posterior draws; over frequency, with the redshift of the
+//! 21-cm line on a second axis along the top.
 
 use super::ensure_font;
+use super::ticks::{fitted_ticks, warped_ticks};
 use crate::SpinflipError;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use std::ops::Range;
 use std::path::Path;
+
+/// A linear f64 axis with ticks exactly where given (plotters' own key-point wrapper has
+/// no label formatter to go with a custom one), and no minor grid.
+struct Ticked {
+    axis: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(range: Range<f64>, ticks: &[(f64, String)]) -> Self {
+        Ticked {
+            axis: range.into(),
+            ticks: ticks.iter().map(|t| t.0).collect(),
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.axis.map(value, limit)
+    }
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+    fn range(&self) -> Range<f64> {
+        self.axis.range()
+    }
+}
+
+/// Rest frequency of the 21-cm line in MHz.
+pub const NU_21CM_MHZ: f64 = 1420.405751;
+
+/// The label of the tick nearest `v`.
+fn label_of(ticks: &[(f64, String)], v: f64) -> String {
+    ticks
+        .iter()
+        .min_by(|a, b| (a.0 - v).abs().total_cmp(&(b.0 - v).abs()))
+        .map(|t| t.1.clone())
+        .unwrap_or_default()
+}
+
+/// Width of `text` in pixels at `size`.
+fn text_width(text: &str, size: f64) -> f64 {
+    ("sans-serif", size)
+        .into_font()
+        .box_size(text)
+        .map_or(0.6 * size * text.chars().count() as f64, |b| b.0 as f64)
+}
+
+/// Round redshift ticks on a frequency axis `[nu0, nu1]` MHz of `len_px` pixels, as
+/// (frequency, redshift label) pairs: z = 1420.405751 / nu - 1.
+pub fn redshift_ticks(nu0: f64, nu1: f64, len_px: f64, font: f64) -> Vec<(f64, String)> {
+    if !(nu0 > 0.0 && nu1 > nu0) {
+        return Vec::new();
+    }
+    let nu_of = |z: f64| NU_21CM_MHZ / (1.0 + z);
+    let to_px = |z: f64| {
+        let nu = nu_of(z);
+        (nu >= nu0 && nu <= nu1).then(|| (nu - nu0) / (nu1 - nu0) * len_px)
+    };
+    let (z_lo, z_hi) = (NU_21CM_MHZ / nu1 - 1.0, NU_21CM_MHZ / nu0 - 1.0);
+    warped_ticks(z_lo, z_hi, to_px, 24.0, |t| text_width(t, font))
+        .into_iter()
+        .map(|(z, l)| (nu_of(z), l))
+        .collect()
+}
 
 /// Per-channel quantiles of many model curves.
 #[derive(Debug, Clone)]
@@ -70,6 +147,8 @@ pub struct PredictivePlot<'a> {
     pub data: Option<DataPoints<'a>>,
     /// The true signal, if known (same x as the bands).
     pub truth: Option<&'a [f64]>,
+    /// x is frequency in MHz: add the 21-cm line's redshift along the top.
+    pub redshift_axis: bool,
 }
 
 impl PredictivePlot<'_> {
@@ -109,22 +188,64 @@ impl PredictivePlot<'_> {
             return Err(err("nothing finite to plot".into()));
         }
         let pad = 0.05 * (y1 - y0).max(1e-9);
-        let root = BitMapBackend::new(path, (1000, 620)).into_drawing_area();
+        let (y0, y1) = (y0 - pad, y1 + pad);
+        let (width, height) = (1000u32, 620u32);
+        let top_area = if self.redshift_axis { 50 } else { 0 };
+        // The plotting area's size, for spacing the tick labels (margins, label areas and
+        // the caption as set below).
+        let (plot_w, plot_h) = (
+            (width - 2 * 14 - 70) as f64,
+            (height - 2 * 14 - 45 - top_area - 36) as f64,
+        );
+        let font = 14.0;
+        // An index axis (summaries) gets no ticks between its integers.
+        let max_x = if b.x.iter().all(|x| x.fract() == 0.0) {
+            ((x1 - x0) as usize + 1).clamp(2, 10)
+        } else {
+            10
+        };
+        let xt = fitted_ticks(x0, x1, max_x, plot_w, 10.0, |t| text_width(t, font));
+        let yt = fitted_ticks(y0, y1, 8, plot_h, 0.0, |_| font + 6.0);
+        let zt = if self.redshift_axis {
+            redshift_ticks(x0, x1, plot_w, font)
+        } else {
+            Vec::new()
+        };
+        let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+        let chart = ChartBuilder::on(&root)
             .caption(self.title, ("sans-serif", 22))
             .margin(14)
             .x_label_area_size(45)
             .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+            .top_x_label_area_size(top_area)
+            .build_cartesian_2d(Ticked::new(x0..x1, &xt), Ticked::new(y0..y1, &yt))
             .map_err(|e| err(e.to_string()))?;
+        let mut chart = chart.set_secondary_coord(Ticked::new(x0..x1, &zt), y0..y1);
+        let (fx, fy, fz) = (
+            |v: &f64| label_of(&xt, *v),
+            |v: &f64| label_of(&yt, *v),
+            |v: &f64| label_of(&zt, *v),
+        );
         chart
             .configure_mesh()
             .x_desc(self.x_label)
             .y_desc(self.y_label)
-            .label_style(("sans-serif", 14))
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
+            .bold_line_style(BLACK.mix(0.12))
+            .label_style(("sans-serif", font))
             .draw()
             .map_err(|e| err(e.to_string()))?;
+        if self.redshift_axis {
+            chart
+                .configure_secondary_axes()
+                .x_desc("redshift z of the 21-cm line")
+                .x_label_formatter(&fz)
+                .label_style(("sans-serif", font))
+                .draw()
+                .map_err(|e| err(e.to_string()))?;
+        }
         let band = |lo: &[f64], hi: &[f64]| -> Vec<(f64, f64)> {
             let mut poly: Vec<(f64, f64)> =
                 b.x.iter()
@@ -226,5 +347,48 @@ mod tests {
         assert_eq!(b.band68.0[0], 16.0);
         assert_eq!(b.band68.1[0], 84.0);
         assert_eq!(b.band95.1[1], 98.0);
+    }
+
+    #[test]
+    fn redshift_ticks_sit_at_their_frequencies() {
+        super::super::ensure_font();
+        let t = redshift_ticks(50.0, 200.0, 900.0, 14.0);
+        // z from 6.1 to 27.4: round values, each at nu = 1420.4 / (1 + z).
+        assert!(t.len() >= 4, "{t:?}");
+        for (nu, l) in &t {
+            let z: f64 = l.parse().unwrap();
+            assert_eq!(z.fract(), 0.0);
+            assert!((nu - NU_21CM_MHZ / (1.0 + z)).abs() < 1e-9);
+            assert!((50.0..=200.0).contains(nu));
+        }
+        assert!(t.iter().any(|t| t.1 == "10") && t.iter().any(|t| t.1 == "20"));
+        assert!(redshift_ticks(0.0, 100.0, 900.0, 14.0).is_empty());
+    }
+
+    #[test]
+    fn writes_a_png_with_a_redshift_axis() {
+        let x: Vec<f64> = (0..100).map(|i| 40.0 + 1.5 * i as f64).collect();
+        let curves: Vec<Vec<f64>> = (0..50)
+            .map(|k| {
+                x.iter()
+                    .map(|nu| -100.0 * (-((nu - 80.0) / (15.0 + 0.1 * k as f64)).powi(2)).exp())
+                    .collect()
+            })
+            .collect();
+        let bands = Bands::from_curves(&x, &curves);
+        let p = std::env::temp_dir().join(format!("spinflip-bands-{}.png", std::process::id()));
+        PredictivePlot {
+            title: "t",
+            x_label: "frequency [MHz]",
+            y_label: "T [mK]",
+            bands: &bands,
+            data: None,
+            truth: None,
+            redshift_axis: true,
+        }
+        .save(&p)
+        .unwrap();
+        assert_eq!(&std::fs::read(&p).unwrap()[1..4], b"PNG");
+        let _ = std::fs::remove_file(p);
     }
 }

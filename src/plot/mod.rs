@@ -2,11 +2,18 @@
 //!
 //! [`lines::LinePlot`] draws one panel of line or point series; [`lines::save_grid`] puts
 //! several panels in one PNG; [`corner::corner_plot`] draws posterior corner plots;
-//! [`bands::PredictivePlot`] draws posterior-predictive signal bands.
+//! [`bands::PredictivePlot`] draws posterior-predictive signal bands. Below them:
+//! [`latex`] turns parameters' LaTeX into label text, [`ticks`] picks and writes axis
+//! ticks, [`density`] smooths weighted samples into densities and [`contour`] traces
+//! their levels.
 
 pub mod bands;
+pub mod contour;
 pub mod corner;
+pub mod density;
+pub mod latex;
 pub mod lines;
+pub mod ticks;
 
 use std::sync::Once;
 
