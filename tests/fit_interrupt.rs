@@ -42,6 +42,13 @@ fn write_config(dir: &Path, name: &str, root: &Path, sampler: &str) -> PathBuf {
 }
 
 fn interrupted_then_resumed(name: &str, sampler: &str, chains: &[&str]) {
+    stopped_then_resumed(name, sampler, chains, "-INT");
+}
+
+/// As [`interrupted_then_resumed`], but the run is killed with `signal` (`-INT`: Ctrl-C, the
+/// run saves a checkpoint and says where; `-KILL`: nothing runs after it, the rerun resumes
+/// from the last periodic checkpoint, written whole by write-then-rename).
+fn stopped_then_resumed(name: &str, sampler: &str, chains: &[&str], signal: &str) {
     let dir = tmp(name);
     let (whole, cut) = (dir.join("whole"), dir.join("cut"));
     let status = fit(&write_config(&dir, "whole", &whole, sampler))
@@ -69,21 +76,25 @@ fn interrupted_then_resumed(name: &str, sampler: &str, chains: &[&str]) {
         std::thread::sleep(Duration::from_millis(5));
     }
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert!(
-        err.contains("interrupted") && err.contains("cut.checkpoint"),
-        "{err}"
-    );
-    assert!(
-        err.contains("run the same command again to resume"),
-        "{err}"
-    );
+    if signal == "-INT" {
+        assert_eq!(out.status.code(), Some(130), "{err}");
+        assert!(
+            err.contains("interrupted") && err.contains("cut.checkpoint"),
+            "{err}"
+        );
+        assert!(
+            err.contains("run the same command again to resume"),
+            "{err}"
+        );
+    } else {
+        assert!(!out.status.success(), "killed runs do not succeed");
+    }
     assert!(ckpt.exists());
     assert!(
         !with(&cut, chains[0]).exists(),
@@ -118,6 +129,26 @@ fn ensemble_fit_interrupted_by_sigint_resumes_to_identical_chains() {
         "ensemble",
         "kind = 'ensemble'\nn_walkers = 32\nn_steps = 3000\nseed = 7\ncheckpoint_every = 50",
         &[".txt"],
+    );
+}
+
+#[test]
+fn nested_fit_killed_with_sigkill_resumes_to_identical_chains() {
+    stopped_then_resumed(
+        "nested-kill",
+        "kind = 'nested'\nn_live = 150\nseed = 42\ncheckpoint_every = 100",
+        &["_dead-birth.txt", "_phys_live-birth.txt", ".txt"],
+        "-KILL",
+    );
+}
+
+#[test]
+fn ensemble_fit_killed_with_sigkill_resumes_to_identical_chains() {
+    stopped_then_resumed(
+        "ensemble-kill",
+        "kind = 'ensemble'\nn_walkers = 32\nn_steps = 3000\nseed = 7\ncheckpoint_every = 50",
+        &[".txt"],
+        "-KILL",
     );
 }
 
