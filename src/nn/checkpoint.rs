@@ -51,6 +51,11 @@ pub struct CheckpointState {
     pub data_hash: String,
     /// Per-epoch history.
     pub history: Vec<EpochRecord>,
+    /// Which of the two array files holds this state's arrays (`None`: the first; older
+    /// checkpoints). Epochs alternate between them, so a run killed after writing one
+    /// epoch's arrays but before its state still has the previous epoch's pair intact.
+    #[serde(default)]
+    pub arrays_slot: Option<u8>,
 }
 
 /// Paths `(tensors, state)` of the checkpoint of the model at `out`.
@@ -65,25 +70,43 @@ pub fn checkpoint_paths(out: &Path) -> (PathBuf, PathBuf) {
     (with(".ckpt.safetensors"), with(".ckpt.json"))
 }
 
-/// Write a checkpoint (arrays first, then the state that refers to them; both atomic).
+/// The array file of `slot` (0: the `.ckpt.safetensors` of [`checkpoint_paths`], 1: beside it).
+fn slot_path(out: &Path, slot: u8) -> PathBuf {
+    let (tp, _) = checkpoint_paths(out);
+    if slot == 0 {
+        return tp;
+    }
+    let mut s = tp.with_extension("").into_os_string();
+    s.push(".b.safetensors");
+    PathBuf::from(s)
+}
+
+/// Write a checkpoint: the arrays (atomically) into the slot the current state does not
+/// use, then the state that names it (atomically). A kill at any moment leaves a
+/// consistent pair on disk.
 pub fn save_checkpoint(
     out: &Path,
     arrays: &NamedArrays,
     state: &CheckpointState,
 ) -> Result<(), SpinflipError> {
-    let (tp, sp) = checkpoint_paths(out);
-    let json = serde_json::to_string_pretty(state).map_err(|e| SpinflipError::ModelFile {
+    let (_, sp) = checkpoint_paths(out);
+    let slot = (state.epochs_done % 2) as u8;
+    let state = CheckpointState {
+        arrays_slot: Some(slot),
+        ..state.clone()
+    };
+    let json = serde_json::to_string_pretty(&state).map_err(|e| SpinflipError::ModelFile {
         path: sp.display().to_string(),
         reason: e.to_string(),
     })?;
-    write_arrays(&tp, arrays)?;
+    write_arrays(&slot_path(out, slot), arrays)?;
     write_atomic(&sp, json.as_bytes())?;
     Ok(())
 }
 
 /// Read a checkpoint: arrays by name (with shapes) and the state.
 pub fn load_checkpoint(out: &Path) -> Result<(ArrayMap, CheckpointState), SpinflipError> {
-    let (tp, sp) = checkpoint_paths(out);
+    let (_, sp) = checkpoint_paths(out);
     let err = |p: &Path, r: String| SpinflipError::ModelFile {
         path: p.display().to_string(),
         reason: r,
@@ -92,6 +115,49 @@ pub fn load_checkpoint(out: &Path) -> Result<(ArrayMap, CheckpointState), Spinfl
         .map_err(|e| err(&sp, format!("cannot read checkpoint state: {e}")))?;
     let state: CheckpointState =
         serde_json::from_str(&text).map_err(|e| err(&sp, format!("bad checkpoint state: {e}")))?;
-    let map = read_arrays(&tp)?;
+    let map = read_arrays(&slot_path(out, state.arrays_slot.unwrap_or(0)))?;
     Ok((map, state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(epochs_done: usize) -> CheckpointState {
+        CheckpointState {
+            epochs_done,
+            lr: 1e-3,
+            adam_step: 10 * epochs_done as u64,
+            best_val: 1.0,
+            best_epoch: 0,
+            bad_epochs: 0,
+            plateau_epochs: 0,
+            stopped: false,
+            settings: serde_json::json!({}),
+            data_hash: "x".into(),
+            history: Vec::new(),
+            arrays_slot: None,
+        }
+    }
+
+    fn arrays(v: f32) -> NamedArrays {
+        vec![("w".into(), vec![2], vec![v, v])]
+    }
+
+    /// A run killed after writing an epoch's arrays but before its state (SIGKILL between
+    /// the two atomic writes) still resumes from a consistent pair: the previous epoch's.
+    #[test]
+    fn a_kill_between_the_two_writes_leaves_the_previous_pair_intact() {
+        let dir = std::env::temp_dir().join(format!("spinflip-ckpt-{}", std::process::id()));
+        let out = dir.join("model");
+        save_checkpoint(&out, &arrays(1.0), &state(1)).unwrap();
+        save_checkpoint(&out, &arrays(2.0), &state(2)).unwrap();
+        let (map, st) = load_checkpoint(&out).unwrap();
+        assert_eq!((st.epochs_done, map["w"].1[0]), (2, 2.0));
+        // Epoch 3's arrays land in the slot epoch 2's state does not use; then the kill.
+        write_arrays(&slot_path(&out, 1), &arrays(3.0)).unwrap();
+        let (map, st) = load_checkpoint(&out).unwrap();
+        assert_eq!((st.epochs_done, map["w"].1[0]), (2, 2.0));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

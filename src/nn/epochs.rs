@@ -202,6 +202,7 @@ pub fn run_epochs<T: Trainable>(
         settings: opts.settings.clone(),
         data_hash: opts.data_hash.clone(),
         history: Vec::new(),
+        arrays_slot: None,
     };
     if opts.resume {
         let (mut map, st) = load_checkpoint(opts.out)?;
