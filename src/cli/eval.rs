@@ -156,7 +156,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     let text = serde_json::to_string_pretty(&json)
         .map_err(|e| SpinflipError::config("report", e.to_string()))?;
     crate::samplers::output::ensure_parent(&json_path)?;
-    std::fs::write(&json_path, text).map_err(|e| SpinflipError::io(&json_path, e))?;
+    crate::samplers::output::write_atomic(&json_path, text.as_bytes())?;
     let per_signal = NpyArray::new(vec![report.n_signals], report.per_signal_percent.clone())?;
     per_signal.save(&errors_path(&json_path))?;
     let png = json_path.with_extension("png");

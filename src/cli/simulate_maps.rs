@@ -432,7 +432,7 @@ fn check_settings(parts: &Path, a: &Args, jobs: &[Job]) -> Result<(), SpinflipEr
             ),
         )),
         Ok(_) => Ok(()),
-        Err(_) => std::fs::write(&file, s).map_err(|e| SpinflipError::io(&file, e)),
+        Err(_) => Ok(crate::samplers::output::write_atomic(&file, s.as_bytes())?),
     }
 }
 

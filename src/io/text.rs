@@ -90,7 +90,7 @@ pub fn write_spectrum(path: &Path, s: &Spectrum) -> Result<(), SpinflipError> {
             std::fs::create_dir_all(p).map_err(|e| SpinflipError::io(p, e))?;
         }
     }
-    std::fs::write(path, out).map_err(|e| SpinflipError::io(path, e))
+    Ok(crate::samplers::output::write_atomic(path, out.as_bytes())?)
 }
 
 #[cfg(test)]
