@@ -143,3 +143,36 @@ fn a_fit_between_the_model_channels_agrees_with_one_on_them() {
         assert!((0.8..1.25).contains(&(sb / sa)), "{name}: std {sa} vs {sb}");
     }
 }
+
+/// Bad arguments of `simulate spectrum` stop with a message naming the flag, and write nothing.
+#[test]
+fn simulate_spectrum_refuses_bad_arguments() {
+    let dir = tmp("bad");
+    let out = dir.join("s.txt");
+    for (args, says) in [
+        (vec!["--freq-min", "100", "--freq-max", "50"], "--freq-min"),
+        (
+            vec!["--freq-min", "10", "--freq-max", "50"],
+            "outside the simulator's range",
+        ),
+        (vec!["--step", "1e-9"], "at most"),
+        (vec!["--step", "0"], "--step"),
+        (vec!["--noise", "0"], "--sigma"),
+        (vec!["--set", "zeta=3"], "unknown parameter 'zeta'"),
+        (vec!["--set", "tau=abc"], "not a number"),
+        (vec!["--set", "tau=0.9"], "tau"),
+    ] {
+        let o = bin()
+            .args(["simulate", "spectrum"])
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} was accepted");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{args:?} wrote a file");
+    }
+}

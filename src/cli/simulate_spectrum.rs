@@ -14,6 +14,9 @@ use rand_distr::{Distribution, Normal};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+/// Most channels a spectrum may have (a typo in --step should not fill the memory).
+const MAX_CHANNELS: usize = 1_000_000;
+
 /// Arguments of `spinflip simulate spectrum`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -97,7 +100,19 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
             .parse()
             .map_err(|_| cfg("--set", format!("'{value}' is not a number for {name}")))?;
     }
-    let n = ((a.freq_max - a.freq_min) / a.step + 1e-9).floor() as usize + 1;
+    let channels = (a.freq_max - a.freq_min) / a.step + 1e-9;
+    if channels >= MAX_CHANNELS as f64 {
+        return Err(cfg(
+            "--step",
+            format!(
+                "{:.0} channels from --freq-min to --freq-max in steps of {} MHz: at most \
+                 {MAX_CHANNELS}; use a larger --step",
+                channels.floor() + 1.0,
+                a.step
+            ),
+        ));
+    }
+    let n = channels.floor() as usize + 1;
     let freq: Vec<f64> = (0..n)
         .map(|i| ((a.freq_min + i as f64 * a.step) * 1e6).round() / 1e6)
         .collect();
@@ -106,6 +121,20 @@ pub fn run(a: Args) -> Result<(), SpinflipError> {
     let mut signal = vec![0.0; sim.n_outputs()];
     sim.predict(&theta, &mut signal)?;
     let model_freq: Vec<f64> = sim.grid().iter().map(|&z| freq_of_z(z)).collect();
+    let (lo, hi) = model_freq
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(l, h), &f| (l.min(f), h.max(f)));
+    if freq[0] < lo || freq[n - 1] > hi {
+        return Err(cfg(
+            "--freq-min",
+            format!(
+                "channels {}..{} MHz reach outside the simulator's range {lo:.3}..{hi:.3} MHz \
+                 (z = 5..50)",
+                freq[0],
+                freq[n - 1]
+            ),
+        ));
+    }
     let taps = channel_taps(&model_freq, &freq)?;
     let noise = Normal::new(0.0, a.noise.max(f64::MIN_POSITIVE))
         .map_err(|e| cfg("--noise", e.to_string()))?;
