@@ -30,28 +30,12 @@ impl PriorCut {
              {:.3}% of its mass; ln Z is the evidence of the truncated prior (add ln {:.4} = \
              {:.4} for the configured prior with L = 0 outside)",
             self.name,
-            describe(&self.from),
-            describe(&self.to),
+            self.from,
+            self.to,
             100.0 * self.kept,
             self.kept,
             self.kept.ln()
         )
-    }
-}
-
-/// A prior in words, with its bounds.
-pub fn describe(p: &Prior) -> String {
-    match *p {
-        Prior::Uniform { min, max } => format!("uniform on [{min}, {max}]"),
-        Prior::LogUniform { min, max } => format!("log-uniform on [{min}, {max}]"),
-        Prior::Normal { mean, std } => format!("normal({mean}, {std}) on the whole real line"),
-        Prior::TruncatedNormal {
-            mean,
-            std,
-            min,
-            max,
-        } => format!("normal({mean}, {std}) truncated to [{min}, {max}]"),
-        Prior::Fixed { value } => format!("fixed at {value}"),
     }
 }
 
@@ -78,7 +62,7 @@ pub fn fit_priors_to_box(
                 field,
                 format!(
                     "{} lies outside {what} [{lo}, {hi}]; fix it inside the range",
-                    describe(&p.prior)
+                    p.prior
                 ),
             ));
         }
@@ -91,7 +75,7 @@ pub fn fit_priors_to_box(
                      to inside the range; or set `truncate_priors = true` in [model] to cut \
                      it there (the mass lost is reported); or `allow_extrapolation = true` \
                      to let the emulator extrapolate (accuracy unknown there)",
-                    describe(&p.prior)
+                    p.prior
                 ),
             ));
         }

@@ -153,6 +153,26 @@ fn phi(x: f64) -> f64 {
     0.5 * erfc(-x / SQRT_2)
 }
 
+/// The prior in words, with its bounds (for messages).
+impl std::fmt::Display for Prior {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Prior::Uniform { min, max } => write!(f, "uniform on [{min}, {max}]"),
+            Prior::LogUniform { min, max } => write!(f, "log-uniform on [{min}, {max}]"),
+            Prior::Normal { mean, std } => {
+                write!(f, "normal({mean}, {std}) on the whole real line")
+            }
+            Prior::TruncatedNormal {
+                mean,
+                std,
+                min,
+                max,
+            } => write!(f, "normal({mean}, {std}) truncated to [{min}, {max}]"),
+            Prior::Fixed { value } => write!(f, "fixed at {value}"),
+        }
+    }
+}
+
 /// Mass of N(mean, std) in `[lo, hi]`, from the tail nearer the interval for precision.
 fn normal_mass(mean: f64, std: f64, lo: f64, hi: f64) -> f64 {
     let (a, b) = ((lo - mean) / std, (hi - mean) / std);
