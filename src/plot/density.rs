@@ -8,6 +8,10 @@
 //! prior bound keeps its height there instead of falling off, and an edge in the far tail
 //! has almost no mass to reflect.
 
+/// Kish effective sample size of weights.
+pub use crate::samplers::samples::kish_ess as effective_size;
+use crate::samplers::samples::weighted_quantile;
+
 /// Values on a regular grid of `nx` x `ny` cells over `x` x `y`, cell `(i, j)` at
 /// `values[i * ny + j]` (`i` along x), each value belonging to the cell's centre.
 #[derive(Debug, Clone)]
@@ -60,16 +64,6 @@ impl Grid2 {
     }
 }
 
-/// Kish effective sample size of weights.
-pub fn effective_size(w: &[f64]) -> f64 {
-    let (s, s2) = w.iter().fold((0.0, 0.0), |a, &x| (a.0 + x, a.1 + x * x));
-    if s2 > 0.0 {
-        s * s / s2
-    } else {
-        0.0
-    }
-}
-
 /// Weighted mean and standard deviation.
 fn mean_std(x: &[f64], w: &[f64]) -> (f64, f64) {
     let total: f64 = w.iter().sum();
@@ -86,30 +80,11 @@ fn mean_std(x: &[f64], w: &[f64]) -> (f64, f64) {
     (m, v.max(0.0).sqrt())
 }
 
-/// Weighted quantiles `qs` of `x` (the value where the cumulative weight first reaches q).
-fn quantiles(x: &[f64], w: &[f64], qs: &[f64]) -> Vec<f64> {
-    let mut p: Vec<(f64, f64)> = x.iter().copied().zip(w.iter().copied()).collect();
-    p.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = p.iter().map(|p| p.1).sum();
-    qs.iter()
-        .map(|&q| {
-            let mut c = 0.0;
-            for &(v, wi) in &p {
-                c += wi;
-                if c >= q * total {
-                    return v;
-                }
-            }
-            p.last().map_or(f64::NAN, |l| l.0)
-        })
-        .collect()
-}
-
 /// A spread that a second mode or a long tail does not inflate: the smaller of the
 /// standard deviation and the interquartile range over 1.349 (equal for a Gaussian).
 pub fn robust_spread(x: &[f64], w: &[f64]) -> f64 {
     let (_, sd) = mean_std(x, w);
-    let q = quantiles(x, w, &[0.25, 0.75]);
+    let q = [0.25, 0.75].map(|p| weighted_quantile(x, w, p));
     let iqr = (q[1] - q[0]) / 1.349;
     if iqr > 0.0 {
         sd.min(iqr)
