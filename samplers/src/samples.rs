@@ -223,6 +223,41 @@ impl std::fmt::Display for PosteriorSummary {
     }
 }
 
+/// Kish's effective sample size of `weights`, (sum w)^2 / sum w^2 (0 for no weight).
+pub fn kish_ess(weights: &[f64]) -> f64 {
+    let (s, s2) = weights
+        .iter()
+        .fold((0.0, 0.0), |a, &w| (a.0 + w, a.1 + w * w));
+    if s2 > 0.0 {
+        s * s / s2
+    } else {
+        0.0
+    }
+}
+
+/// Weighted quantile `q` of the values `x` with weights `w`, linear in the cumulative weight
+/// (each value sits at the midpoint of its weight interval). NaN for no values.
+pub fn weighted_quantile(x: &[f64], w: &[f64], q: f64) -> f64 {
+    let mut pairs: Vec<(f64, f64)> = x.iter().copied().zip(w.iter().copied()).collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    let target = q.clamp(0.0, 1.0) * total;
+    let mut cum = 0.0;
+    let mut prev: Option<(f64, f64)> = None;
+    for &(x, w) in &pairs {
+        let mid = cum + 0.5 * w;
+        if mid >= target {
+            return match prev {
+                Some((px, pm)) if mid > pm => px + (x - px) * (target - pm) / (mid - pm),
+                _ => x,
+            };
+        }
+        prev = Some((x, mid));
+        cum += w;
+    }
+    pairs.last().map(|p| p.0).unwrap_or(f64::NAN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,39 +298,4 @@ mod tests {
         assert!((m - 2.0 / 3.0).abs() < 0.01, "{m}");
         assert!(r.validate().is_ok());
     }
-}
-
-/// Kish's effective sample size of `weights`, (sum w)^2 / sum w^2 (0 for no weight).
-pub fn kish_ess(weights: &[f64]) -> f64 {
-    let (s, s2) = weights
-        .iter()
-        .fold((0.0, 0.0), |a, &w| (a.0 + w, a.1 + w * w));
-    if s2 > 0.0 {
-        s * s / s2
-    } else {
-        0.0
-    }
-}
-
-/// Weighted quantile `q` of the values `x` with weights `w`, linear in the cumulative weight
-/// (each value sits at the midpoint of its weight interval). NaN for no values.
-pub fn weighted_quantile(x: &[f64], w: &[f64], q: f64) -> f64 {
-    let mut pairs: Vec<(f64, f64)> = x.iter().copied().zip(w.iter().copied()).collect();
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = pairs.iter().map(|p| p.1).sum();
-    let target = q.clamp(0.0, 1.0) * total;
-    let mut cum = 0.0;
-    let mut prev: Option<(f64, f64)> = None;
-    for &(x, w) in &pairs {
-        let mid = cum + 0.5 * w;
-        if mid >= target {
-            return match prev {
-                Some((px, pm)) if mid > pm => px + (x - px) * (target - pm) / (mid - pm),
-                _ => x,
-            };
-        }
-        prev = Some((x, mid));
-        cum += w;
-    }
-    pairs.last().map(|p| p.0).unwrap_or(f64::NAN)
 }
