@@ -90,6 +90,10 @@ pub fn run_fit(
             if let Some(d) = s.dlogz {
                 settings.dlogz = d;
             }
+            settings.n_live_start = s.n_live_start;
+            if let Some(t) = s.taper {
+                settings.taper = t;
+            }
             settings.batch_size = s
                 .batch_size
                 .unwrap_or_else(|| problem.kind.preferred_batch());
@@ -97,6 +101,7 @@ pub fn run_fit(
             let o = drive(cfg, problem, sampler.stepper(), "nested sampling", progress)?;
             let r = &o.output;
             ess_min = Some(r.posterior().effective_sample_size());
+            notes.extend(r.warnings());
             (
                 r.posterior(),
                 Some((r.log_evidence, r.log_evidence_err)),

@@ -140,6 +140,32 @@ impl Ellipsoid {
         self.log_volume += dlog;
     }
 
+    /// Half-width along the unit vector `e`: `|L^T e|`.
+    fn half_width(&self, e: &[f64]) -> f64 {
+        let d = self.d;
+        (0..d)
+            .map(|j| (j..d).map(|i| self.chol[i * d + j] * e[i]).sum::<f64>().powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// Whether the shadows of `self` and `other` on the line through their centres are
+    /// disjoint, which proves the ellipsoids are.
+    pub fn apart_from(&self, other: &Ellipsoid) -> bool {
+        let mut e: Vec<f64> = other
+            .center
+            .iter()
+            .zip(&self.center)
+            .map(|(a, b)| a - b)
+            .collect();
+        let dist = e.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if dist == 0.0 {
+            return false;
+        }
+        e.iter_mut().for_each(|v| *v /= dist);
+        self.half_width(&e) + other.half_width(&e) < dist
+    }
+
     /// Natural log of the volume.
     pub fn log_volume(&self) -> f64 {
         self.log_volume
@@ -152,11 +178,17 @@ impl Ellipsoid {
 
     /// Whether `x` lies inside; `scratch` has length `d`.
     pub fn contains(&self, x: &[f64], scratch: &mut [f64]) -> bool {
+        self.radius2(x, scratch) <= 1.0
+    }
+
+    /// Squared radius of `x` in the ellipsoid's own metric (1 on its surface); `scratch` has
+    /// length `d`.
+    pub fn radius2(&self, x: &[f64], scratch: &mut [f64]) -> f64 {
         for (k, v) in scratch.iter_mut().enumerate() {
             *v = x[k] - self.center[k];
         }
         solve_lower(&self.chol, self.d, scratch);
-        scratch.iter().map(|v| v * v).sum::<f64>() <= 1.0
+        scratch.iter().map(|v| v * v).sum::<f64>()
     }
 
     /// A uniform draw inside; `scratch` has length `d`.
@@ -280,6 +312,31 @@ impl MultiEllipsoid {
     /// The ellipsoids.
     pub fn ellipsoids(&self) -> &[Ellipsoid] {
         &self.ellipsoids
+    }
+
+    /// Groups of ellipsoids certainly apart from each other: two ellipsoids are apart when
+    /// their shadows on the line joining their centres do not overlap (a separating plane
+    /// exists), and groups are the connected parts of the "not apart" relation. Pieces of
+    /// one curved mode overlap and count once; separated modes count each.
+    pub fn separated_groups(&self) -> usize {
+        let m = self.ellipsoids.len();
+        let mut group: Vec<usize> = (0..m).collect();
+        fn root(g: &mut [usize], mut i: usize) -> usize {
+            while g[i] != i {
+                g[i] = g[g[i]];
+                i = g[i];
+            }
+            i
+        }
+        for i in 0..m {
+            for j in i + 1..m {
+                if !self.ellipsoids[i].apart_from(&self.ellipsoids[j]) {
+                    let (a, b) = (root(&mut group, i), root(&mut group, j));
+                    group[a] = b;
+                }
+            }
+        }
+        (0..m).filter(|&i| root(&mut group, i) == i).count()
     }
 
     /// A uniform draw from the union intersected with the unit cube: pick an ellipsoid with
@@ -465,6 +522,55 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn separated_groups_count_modes_not_pieces() {
+        // Three clouds in 2-D: two touching along x (one mode cut in two pieces) and one far.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut pts = Vec::new();
+        for (cx, cy, n) in [(0.2, 0.5, 60), (0.3, 0.5, 60), (0.8, 0.8, 60)] {
+            for _ in 0..n {
+                pts.push(cx + 0.04 * (rng.random::<f64>() - 0.5));
+                pts.push(cy + 0.04 * (rng.random::<f64>() - 0.5));
+            }
+        }
+        let fit = |idx: &[usize]| Ellipsoid::fit(&pts, 2, idx, 0.0, f64::NEG_INFINITY);
+        let (a, b, c) = (
+            fit(&(0..60).collect::<Vec<_>>()),
+            fit(&(60..120).collect::<Vec<_>>()),
+            fit(&(120..180).collect::<Vec<_>>()),
+        );
+        // Centres 0.1 apart, half-widths ~0.03 each: apart; 0.2 ... they are separate clouds.
+        assert!(a.apart_from(&c) && b.apart_from(&c));
+        let wide = |e: &Ellipsoid| {
+            let mut e = e.clone();
+            e.scale_log_volume(2.0 * 2f64.ln()); // twice the semi-axes
+            e
+        };
+        // Doubled, the first two overlap along the line between them: one group.
+        let m = MultiEllipsoid {
+            d: 2,
+            ellipsoids: vec![wide(&a), wide(&b), wide(&c)],
+            cumulative: vec![1.0 / 3.0, 2.0 / 3.0, 1.0],
+            log_volume: 0.0,
+        };
+        assert!(!wide(&a).apart_from(&wide(&b)));
+        assert_eq!(m.separated_groups(), 2);
+        let m = MultiEllipsoid {
+            d: 2,
+            ellipsoids: vec![a.clone(), c.clone()],
+            cumulative: vec![0.5, 1.0],
+            log_volume: 0.0,
+        };
+        assert_eq!(m.separated_groups(), 2);
+        let m = MultiEllipsoid {
+            d: 2,
+            ellipsoids: vec![a],
+            cumulative: vec![1.0],
+            log_volume: 0.0,
+        };
+        assert_eq!(m.separated_groups(), 1);
+    }
 
     #[test]
     fn fitted_ellipsoid_holds_its_points_and_has_the_right_volume() {

@@ -16,6 +16,12 @@ pub struct Fingerprint {
     pub n_free: usize,
     /// Live points.
     pub n_live: usize,
+    /// Live points at the start (`n_live` in checkpoints from before the taper existed).
+    #[serde(default)]
+    pub n_live_start: usize,
+    /// E-folds over which the start's live points taper to `n_live`.
+    #[serde(default)]
+    pub taper: f64,
     /// Resolved sampling method.
     pub method: Method,
     /// Seed.
@@ -53,6 +59,8 @@ impl Fingerprint {
             names,
             n_free,
             n_live: s.n_live,
+            n_live_start: s.n_live_start(),
+            taper: s.taper,
             method: s.method.resolve(n_free),
             seed: s.seed,
             dlogz: s.dlogz,

@@ -19,6 +19,9 @@ pub struct NestedResult {
     pub n_calls: u64,
     /// Iterations (= dead points).
     pub n_iterations: usize,
+    /// Most separated modes the bounds held at once (rejection sampling; 0 for slice
+    /// sampling, which keeps no bounds).
+    pub max_modes: usize,
     /// Wall time, over all sessions of a resumed run.
     pub wall_time: Duration,
     /// Whether the `dlogz` criterion was met (false when stopped by an iteration/call limit).
@@ -38,6 +41,48 @@ pub struct NestedResult {
 }
 
 impl NestedResult {
+    /// What a user should know before trusting ln Z: empty for a run with nothing to flag.
+    ///
+    /// A run that saw separated modes gets a warning: nested sampling finds a mode only if
+    /// live points land in it before the bounds close around the others, so a narrow mode
+    /// with a small share of the early contours can be missed entirely, with an ln Z off by
+    /// far more than the reported error. A strong taper (`n_live_start = 8 n_live`,
+    /// `taper = 8`) is the measured remedy (samplers/README.md), but no setting can promise
+    /// a mode was not missed, so the warning stays.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        let s = &self.settings;
+        if self.max_modes >= 2 {
+            let remedy = if s.n_live_start() < 8 * s.n_live {
+                format!(
+                    "rerun with n_live_start = {} (8 x n_live) and taper = 8, or another seed, \
+                     and compare ln Z",
+                    8 * s.n_live
+                )
+            } else {
+                format!(
+                    "rerun with twice the live points (n_live = {}, n_live_start = {}) or \
+                     another seed and compare ln Z",
+                    2 * s.n_live,
+                    2 * s.n_live_start()
+                )
+            };
+            w.push(format!(
+                "the posterior has separated modes (up to {} at once): nested sampling can miss \
+                 a narrow mode that held few live points before the modes separated, and ln Z \
+                 would then be off by far more than its reported error. To check, {remedy}",
+                self.max_modes
+            ));
+        }
+        if !self.converged {
+            w.push(
+                "stopped by an iteration or call limit before dlogz was reached: ln Z is a                  lower estimate"
+                    .into(),
+            );
+        }
+        w
+    }
+
     /// Weighted posterior samples: the dead points, then the final live points, each with
     /// weight `L_i dX_i / Z`.
     pub fn posterior(&self) -> WeightedSamples {

@@ -76,15 +76,12 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
     /// The run as a state machine, for a [`Driver`] with observers of your own.
     pub fn stepper(&self) -> NestedRun<'_, 'a, L> {
         let d = self.params.n_free();
-        let n = self.settings.n_live;
         NestedRun {
             sampler: self,
             eval: Evaluator::new(self.params, self.likelihood),
             method: self.settings.method.resolve(d),
             interval: self.settings.update_interval(),
             n_repeats: self.settings.n_repeats(d),
-            // ln(X_i - X_{i+1}) - ln X_i for X_i = exp(-i / n).
-            log_shrink: (-(-1.0 / n as f64).exp_m1()).ln(),
         }
     }
 
@@ -135,7 +132,6 @@ pub struct NestedRun<'s, 'a, L: ?Sized> {
     method: Method,
     interval: usize,
     n_repeats: usize,
-    log_shrink: f64,
 }
 
 impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
@@ -158,13 +154,15 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
             let (_, cov) = mean_cov(&state.live.u, d, &idx);
             state.whiten = cholesky_jitter(&cov, d);
         } else {
-            state.bound = Some(MultiEllipsoid::fit(
+            let bound = MultiEllipsoid::fit(
                 &state.live.u,
                 d,
                 state.log_x,
                 self.sampler.settings.enlarge.ln(),
                 true,
-            ));
+            );
+            state.max_modes = state.max_modes.max(bound.separated_groups());
+            state.bound = Some(bound);
         }
         state.last_update = Some(state.iteration);
     }
@@ -187,9 +185,12 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
         v
     }
 
-    /// `n_live` uniform draws in the cube, evaluated in one batch.
+    /// `n_live_start` uniform draws in the cube, evaluated in one batch.
     fn init(&mut self) -> Result<State, SamplerError> {
-        let (n, d) = (self.sampler.settings.n_live, self.sampler.params.n_free());
+        let (n, d) = (
+            self.sampler.settings.n_live_start(),
+            self.sampler.params.n_free(),
+        );
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.sampler.settings.seed);
         let u: Vec<f64> = (0..n * d).map(|_| rng.random()).collect();
         let mut n_calls = 0;
@@ -207,6 +208,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             dead: Points::default(),
             iteration: 0,
             n_calls,
+            max_modes: 0,
             log_z: f64::NEG_INFINITY,
             log_x: 0.0,
             bound: None,
@@ -219,12 +221,13 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
     }
 
     fn check_state(&self, s: &State) -> Result<(), String> {
+        let settings = &self.sampler.settings;
         let (n, d, p) = (
-            self.sampler.settings.n_live,
+            s.live.len(),
             self.sampler.params.n_free(),
             self.sampler.params.n_params(),
         );
-        let consistent = s.live.len() == n
+        let consistent = (settings.n_live..=settings.n_live_start()).contains(&n)
             && s.live.u.len() == n * d
             && s.live.theta.len() == n * p
             && s.live.birth.len() == n
@@ -255,7 +258,11 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
 
     fn step(&mut self, state: &mut State) -> Result<(), SamplerError> {
         let s = &self.sampler.settings;
-        let (n, p) = (s.n_live, self.sampler.params.n_params());
+        let (n, d, p) = (
+            state.live.len(),
+            self.sampler.params.n_free(),
+            self.sampler.params.n_params(),
+        );
         if state
             .last_update
             .is_none_or(|u| state.iteration - u >= self.interval)
@@ -275,7 +282,9 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
         }
         let k = dying.len();
         let (log_dx, log_x_next) = if k == 1 {
-            (state.log_x + self.log_shrink, state.log_x - 1.0 / n as f64)
+            // ln(X_i - X_{i+1}) for X_{i+1} = X_i exp(-1/n).
+            let log_shrink = (-(-1.0 / n as f64).exp_m1()).ln();
+            (state.log_x + log_shrink, state.log_x - 1.0 / n as f64)
         } else {
             (
                 state.log_x - (n as f64).ln(),
@@ -293,7 +302,11 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             state.log_z = logaddexp(state.log_z, log_l_min + log_dx);
         }
         state.log_x = log_x_next;
-        for &slot in &dying {
+        // The taper: while there are more live points than the schedule asks for, the dead
+        // leave no replacement.
+        let surplus = n.saturating_sub(s.live_target(state.log_x)).min(k);
+        let (removed, replaced) = dying.split_at(surplus);
+        for &slot in replaced {
             match self.method {
                 Method::Slice => slice::replace(
                     state,
@@ -312,6 +325,11 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
                     s.max_rejections,
                 )?,
             }
+        }
+        let mut removed = removed.to_vec();
+        removed.sort_unstable_by(|a, b| b.cmp(a));
+        for slot in removed {
+            state.live.remove(slot, d, p);
         }
         state.iteration += k;
         Ok(())
@@ -332,7 +350,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
     /// Adds the final live points, each with prior mass `X / n_live`, and computes ln Z, H.
     fn finish(&mut self, state: State, stop: StopReason) -> Result<NestedResult, SamplerError> {
         let s = self.sampler;
-        let (n, p) = (s.settings.n_live, s.params.n_params());
+        let (n, p) = (state.live.len(), s.params.n_params());
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| state.live.log_l[a].total_cmp(&state.live.log_l[b]));
         let log_dx = state.log_x - (n as f64).ln();
@@ -344,13 +362,16 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             live.birth.push(state.live.birth[i]);
             live.log_dx.push(log_dx);
         }
-        let (log_z, h, err) = evidence(&[&state.dead, &live], n);
+        // The error from the fewest live points the run had (the taper's extra ones sit at
+        // large X, where little posterior mass is).
+        let (log_z, h, err) = evidence(&[&state.dead, &live], s.settings.n_live);
         Ok(NestedResult {
             log_evidence: log_z,
             log_evidence_err: err,
             information: h,
             n_calls: state.n_calls,
             n_iterations: state.iteration,
+            max_modes: state.max_modes,
             wall_time: Duration::from_secs_f64(state.elapsed),
             converged: stop == StopReason::Converged,
             method: self.method,

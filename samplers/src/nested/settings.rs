@@ -50,6 +50,14 @@ pub struct NestedSettings {
     /// Number of live points: more gives a smaller ln Z error (it scales as `1/sqrt(n_live)`)
     /// for proportionally more likelihood calls.
     pub n_live: usize,
+    /// Live points at the start, tapered linearly in ln X down to `n_live` over the first
+    /// `taper` e-folds of prior volume (a point killed without a replacement each time there
+    /// are more than the schedule asks for). A mode that holds a small share of the early
+    /// contours is seen by ~`n_live_start / n_live` times more draws while the bound still
+    /// covers it, for the price of cheap early iterations. `None` gives `n_live`: no taper.
+    pub n_live_start: Option<usize>,
+    /// E-folds of prior volume (from ln X = 0) over which `n_live_start` tapers to `n_live`.
+    pub taper: f64,
     /// Stop when the live points could add at most this much to ln Z.
     pub dlogz: f64,
     /// How new points are drawn.
@@ -86,6 +94,8 @@ impl Default for NestedSettings {
     fn default() -> Self {
         NestedSettings {
             n_live: 500,
+            n_live_start: None,
+            taper: 5.0,
             dlogz: 0.1,
             method: Method::Auto,
             seed: 0,
@@ -134,6 +144,23 @@ impl NestedSettings {
                 ),
             ));
         }
+        if let Some(n0) = self.n_live_start {
+            if n0 < self.n_live {
+                return Err(invalid(
+                    "n_live_start",
+                    format!(
+                        "must be at least n_live = {} (the taper only removes live points), got {n0}",
+                        self.n_live
+                    ),
+                ));
+            }
+        }
+        if !(self.taper > 0.0 && self.taper.is_finite()) {
+            return Err(invalid(
+                "taper",
+                format!("must be a positive, finite number of e-folds, got {}", self.taper),
+            ));
+        }
         if !(self.dlogz > 0.0 && self.dlogz.is_finite()) {
             return Err(invalid(
                 "dlogz",
@@ -164,6 +191,18 @@ impl NestedSettings {
             }
         }
         Ok(())
+    }
+
+    /// Live points at the start.
+    pub fn n_live_start(&self) -> usize {
+        self.n_live_start.unwrap_or(self.n_live).max(self.n_live)
+    }
+
+    /// Live points the taper asks for at prior volume `exp(log_x)`.
+    pub fn live_target(&self, log_x: f64) -> usize {
+        let extra = (self.n_live_start() - self.n_live) as f64;
+        let frac = (1.0 + log_x / self.taper).clamp(0.0, 1.0);
+        self.n_live + (extra * frac).round() as usize
     }
 
     /// Bound refit interval in iterations.

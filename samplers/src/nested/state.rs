@@ -36,6 +36,29 @@ impl Points {
     pub fn is_empty(&self) -> bool {
         self.log_l.is_empty()
     }
+
+    /// Removes live point `i` (`d` cube and `p` physical coordinates per point), moving the
+    /// last point into its place.
+    pub fn remove(&mut self, i: usize, d: usize, p: usize) {
+        let last = self.len() - 1;
+        fn swap_remove_row(v: &mut Vec<f64>, i: usize, last: usize, w: usize) {
+            if w == 0 || v.is_empty() {
+                return;
+            }
+            if i != last {
+                let (head, tail) = v.split_at_mut(last * w);
+                head[i * w..(i + 1) * w].copy_from_slice(&tail[..w]);
+            }
+            v.truncate(last * w);
+        }
+        swap_remove_row(&mut self.u, i, last, d);
+        swap_remove_row(&mut self.theta, i, last, p);
+        self.log_l.swap_remove(i);
+        self.birth.swap_remove(i);
+        if self.log_dx.len() > i {
+            self.log_dx.swap_remove(i);
+        }
+    }
 }
 
 /// The state of a run between two iterations.
@@ -49,6 +72,10 @@ pub struct State {
     pub dead: Points,
     /// Iterations done (= number of dead points).
     pub iteration: usize,
+    /// Most groups of bounding ellipsoids certainly apart from each other at one refit:
+    /// separated modes the run saw (0 in checkpoints from before it was tracked).
+    #[serde(default)]
+    pub max_modes: usize,
     /// Likelihood calls spent.
     pub n_calls: u64,
     /// ln Z accumulated from the dead points.

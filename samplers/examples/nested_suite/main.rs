@@ -1,0 +1,145 @@
+//! Benchmark suite for the nested sampler: problems with known evidences run over fixed
+//! seeds, one table row per run (ln Z error against the reported one, calls, mode masses).
+//!
+//! `cargo run --release -p spinflip-samplers --example nested_suite -- PROBLEM [SEEDS] [N_LIVE]`
+//! with PROBLEM one of `mixture3`, `mixture2`, `mixture5`, `mixture10`, `gauss20`, `gauss30`,
+//! `gauss50`, `corr30`; SEEDS like `1..20`.
+
+mod problems;
+
+use problems::Problem;
+use spinflip_samplers::driver::{Driver, Observer};
+use spinflip_samplers::nested::state::State;
+use spinflip_samplers::nested::{NestedRun, NestedSampler, NestedSettings};
+use spinflip_samplers::SamplerError;
+use spinflip_samplers::{FnLikelihood, ParameterSet, Prior};
+
+fn problem(name: &str, seed: u64) -> Result<Problem, String> {
+    let heavy_narrow = |d| problems::mixture(d, &[0.6, 0.3, 0.1], &[0.05, 0.2, 0.5], seed);
+    Ok(match name {
+        "mixture2" => heavy_narrow(2),
+        "mixture3" => heavy_narrow(3),
+        "mixture5" => heavy_narrow(5),
+        "mixture10" => heavy_narrow(10),
+        "gauss20" => problems::correlated_gaussian(20, 0.0),
+        "gauss30" => problems::correlated_gaussian(30, 0.0),
+        "gauss50" => problems::correlated_gaussian(50, 0.0),
+        "corr30" => problems::correlated_gaussian(30, 0.9),
+        _ => return Err(format!("unknown problem {name}")),
+    })
+}
+
+/// Prints, every 200 iterations, the live points near each mode and whether the bound
+/// holds each mode's centre.
+struct Tracer {
+    centres: Vec<Vec<f64>>,
+    widths: Vec<f64>,
+}
+
+impl<'s, 'a, L: spinflip_samplers::LogLikelihood + ?Sized> Observer<NestedRun<'s, 'a, L>> for Tracer {
+    fn on_step(&mut self, _: &NestedRun<'s, 'a, L>, st: &State, before: usize) -> Result<(), SamplerError> {
+        if before % 200 != 0 {
+            return Ok(());
+        }
+        let d = self.centres[0].len();
+        let mut scratch = vec![0.0; d];
+        let counts: Vec<String> = self
+            .centres
+            .iter()
+            .zip(&self.widths)
+            .map(|(c, w)| {
+                let n = st.live.u.chunks(d).filter(|x| {
+                    x.iter().zip(c).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() < 6.0 * w * (d as f64).sqrt()
+                }).count();
+                let r = st.bound.as_ref().map_or(f64::NAN, |b| b.ellipsoids().iter().map(|e| e.radius2(c, &mut scratch).sqrt()).fold(f64::INFINITY, f64::min));
+                format!("{n}({r:.2})")
+            })
+            .collect();
+        let lmin = st.live.log_l.iter().cloned().fold(f64::INFINITY, f64::min);
+        println!(
+            "  it {before} lnX {:.2} lnL* {:.2} ellipsoids {} lnV {:.2} modes {}",
+            st.log_x,
+            lmin,
+            st.bound.as_ref().map_or(0, |b| b.ellipsoids().len()),
+            st.bound.as_ref().map_or(0.0, |b| b.log_volume()),
+            counts.join(" ")
+        );
+        Ok(())
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().ok_or("usage: nested_suite PROBLEM [SEEDS] [N_LIVE]")?;
+    let seeds = args.get(1).map(String::as_str).unwrap_or("1..5");
+    let (a, b) = seeds.split_once("..").ok_or("SEEDS like 1..5")?;
+    let (a, b): (u64, u64) = (a.parse()?, b.parse()?);
+    let n_live: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(500);
+    let n_live_start: Option<usize> = args.get(3).map(|s| s.parse()).transpose()?;
+    let taper: f64 = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(5.0);
+    println!("problem seed n_live lnZ exact err |dlnZ|/err calls seconds modes warned parts(found/expected)");
+    let mut bad = 0;
+    let mut silent = 0;
+    for seed in a..=b {
+        let p = problem(name, seed)?;
+        let params = ParameterSet::iid(p.d, Prior::uniform(p.lo, p.hi)?)?;
+        let f = &p.log_l;
+        let like = FnLikelihood::new(p.d, |t: &[f64]| f(t));
+        let settings = NestedSettings {
+            n_live,
+            n_live_start,
+            taper,
+            seed,
+            ..Default::default()
+        };
+        let sampler = NestedSampler::new(&params, &like, settings)?;
+        let r = if std::env::var_os("NESTED_TRACE").is_some() {
+            let tracer = Tracer {
+                centres: p.centres.iter().map(|c| c.iter().map(|x| (x - p.lo) / (p.hi - p.lo)).collect()).collect(),
+                widths: vec![0.05 / (p.hi - p.lo), 0.2 / (p.hi - p.lo), 0.5 / (p.hi - p.lo)],
+            };
+            Driver::new(sampler.stepper()).observe(tracer).run()?.output
+        } else {
+            sampler.run()?
+        };
+        let post = r.posterior();
+        let wsum: f64 = post.weights.iter().sum();
+        let parts: Vec<String> = p
+            .parts
+            .iter()
+            .map(|(_, mass, inside)| {
+                let m: f64 = (0..post.weights.len())
+                    .filter(|&i| inside(post.row(i)))
+                    .map(|i| post.weights[i])
+                    .sum::<f64>()
+                    / wsum;
+                format!("{m:.3}/{mass:.3}")
+            })
+            .collect();
+        let z = (r.log_evidence - p.log_z).abs() / r.log_evidence_err;
+        if z > 3.0 {
+            bad += 1;
+            if r.warnings().is_empty() {
+                silent += 1;
+            }
+        }
+        println!(
+            "{} {seed} {n_live} {:.3} {:.3} {:.3} {:.2} {} {:.2} {} {} {}",
+            p.name,
+            r.log_evidence,
+            p.log_z,
+            r.log_evidence_err,
+            z,
+            r.n_calls,
+            r.wall_time.as_secs_f64(),
+            r.max_modes,
+            u8::from(!r.warnings().is_empty()),
+            parts.join(" ")
+        );
+    }
+    println!(
+        "runs with |dlnZ| > 3 err: {bad} of {}, {silent} of them without a warning",
+        b - a + 1
+    );
+    Ok(())
+}
