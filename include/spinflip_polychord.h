@@ -15,8 +15,11 @@
  *                                pypolychord and C++ programs call, which fills these arguments
  *                                from its Settings struct (the defaults quoted below are that
  *                                struct's constructor's)
- * The entry point is in PolyChord's library (libchord.so / libchord.a from `make`), not in
- * spinflip: link both, e.g. `... -lspinflip -L$POLYCHORD/lib -lchord -lgfortran`.
+ * The entry point is in PolyChord's library (`make MPI=0 libchord.so` gives lib/libchord.so),
+ * not in spinflip: link both, e.g. `... -lspinflip -L$POLYCHORD/lib -lchord`. Checked once by
+ * hand against that build (100 live points on the 7-parameter emulator fit: the run finished,
+ * its posterior on the mock's truth); as C++, this declaration and PolyChord's interfaces.h
+ * compile together, which the compiler refuses for any differing parameter type.
  *
  * How the two connect: PolyChord's callbacks take no context pointer, so the likelihood is
  * registered first; spinflip_polychord_prior maps PolyChord's unit cube to the parameters and
