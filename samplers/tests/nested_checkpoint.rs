@@ -40,6 +40,15 @@ fn assert_identical(a: &NestedResult, b: &NestedResult) {
 }
 
 fn resume_after_iteration_limit(method: Method, name: &str) {
+    resume_after_iteration_limit_with(method, name, |s| s);
+}
+
+fn resume_after_iteration_limit_with(
+    method: Method,
+    name: &str,
+    tweak: impl Fn(NestedSettings) -> NestedSettings,
+) {
+    let settings = |m: Method, path: &Path| tweak(settings(m, path));
     let (p, l, _) = common::gaussian(3);
     let path = tmp(name);
     let full = NestedSampler::new(&p, &l, settings(method, &path))
@@ -71,6 +80,18 @@ fn resume_after_iteration_limit(method: Method, name: &str) {
 #[test]
 fn resume_after_iteration_limit_rejection() {
     resume_after_iteration_limit(Method::Rejection, "rej.json");
+}
+
+#[test]
+fn resume_in_the_middle_of_a_taper() {
+    // 240 live points tapering to 60 over 3 e-folds: iteration 333 falls in the taper, with
+    // a live-point count between the two.
+    let taper = |s| NestedSettings {
+        n_live_start: Some(240),
+        taper: 3.0,
+        ..s
+    };
+    resume_after_iteration_limit_with(Method::Rejection, "taper.json", taper);
 }
 
 #[test]

@@ -403,7 +403,8 @@ fn parse_descr(d: &str) -> Option<(char, char, usize)> {
         ('<', d)
     };
     let kind = rest.chars().next()?;
-    let size: usize = rest[1..].parse().ok()?;
+    // A corrupted header may put a multi-byte character here: slice after it, not at 1.
+    let size: usize = rest[kind.len_utf8()..].parse().ok()?;
     let ok = matches!(
         (kind, size),
         ('f', 2 | 4 | 8) | ('i' | 'u', 1 | 2 | 4 | 8) | ('b', 1)

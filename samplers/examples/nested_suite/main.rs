@@ -1,9 +1,13 @@
 //! Benchmark suite for the nested sampler: problems with known evidences run over fixed
 //! seeds, one table row per run (ln Z error against the reported one, calls, mode masses).
 //!
-//! `cargo run --release -p spinflip-samplers --example nested_suite -- PROBLEM [SEEDS] [N_LIVE]`
-//! with PROBLEM one of `mixture3`, `mixture2`, `mixture5`, `mixture10`, `gauss20`, `gauss30`,
-//! `gauss50`, `corr30`; SEEDS like `1..20`.
+//! `cargo run --release -p spinflip-samplers --example nested_suite -- PROBLEM [SEEDS] [N_LIVE]
+//! [N_LIVE_START] [TAPER]` with PROBLEM one of `mixture2`, `mixture3`, `mixture5`, `mixture10`
+//! (weights 0.6 / 0.3 / 0.1, widths 0.05 / 0.2 / 0.5: the heavy mode is the narrowest; the
+//! layout seed is the run's seed), `gauss20`, `gauss30`, `gauss50`, `corr30`; SEEDS like
+//! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations.
+//! `nested_suite dump PROBLEM SEED` prints the problem as JSON for
+//! `scripts/nested_suite_peers.py` (dynesty and UltraNest on the same problems).
 
 mod problems;
 
@@ -36,9 +40,16 @@ struct Tracer {
     widths: Vec<f64>,
 }
 
-impl<'s, 'a, L: spinflip_samplers::LogLikelihood + ?Sized> Observer<NestedRun<'s, 'a, L>> for Tracer {
-    fn on_step(&mut self, _: &NestedRun<'s, 'a, L>, st: &State, before: usize) -> Result<(), SamplerError> {
-        if before % 200 != 0 {
+impl<'s, 'a, L: spinflip_samplers::LogLikelihood + ?Sized> Observer<NestedRun<'s, 'a, L>>
+    for Tracer
+{
+    fn on_step(
+        &mut self,
+        _: &NestedRun<'s, 'a, L>,
+        st: &State,
+        before: usize,
+    ) -> Result<(), SamplerError> {
+        if !before.is_multiple_of(200) {
             return Ok(());
         }
         let d = self.centres[0].len();
@@ -48,10 +59,25 @@ impl<'s, 'a, L: spinflip_samplers::LogLikelihood + ?Sized> Observer<NestedRun<'s
             .iter()
             .zip(&self.widths)
             .map(|(c, w)| {
-                let n = st.live.u.chunks(d).filter(|x| {
-                    x.iter().zip(c).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() < 6.0 * w * (d as f64).sqrt()
-                }).count();
-                let r = st.bound.as_ref().map_or(f64::NAN, |b| b.ellipsoids().iter().map(|e| e.radius2(c, &mut scratch).sqrt()).fold(f64::INFINITY, f64::min));
+                let n = st
+                    .live
+                    .u
+                    .chunks(d)
+                    .filter(|x| {
+                        x.iter()
+                            .zip(c)
+                            .map(|(a, b)| (a - b).powi(2))
+                            .sum::<f64>()
+                            .sqrt()
+                            < 6.0 * w * (d as f64).sqrt()
+                    })
+                    .count();
+                let r = st.bound.as_ref().map_or(f64::NAN, |b| {
+                    b.ellipsoids()
+                        .iter()
+                        .map(|e| e.radius2(c, &mut scratch).sqrt())
+                        .fold(f64::INFINITY, f64::min)
+                });
                 format!("{n}({r:.2})")
             })
             .collect();
@@ -70,7 +96,18 @@ impl<'s, 'a, L: spinflip_samplers::LogLikelihood + ?Sized> Observer<NestedRun<'s
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let name = args.first().ok_or("usage: nested_suite PROBLEM [SEEDS] [N_LIVE]")?;
+    let name = args
+        .first()
+        .ok_or("usage: nested_suite PROBLEM [SEEDS] [N_LIVE] [N_LIVE_START] [TAPER] | nested_suite dump PROBLEM SEED")?;
+    if name == "dump" {
+        // The problem as JSON, for scripts/nested_suite_peers.py to run dynesty/UltraNest on.
+        let (pname, seed) = (
+            args.get(1).ok_or("dump PROBLEM SEED")?,
+            args.get(2).ok_or("dump PROBLEM SEED")?,
+        );
+        println!("{}", problem(pname, seed.parse()?)?.spec);
+        return Ok(());
+    }
     let seeds = args.get(1).map(String::as_str).unwrap_or("1..5");
     let (a, b) = seeds.split_once("..").ok_or("SEEDS like 1..5")?;
     let (a, b): (u64, u64) = (a.parse()?, b.parse()?);
@@ -95,8 +132,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let sampler = NestedSampler::new(&params, &like, settings)?;
         let r = if std::env::var_os("NESTED_TRACE").is_some() {
             let tracer = Tracer {
-                centres: p.centres.iter().map(|c| c.iter().map(|x| (x - p.lo) / (p.hi - p.lo)).collect()).collect(),
-                widths: vec![0.05 / (p.hi - p.lo), 0.2 / (p.hi - p.lo), 0.5 / (p.hi - p.lo)],
+                centres: p
+                    .centres
+                    .iter()
+                    .map(|c| c.iter().map(|x| (x - p.lo) / (p.hi - p.lo)).collect())
+                    .collect(),
+                widths: vec![
+                    0.05 / (p.hi - p.lo),
+                    0.2 / (p.hi - p.lo),
+                    0.5 / (p.hi - p.lo),
+                ],
             };
             Driver::new(sampler.stepper()).observe(tracer).run()?.output
         } else {

@@ -4,6 +4,11 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::f64::consts::PI;
 
+/// A log-likelihood of the parameters.
+pub type LogL = Box<dyn Fn(&[f64]) -> f64 + Send + Sync>;
+/// Whether a point belongs to a part of the posterior (a mode).
+pub type Membership = Box<dyn Fn(&[f64]) -> bool + Send + Sync>;
+
 /// A problem: dimension, a uniform prior box `[lo, hi]^d`, a log-likelihood and its exact ln Z.
 pub struct Problem {
     pub name: String,
@@ -11,11 +16,13 @@ pub struct Problem {
     pub lo: f64,
     pub hi: f64,
     pub log_z: f64,
-    pub log_l: Box<dyn Fn(&[f64]) -> f64 + Send + Sync>,
+    pub log_l: LogL,
     /// Parts of the posterior mass to check (name, mass, membership test), e.g. modes.
-    pub parts: Vec<(String, f64, Box<dyn Fn(&[f64]) -> bool + Send + Sync>)>,
+    pub parts: Vec<(String, f64, Membership)>,
     /// Mode centres, where known (for tracing a run).
     pub centres: Vec<Vec<f64>>,
+    /// The problem as data (kind and numbers), for peers in other languages to rebuild it.
+    pub spec: serde_json::Value,
 }
 
 fn logsumexp(v: &[f64]) -> f64 {
@@ -43,7 +50,12 @@ pub fn mixture(d: usize, weights: &[f64], widths: &[f64], layout_seed: u64) -> P
     while centres.len() < weights.len() {
         let c: Vec<f64> = (0..d).map(|_| rng.random_range(-4.0..4.0)).collect();
         let far = centres.iter().all(|o| {
-            o.iter().zip(&c).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() >= 3.0
+            o.iter()
+                .zip(&c)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                .sqrt()
+                >= 3.0
         });
         if far {
             centres.push(c);
@@ -67,7 +79,8 @@ pub fn mixture(d: usize, weights: &[f64], widths: &[f64], layout_seed: u64) -> P
         let v: Vec<f64> = (0..c2.len())
             .map(|k| {
                 let r2: f64 = t.iter().zip(&c2[k]).map(|(x, c)| (x - c).powi(2)).sum();
-                lw2[k] - 0.5 * r2 / (s2[k] * s2[k])
+                lw2[k]
+                    - 0.5 * r2 / (s2[k] * s2[k])
                     - 0.5 * d as f64 * (2.0 * PI * s2[k] * s2[k]).ln()
             })
             .collect();
@@ -77,11 +90,19 @@ pub fn mixture(d: usize, weights: &[f64], widths: &[f64], layout_seed: u64) -> P
     let parts = (0..weights.len())
         .map(|k| {
             let (c, s) = (centres[k].clone(), widths[k]);
-            let f: Box<dyn Fn(&[f64]) -> bool + Send + Sync> = Box::new(move |t: &[f64]| {
-                t.iter().zip(&c).map(|(x, c)| (x - c).powi(2)).sum::<f64>().sqrt()
+            let f: Membership = Box::new(move |t: &[f64]| {
+                t.iter()
+                    .zip(&c)
+                    .map(|(x, c)| (x - c).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
                     < 6.0 * s * (d as f64).sqrt()
             });
-            (format!("mode {k} (w {}, s {})", weights[k], widths[k]), (terms[k] - zt).exp(), f)
+            (
+                format!("mode {k} (w {}, s {})", weights[k], widths[k]),
+                (terms[k] - zt).exp(),
+                f,
+            )
         })
         .collect();
     Problem {
@@ -92,6 +113,10 @@ pub fn mixture(d: usize, weights: &[f64], widths: &[f64], layout_seed: u64) -> P
         log_z,
         log_l: Box::new(log_l),
         parts,
+        spec: serde_json::json!({
+            "kind": "mixture", "d": d, "lo": lo, "hi": hi, "log_z": log_z,
+            "weights": weights, "widths": widths, "centres": centres,
+        }),
         centres,
     }
 }
@@ -121,5 +146,9 @@ pub fn correlated_gaussian(d: usize, rho: f64) -> Problem {
         log_l: Box::new(log_l),
         parts: Vec::new(),
         centres: Vec::new(),
+        spec: serde_json::json!({
+            "kind": "correlated_gaussian", "d": d, "rho": rho, "lo": -half, "hi": half,
+            "log_z": -(d as f64) * (2.0 * half).ln(),
+        }),
     }
 }

@@ -144,7 +144,12 @@ impl Ellipsoid {
     fn half_width(&self, e: &[f64]) -> f64 {
         let d = self.d;
         (0..d)
-            .map(|j| (j..d).map(|i| self.chol[i * d + j] * e[i]).sum::<f64>().powi(2))
+            .map(|j| {
+                (j..d)
+                    .map(|i| self.chol[i * d + j] * e[i])
+                    .sum::<f64>()
+                    .powi(2)
+            })
             .sum::<f64>()
             .sqrt()
     }

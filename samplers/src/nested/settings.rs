@@ -158,7 +158,10 @@ impl NestedSettings {
         if !(self.taper > 0.0 && self.taper.is_finite()) {
             return Err(invalid(
                 "taper",
-                format!("must be a positive, finite number of e-folds, got {}", self.taper),
+                format!(
+                    "must be a positive, finite number of e-folds, got {}",
+                    self.taper
+                ),
             ));
         }
         if !(self.dlogz > 0.0 && self.dlogz.is_finite()) {
@@ -221,6 +224,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_taper_is_linear_in_ln_x_from_the_start_to_n_live() {
+        let s = NestedSettings {
+            n_live: 100,
+            n_live_start: Some(900),
+            taper: 4.0,
+            ..Default::default()
+        };
+        assert_eq!(s.live_target(0.0), 900);
+        assert_eq!(s.live_target(-1.0), 700);
+        assert_eq!(s.live_target(-2.0), 500);
+        assert_eq!(s.live_target(-4.0), 100);
+        assert_eq!(s.live_target(-40.0), 100);
+        // No taper: always n_live.
+        let s = NestedSettings::default();
+        assert_eq!(s.live_target(0.0), s.n_live);
+    }
+
+    #[test]
     fn invalid_settings_are_refused_with_the_setting_named() {
         let s = NestedSettings {
             n_live: 3,
@@ -246,6 +267,23 @@ mod tests {
                 ..Default::default()
             };
             assert!(s.validate(2).unwrap_err().to_string().contains("dlogz"));
+        }
+        let s = NestedSettings {
+            n_live: 100,
+            n_live_start: Some(50),
+            ..Default::default()
+        };
+        assert!(s
+            .validate(2)
+            .unwrap_err()
+            .to_string()
+            .contains("n_live_start"));
+        for taper in [0.0, f64::INFINITY] {
+            let s = NestedSettings {
+                taper,
+                ..Default::default()
+            };
+            assert!(s.validate(2).unwrap_err().to_string().contains("taper"));
         }
         assert_eq!(Method::Auto.resolve(10), Method::Rejection);
         assert_eq!(Method::Auto.resolve(11), Method::Slice);
