@@ -45,7 +45,23 @@ fn ensemble_fit_with_the_emulator_is_unchanged() {
          [sampler]\nkind = 'ensemble'\nn_walkers = 32\nn_steps = 300\nseed = 7\n",
     );
     assert_eq!(calls, 6471);
-    assert_eq!(fnv(&with(&root, ".txt")), "02c90ad6764d0f62");
+    // The emulator's f32 kernels round differently per instruction set (1e-7 relative), so
+    // the chain's bytes are recorded per ISA: AVX-512 from commit 0b26544's code; AVX2+FMA
+    // recorded on 2026-12-02 (commit 65abfa5), after the AVX-512 record had shown the code
+    // unchanged. The generic path (no recording yet) checks the call count only.
+    use spinflip::emulator::isa::Isa;
+    let expected = match Isa::detect() {
+        Isa::Avx512 => Some("02c90ad6764d0f62"),
+        Isa::Avx2 => Some("ba306b5533294d11"),
+        _ => None,
+    };
+    match expected {
+        Some(h) => assert_eq!(fnv(&with(&root, ".txt")), h, "{:?}", Isa::detect()),
+        None => println!(
+            "no chain hash recorded for {:?}: call count only",
+            Isa::detect()
+        ),
+    }
 }
 
 #[test]

@@ -545,14 +545,14 @@ mod tests {
             fit(&(60..120).collect::<Vec<_>>()),
             fit(&(120..180).collect::<Vec<_>>()),
         );
-        // Centres 0.1 apart, half-widths ~0.03 each: apart; 0.2 ... they are separate clouds.
+        // Centres 0.1 apart, semi-axes ~0.024 each: the tight fits are apart.
         assert!(a.apart_from(&c) && b.apart_from(&c));
         let wide = |e: &Ellipsoid| {
             let mut e = e.clone();
-            e.scale_log_volume(2.0 * 2f64.ln()); // twice the semi-axes
+            e.scale_log_volume(2.0 * 3f64.ln()); // three times the semi-axes
             e
         };
-        // Doubled, the first two overlap along the line between them: one group.
+        // Tripled (~0.071 each), the first two overlap along the line between them: one group.
         let m = MultiEllipsoid {
             d: 2,
             ellipsoids: vec![wide(&a), wide(&b), wide(&c)],
