@@ -63,9 +63,11 @@ fn a_strong_taper_finds_the_narrow_heavy_mode() {
 
 #[test]
 fn a_missed_mode_does_not_pass_silently() {
-    // Without a taper the heavy mode is often lost (seeds 2, 5, 6 of the suite's layouts lose
-    // it, ln Z low by 5-9 errors): every such run still saw the two broad modes separate and
-    // warns, naming the setting that helps.
+    // Without a taper the heavy mode is often lost (12 of the suite's 20 layouts; layouts 2,
+    // 5, 6 among them, ln Z low by 5-9 errors). Every run that misses it must warn, naming the
+    // setting that helps; and at least one of these layouts must miss, or the test checks
+    // nothing (then pick layouts that still miss with `nested_suite mixture3 1..20`).
+    let mut misses = 0;
     for seed in [2, 5, 6] {
         let p = mixture(seed);
         let r = run(
@@ -77,16 +79,38 @@ fn a_missed_mode_does_not_pass_silently() {
             },
         );
         let z = (r.log_evidence - p.log_z) / r.log_evidence_err;
-        assert!(
-            z < -3.0,
-            "seed {seed}: expected the known miss, got {z:.2} errors"
-        );
-        let w = r.warnings();
-        assert!(
-            w.iter().any(|m| m.contains("n_live_start = 4000")),
-            "seed {seed}: {w:?}"
-        );
+        if z < -3.0 {
+            misses += 1;
+            let w = r.warnings();
+            assert!(
+                w.iter().any(|m| m.contains("n_live_start = 4000")),
+                "seed {seed}: a miss by {z:.2} errors without the warning: {w:?}"
+            );
+        }
     }
+    assert!(
+        misses > 0,
+        "no layout missed the mode: the warning went untested"
+    );
+}
+
+#[test]
+fn a_run_stopped_early_says_its_ln_z_is_a_lower_estimate() {
+    let p = problems::correlated_gaussian(2, 0.0);
+    let r = run(
+        &p,
+        NestedSettings {
+            n_live: 100,
+            max_iterations: Some(50),
+            ..Default::default()
+        },
+    );
+    let w = r.warnings();
+    assert!(w.iter().any(|m| m.contains("lower estimate")), "{w:?}");
+    assert!(
+        w.iter().all(|m| !m.contains("  ")),
+        "broken line join: {w:?}"
+    );
 }
 
 #[test]

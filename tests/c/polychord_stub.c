@@ -11,19 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "spinflip_polychord.h"
+#include "check.h"
 
-static int passed = 0, failed = 0, calls = 0;
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (cond) {                                               \
-            passed++;                                             \
-        } else {                                                  \
-            failed++;                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fprintf(stderr, " [last error: %s]\n", spinflip_last_error()); \
-        }                                                         \
-    } while (0)
+static int calls = 0;
 
 #define NLIVE 50
 #define SEED 7

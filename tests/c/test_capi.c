@@ -10,19 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "spinflip.h"
+#include "check.h"
 
-static int passed = 0, failed = 0;
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (cond) {                                               \
-            passed++;                                             \
-        } else {                                                  \
-            failed++;                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fprintf(stderr, " [last error: %s]\n", spinflip_last_error()); \
-        }                                                         \
-    } while (0)
 
 typedef struct {
     SpinflipLikelihood *like;

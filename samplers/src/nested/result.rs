@@ -76,7 +76,8 @@ impl NestedResult {
         }
         if !self.converged {
             w.push(
-                "stopped by an iteration or call limit before dlogz was reached: ln Z is a                  lower estimate"
+                "stopped (by a limit on iterations, calls or time) before dlogz was reached: ln Z \
+                 is a lower estimate"
                     .into(),
             );
         }
