@@ -55,9 +55,14 @@ fn weights(c: LstmConfig, seed: u64, scale: f32) -> LstmWeights {
 
 #[test]
 fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
-    for (hidden, layers, outputs_per_step) in
-        [(32, 2, 1), (8, 1, 1), (13, 3, 1), (64, 2, 11), (16, 1, 3)]
-    {
+    for (hidden, layers, outputs_per_step) in [
+        (32, 2, 1),
+        (8, 1, 1),
+        (13, 3, 1),
+        (64, 2, 11),
+        (16, 1, 3),
+        (24, 2, 2),
+    ] {
         let c = LstmConfig {
             n_params: 7,
             hidden,

@@ -141,6 +141,12 @@ impl FastLstm {
             unsafe { super::fast_avx512::run1(&self.packed, params, out) };
             return;
         }
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx2 && self.config.hidden.is_multiple_of(8) {
+            // SAFETY: as above.
+            unsafe { super::fast_avx2::run1(&self.packed, params, out) };
+            return;
+        }
         let par: Vec<[f32; 1]> = params.iter().map(|&x| [x]).collect();
         let mut o = vec![[0.0f32; 1]; self.config.n_outputs()];
         self.dispatch::<1, 32>(&par, &mut o);

@@ -30,6 +30,8 @@ pub mod emulator;
 // Index loops are the vectorisation layout in the kernels.
 #[allow(clippy::needless_range_loop)]
 pub mod fast;
+#[allow(clippy::excessive_precision)]
+mod fast_avx2;
 #[allow(clippy::needless_range_loop, clippy::excessive_precision)]
 mod fast_avx512;
 // Polynomial coefficients are kept as published (Cephes), digits beyond f32 included.

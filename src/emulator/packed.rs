@@ -15,6 +15,10 @@ pub struct PackedLstm {
     pub(super) w0_nu: Vec<f32>,
     /// Per layer, fused transposed weights: rows `[input (layers > 0); recurrent]` of `4h`.
     pub(super) w_t: Vec<Vec<f32>>,
+    /// Per layer, the same matrix in blocks of [`ROW_BLOCK`] gate rows, each block
+    /// contiguous (`rows` of its width), so one signal's matrix-vector product streams
+    /// memory in order (the batch-1 kernels read each weight once per step, from L2).
+    pub(super) w_blk: Vec<Vec<f32>>,
     /// Per layer gate biases (`4h`).
     pub(super) bias: Vec<Vec<f32>>,
     /// Head weights, `outputs_per_step` rows of `h`.
@@ -23,6 +27,23 @@ pub struct PackedLstm {
     pub(super) head_b: Vec<f32>,
     /// Normalised frequency of each step, in sequence order.
     pub(super) freqs: Vec<f32>,
+}
+
+/// Gate rows per block of [`PackedLstm::w_blk`].
+pub(super) const ROW_BLOCK: usize = 64;
+
+/// `m` (rows of `g` values) re-laid out in column blocks of [`ROW_BLOCK`] (the last block
+/// may be narrower), each block stored row by row.
+fn blocked(m: &[f32], g: usize) -> Vec<f32> {
+    let rows = m.len() / g;
+    let mut out = Vec::with_capacity(m.len());
+    for jb in (0..g).step_by(ROW_BLOCK) {
+        let width = ROW_BLOCK.min(g - jb);
+        for k in 0..rows {
+            out.extend_from_slice(&m[k * g + jb..k * g + jb + width]);
+        }
+    }
+    out
 }
 
 impl PackedLstm {
@@ -77,11 +98,13 @@ impl PackedLstm {
             }
             w_t.push(m);
         }
+        let w_blk = w_t.iter().map(|m| blocked(m, g)).collect();
         Ok(PackedLstm {
             config: c,
             w0_par_t,
             w0_nu,
             w_t,
+            w_blk,
             bias: weights.layers.iter().map(|w| w.bias.clone()).collect(),
             head_w: weights.head_w.clone(),
             head_b: weights.head_b.clone(),
