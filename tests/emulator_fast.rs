@@ -76,7 +76,7 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
         let t = c.n_outputs();
         let reference = candle_forward(&w, &p, &f);
         let mut fast = FastLstm::new(&w, f.clone()).unwrap();
-        for isa in [Isa::Generic, Isa::Avx2, Isa::Avx512] {
+        for isa in [Isa::Generic, Isa::Avx2, Isa::Avx512, Isa::Neon] {
             if fast.set_isa(isa).is_err() {
                 continue;
             }

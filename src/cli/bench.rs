@@ -118,6 +118,8 @@ pub enum IsaArg {
     Avx2,
     /// AVX-512.
     Avx512,
+    /// aarch64 NEON.
+    Neon,
 }
 
 /// Run `spinflip bench`.
@@ -210,6 +212,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
         IsaArg::Generic => Isa::Generic,
         IsaArg::Avx2 => Isa::Avx2,
         IsaArg::Avx512 => Isa::Avx512,
+        IsaArg::Neon => Isa::Neon,
     };
     fast.set_isa(isa)?;
     let c = *fast.config();

@@ -8,8 +8,10 @@
 //!   run across the batch (`L = 16`), or, for a single signal (`L = 1`), across gate rows.
 //!   Gate rows are accumulated in register blocks of `JB` rows.
 //! - exp/tanh are the polynomial versions of [`super::fast_math`], vectorised with the rest.
-//! - The hot loop is compiled three times (baseline, AVX2+FMA, AVX-512) and the best one the
-//!   CPU supports is picked at run time.
+//! - The hot loop is compiled three times on x86-64 (baseline, AVX2+FMA, AVX-512) and the
+//!   best one the CPU supports is picked at run time; on aarch64 it uses NEON's FMA. One
+//!   signal at a time goes through intrinsics kernels per instruction set
+//!   ([`super::fast_avx512`], `fast_avx2`, `fast_neon`) over blocked weights.
 
 use super::config::LstmConfig;
 use super::fast_math::{sigmoid_slice, tanh, tanh_slice};
@@ -147,6 +149,11 @@ impl FastLstm {
             unsafe { super::fast_avx2::run1(&self.packed, params, out) };
             return;
         }
+        #[cfg(target_arch = "aarch64")]
+        if self.isa == Isa::Neon && self.config.hidden.is_multiple_of(4) {
+            super::fast_neon::run1(&self.packed, params, out);
+            return;
+        }
         let par: Vec<[f32; 1]> = params.iter().map(|&x| [x]).collect();
         let mut o = vec![[0.0f32; 1]; self.config.n_outputs()];
         self.dispatch::<1, 32>(&par, &mut o);
@@ -243,6 +250,9 @@ impl FastLstm {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
             Isa::Avx2 => unsafe { self.run_avx2::<L, JB>(par, out) },
+            // aarch64 has vector FMA in its baseline: `mul_add` becomes `fmla`.
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => self.run::<L, JB, true>(par, out),
             _ => self.run::<L, JB, false>(par, out),
         }
     }

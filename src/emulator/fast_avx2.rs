@@ -97,7 +97,7 @@ fn hsum(v: __m256) -> f32 {
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn matvec_acc(w: &[f32], x: &[f32], g: &mut [f32], g4: usize) {
-    debug_assert!(w.len() >= x.len() * g4 && g.len() >= g4 && g4 % 8 == 0);
+    debug_assert!(w.len() >= x.len() * g4 && g.len() >= g4 && g4.is_multiple_of(8));
     debug_assert_eq!(ROW_BLOCK, 64);
     let gp = g.as_mut_ptr();
     let n = x.len();
@@ -183,7 +183,7 @@ pub(super) unsafe fn run1(net: &PackedLstm, par: &[f32], out: &mut [f32]) {
     let c = net.config;
     let h = c.hidden;
     let g4 = 4 * h;
-    assert!(h % 8 == 0, "run1 needs hidden % 8 == 0");
+    assert!(h.is_multiple_of(8), "run1 needs hidden % 8 == 0");
     let mut xh: Vec<Vec<f32>> = (0..c.layers)
         .map(|l| vec![0.0; if l == 0 { h } else { 2 * h }])
         .collect();

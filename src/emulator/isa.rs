@@ -9,6 +9,8 @@ pub enum Isa {
     Avx2,
     /// AVX-512F with FMA.
     Avx512,
+    /// aarch64 Advanced SIMD (NEON) with fused multiply-add; every aarch64 CPU has it.
+    Neon,
 }
 
 impl Isa {
@@ -27,6 +29,10 @@ impl Isa {
                 return Isa::Avx2;
             }
         }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            return Isa::Neon;
+        }
         Isa::Generic
     }
 
@@ -44,7 +50,9 @@ impl Isa {
                 std::arch::is_x86_feature_detected!("avx512f")
                     && std::arch::is_x86_feature_detected!("fma")
             }
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => std::arch::is_aarch64_feature_detected!("neon"),
+            #[allow(unreachable_patterns)]
             _ => false,
         }
     }

@@ -34,6 +34,7 @@ pub mod fast;
 mod fast_avx2;
 #[allow(clippy::needless_range_loop, clippy::excessive_precision)]
 mod fast_avx512;
+mod fast_neon;
 // Polynomial coefficients are kept as published (Cephes), digits beyond f32 included.
 #[allow(clippy::excessive_precision)]
 pub mod fast_math;

@@ -67,6 +67,9 @@ fn run_fma(isa: Isa, iters: usize) -> f32 {
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => unsafe { fma_avx2(iters, a, b) },
+        // aarch64's baseline has vector FMA.
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => fma_loop::<true>(iters, a, b),
         _ => fma_loop::<false>(iters, a, b),
     }
 }
