@@ -114,13 +114,18 @@ pub struct EmulatorArgs {
     /// Early stopping: epochs without a better validation loss [default: 20].
     #[arg(long)]
     pub patience: Option<usize>,
-    /// Continue from the checkpoint of OUT.
-    #[arg(long)]
+    /// Require the checkpoint of OUT (without this flag a checkpoint of the same run is
+    /// resumed anyway, one of another run is refused, and none means a fresh start).
+    #[arg(long, conflicts_with = "restart")]
     #[serde(default)]
     pub resume: bool,
+    /// Delete the checkpoint of OUT and start over.
+    #[arg(long)]
+    #[serde(default)]
+    pub restart: bool,
     /// Fine-tune: start from this model's weights and normalisation (path without
     /// extension), with a fresh optimiser and schedule; e.g. on more data. Resume a
-    /// fine-tune with the same --init plus --resume.
+    /// fine-tune by running the same command (same --init) again.
     #[arg(long)]
     pub init: Option<PathBuf>,
     /// Device [default: cpu].
@@ -274,6 +279,7 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
     };
     let opts = TrainOptions {
         resume: a.resume,
+        restart: a.restart,
         progress: !a.quiet,
         device: dev,
         plot: true,
@@ -285,15 +291,17 @@ fn run_emulator(a: EmulatorArgs) -> Result<(), SpinflipError> {
             .map(crate::emulator::model_file::load_model)
             .transpose()?,
     };
-    eprintln!(
-        "training {} x LSTM({}), {} channels per step, on {} signals ({} validation), trainer {:?}",
-        cfg.layers,
-        cfg.hidden,
-        cfg.outputs_per_step,
-        data.train_params.len() / data.param_names.len(),
-        data.val_params.len() / data.param_names.len(),
-        opts.trainer
-    );
+    if !a.quiet {
+        eprintln!(
+            "training {} x LSTM({}), {} channels per step, on {} signals ({} validation), trainer {:?}",
+            cfg.layers,
+            cfg.hidden,
+            cfg.outputs_per_step,
+            data.train_params.len() / data.param_names.len(),
+            data.val_params.len() / data.param_names.len(),
+            opts.trainer
+        );
+    }
     let o = train(&data, &cfg, &out, &opts)?;
     println!(
         "best epoch {} ({}); wrote {}",

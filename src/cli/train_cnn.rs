@@ -66,10 +66,15 @@ pub struct CnnArgs {
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Continue from the checkpoint of OUT.
-    #[arg(long)]
+    /// Require the checkpoint of OUT (without this flag a checkpoint of the same run is
+    /// resumed anyway, one of another run is refused, and none means a fresh start).
+    #[arg(long, conflicts_with = "restart")]
     #[serde(default)]
     pub resume: bool,
+    /// Delete the checkpoint of OUT and start over.
+    #[arg(long)]
+    #[serde(default)]
+    pub restart: bool,
     /// No progress (a bar on a terminal, a line every 10 s otherwise) and no per-epoch lines.
     #[arg(long, short)]
     #[serde(default)]
@@ -140,6 +145,7 @@ pub fn run(a: CnnArgs) -> Result<(), SpinflipError> {
         &out,
         &CnnTrainOptions {
             resume: a.resume,
+            restart: a.restart,
             progress: !a.quiet,
             log_epochs: !a.quiet,
             threads: a.threads,

@@ -84,10 +84,15 @@ pub struct MlpArgs {
     /// Seed of the weights and batch order [default: 0].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Continue from the checkpoint of OUT.
-    #[arg(long)]
+    /// Require the checkpoint of OUT (without this flag a checkpoint of the same run is
+    /// resumed anyway, one of another run is refused, and none means a fresh start).
+    #[arg(long, conflicts_with = "restart")]
     #[serde(default)]
     pub resume: bool,
+    /// Delete the checkpoint of OUT and start over.
+    #[arg(long)]
+    #[serde(default)]
+    pub restart: bool,
     /// No progress (a bar on a terminal, a line every 10 s otherwise) and no per-epoch lines.
     #[arg(long, short)]
     #[serde(default)]
@@ -159,6 +164,7 @@ pub fn run(a: MlpArgs) -> Result<(), SpinflipError> {
         &out,
         &MlpTrainOptions {
             resume: a.resume,
+            restart: a.restart,
             progress: !a.quiet,
             log_epochs: !a.quiet,
         },

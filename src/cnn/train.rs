@@ -79,8 +79,11 @@ impl Default for CnnTrainConfig {
 /// How to run training.
 #[derive(Debug, Clone, Default)]
 pub struct CnnTrainOptions {
-    /// Continue from the checkpoint next to the output.
+    /// Require the checkpoint next to the output (without it, one of the same run is
+    /// resumed anyway; see [`crate::nn::epochs::LoopOptions::resume`]).
     pub resume: bool,
+    /// Delete a checkpoint next to the output and start over.
+    pub restart: bool,
     /// Progress bar.
     pub progress: bool,
     /// One line per epoch on stderr.
@@ -281,6 +284,7 @@ pub fn train_cnn(
         &LoopOptions {
             out,
             resume: opts.resume,
+            restart: opts.restart,
             progress: opts.progress,
             log_epochs: opts.log_epochs,
             settings: settings.clone(),

@@ -238,8 +238,11 @@ impl std::str::FromStr for Trainer {
 /// How to run training.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    /// Continue from the checkpoint next to `out`.
+    /// Require the checkpoint next to `out` (without it, one of the same run is resumed
+    /// anyway; see [`crate::nn::epochs::LoopOptions::resume`]).
     pub resume: bool,
+    /// Delete a checkpoint next to `out` and start over.
+    pub restart: bool,
     /// Show a progress bar.
     pub progress: bool,
     /// Device for the candle network.
@@ -261,6 +264,7 @@ impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
             resume: false,
+            restart: false,
             progress: false,
             device: Device::Cpu,
             plot: false,
@@ -584,6 +588,7 @@ pub fn train(
         &LoopOptions {
             out,
             resume: opts.resume,
+            restart: opts.restart,
             progress: opts.progress,
             log_epochs: opts.log_epochs,
             settings: settings.clone(),

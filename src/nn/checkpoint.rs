@@ -104,6 +104,24 @@ pub fn save_checkpoint(
     Ok(())
 }
 
+/// Delete the checkpoint of the model at `out` (state first, so a kill midway leaves no
+/// state naming missing arrays); absent files are fine.
+pub fn remove_checkpoint(out: &Path) -> Result<(), SpinflipError> {
+    let (_, sp) = checkpoint_paths(out);
+    for p in [sp, slot_path(out, 0), slot_path(out, 1)] {
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(SpinflipError::ModelFile {
+                    path: p.display().to_string(),
+                    reason: format!("cannot remove the old checkpoint: {e}"),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Read a checkpoint: arrays by name (with shapes) and the state.
 pub fn load_checkpoint(out: &Path) -> Result<(ArrayMap, CheckpointState), SpinflipError> {
     let (_, sp) = checkpoint_paths(out);

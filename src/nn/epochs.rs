@@ -8,7 +8,8 @@
 //! a mini-batch, and the validation loss.
 
 use super::checkpoint::{
-    load_checkpoint, save_checkpoint, CheckpointState, EpochRecord, NamedArrays,
+    checkpoint_paths, load_checkpoint, remove_checkpoint, save_checkpoint, CheckpointState,
+    EpochRecord, NamedArrays,
 };
 use super::optim::{Optimizer, OptimizerConfig};
 use super::schedule::{LrSchedule, StoppingRule};
@@ -82,8 +83,12 @@ pub struct EpochLoop {
 pub struct LoopOptions<'a> {
     /// The model's output path: the checkpoint goes next to it (`OUT.ckpt.*`).
     pub out: &'a Path,
-    /// Continue from the checkpoint.
+    /// Require the checkpoint (an error if there is none). Without it, a checkpoint of the
+    /// same run (settings and data) found at `out` is resumed anyway, one of another run is
+    /// refused, and none means a fresh start: rerunning a killed command continues it.
     pub resume: bool,
+    /// Delete a checkpoint at `out` and start over.
+    pub restart: bool,
     /// Show progress on stderr (a bar on a terminal, a line every few seconds otherwise).
     pub progress: bool,
     /// Print one line per finished epoch to stderr.
@@ -204,21 +209,48 @@ pub fn run_epochs<T: Trainable>(
         history: Vec::new(),
         arrays_slot: None,
     };
-    if opts.resume {
+    let (_, state_path) = checkpoint_paths(opts.out);
+    if opts.resume && opts.restart {
+        return Err(SpinflipError::config(
+            "resume",
+            "--resume (continue the checkpoint) and --restart (discard it) exclude each other",
+        ));
+    }
+    if opts.restart {
+        remove_checkpoint(opts.out)?;
+    }
+    if opts.resume || (!opts.restart && state_path.exists()) {
         let (mut map, st) = load_checkpoint(opts.out)?;
+        // Found rather than asked for: say how to get past it.
+        let fix = if opts.resume {
+            String::new()
+        } else {
+            format!(
+                " ({} is left from another run: pass --restart to discard it, or choose another --out)",
+                state_path.display()
+            )
+        };
         // The epoch budget may grow on resume; everything else must match.
         if without_budget(&st.settings) != without_budget(&opts.settings) {
             return Err(SpinflipError::config(
                 "resume",
-                format!("settings differ from the checkpoint's ({})", st.settings),
+                format!(
+                    "settings differ from the checkpoint's ({}){fix}",
+                    st.settings
+                ),
             ));
         }
         if st.data_hash != opts.data_hash {
             return Err(SpinflipError::config(
                 "resume",
-                "the training data differ from the checkpoint's (hash mismatch)",
+                format!("the training data differ from the checkpoint's (hash mismatch){fix}"),
             ));
         }
+        eprintln!(
+            "resumed from the checkpoint {} after epoch {} (--restart starts over)",
+            state_path.display(),
+            st.epochs_done
+        );
         params = join(&layout, "w.", &mut map)?;
         best = join(&layout, "best.", &mut map)?;
         let m = join(&layout, "m.", &mut map)?;
@@ -454,15 +486,17 @@ mod tests {
     fn fits_a_line_and_a_killed_run_resumes_to_the_same_bits() {
         let dir = std::env::temp_dir().join(format!("sf_epochs_{}", std::process::id()));
         let out = dir.join("line");
-        let opts = |resume| LoopOptions {
+        let opts = |resume, restart| LoopOptions {
             out: &out,
             resume,
+            restart,
             progress: false,
             log_epochs: false,
             settings: serde_json::json!({"lr": 0.05, "epochs": 60}),
             data_hash: "h".into(),
         };
-        let straight = run_epochs(&mut line(), vec![0.0, 0.0], &cfg(60), &opts(false)).unwrap();
+        let straight =
+            run_epochs(&mut line(), vec![0.0, 0.0], &cfg(60), &opts(false, false)).unwrap();
         assert!((straight.best[0] - 2.0).abs() < 1e-2 && (straight.best[1] + 1.0).abs() < 1e-2);
         assert_eq!(straight.state.epochs_done, 60);
 
@@ -491,18 +525,55 @@ mod tests {
                 self.0.val_loss(p)
             }
         }
-        assert!(run_epochs(&mut Dies(line()), vec![0.0, 0.0], &cfg(60), &opts(false)).is_err());
-        let resumed = run_epochs(&mut line(), vec![9.0, 9.0], &cfg(60), &opts(true)).unwrap();
+        // --restart discards the finished run's checkpoint; the run dies in epoch 25.
+        let dies = |o: &LoopOptions| run_epochs(&mut Dies(line()), vec![0.0, 0.0], &cfg(60), o);
+        assert!(dies(&opts(false, true)).is_err());
+        // The same command again (no flag) finds the checkpoint of epoch 24 and resumes it.
+        let resumed =
+            run_epochs(&mut line(), vec![9.0, 9.0], &cfg(60), &opts(false, false)).unwrap();
         assert_eq!(resumed.last, straight.last);
         assert_eq!(resumed.best, straight.best);
         assert_eq!(resumed.state.history.len(), 60);
-        // Other data: refused.
-        let bad = LoopOptions {
+        // So does --resume, which requires it.
+        assert!(dies(&opts(false, true)).is_err());
+        let required =
+            run_epochs(&mut line(), vec![9.0, 9.0], &cfg(60), &opts(true, false)).unwrap();
+        assert_eq!(required.last, straight.last);
+        // A checkpoint of other data is refused, found or required, and the found one says
+        // how to get past it; --restart starts over.
+        for (resume, fix) in [(true, false), (false, true)] {
+            let bad = LoopOptions {
+                data_hash: "other".into(),
+                ..opts(resume, false)
+            };
+            let e = run_epochs(&mut line(), vec![0.0, 0.0], &cfg(60), &bad).unwrap_err();
+            assert!(e.to_string().contains("hash"), "{e}");
+            assert_eq!(e.to_string().contains("--restart"), fix, "{e}");
+        }
+        let fresh = LoopOptions {
             data_hash: "other".into(),
-            ..opts(true)
+            ..opts(false, true)
         };
-        let e = run_epochs(&mut line(), vec![0.0, 0.0], &cfg(60), &bad).unwrap_err();
-        assert!(e.to_string().contains("hash"), "{e}");
+        let again = run_epochs(&mut line(), vec![0.0, 0.0], &cfg(60), &fresh).unwrap();
+        assert_eq!(
+            again.last, straight.last,
+            "a fresh start is the straight run"
+        );
+        // Both flags at once: an error, not a guess.
+        assert!(run_epochs(&mut line(), vec![0.0, 0.0], &cfg(60), &opts(true, true)).is_err());
+        // --resume with no checkpoint: an error.
+        let none = dir.join("none");
+        let e = run_epochs(
+            &mut line(),
+            vec![0.0, 0.0],
+            &cfg(60),
+            &LoopOptions {
+                out: &none,
+                ..opts(true, false)
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("checkpoint"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
