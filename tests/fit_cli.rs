@@ -233,7 +233,7 @@ fn emulator_fit_and_bias_run_end_to_end() {
         p.push(suffix);
         assert!(Path::new(&p).exists(), "missing bias output {suffix}");
     }
-    let mut p = bias_root.into_os_string();
+    let mut p = bias_root.clone().into_os_string();
     p.push(".json");
     let rep: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
@@ -245,6 +245,21 @@ fn emulator_fit_and_bias_run_end_to_end() {
     );
     assert!(case["rmse_mk"].as_f64().unwrap() >= 0.0);
     assert!(case["kl"].as_f64().is_some());
+    // The floor: a second simulator fit with another seed, per parameter, by default.
+    let floor = case["floor"].as_array().unwrap();
+    assert_eq!(floor.len(), 2);
+    assert!(floor.iter().all(|f| f.as_f64().unwrap() >= 0.0));
+    assert!(case["delta_log_z_floor"].as_f64().unwrap().is_finite());
+    assert!(md.contains("max floor"), "{md}");
+    assert!(
+        bias_root
+            .parent()
+            .unwrap()
+            .join("b_runs")
+            .join("t0_n25_sim2.txt")
+            .exists(),
+        "the floor's chains"
+    );
 }
 
 /// The ensemble sampler reports only the free parameters; with a fixed parameter first,

@@ -9,6 +9,7 @@
 //! n_truths = 5               # truths drawn from the prior with `seed` (or give `truths`)
 //! noise = [5.0, 10.0, 25.0, 50.0]
 //! seed = 1
+//! floor = true             # fit each mock a second time with the simulator (other seed)
 //! # truths = [{ f_star = 0.05, V_c = 16.5, f_X = 1.0, tau = 0.055, alpha_X = 1.3, nu_min = 0.5, R_mfp = 30.0 }]
 //! [sampler]                  # as in a fit configuration (nested sampling)
 //! n_live = 300
@@ -68,6 +69,11 @@ pub struct MocksConfig {
     /// them away from prior edges where the two posteriors are cut alike.
     #[serde(default = "default_central")]
     pub central_fraction: f64,
+    /// Fit each mock a second time with the simulator (another sampler seed) and report
+    /// that sim-vs-sim difference, the measurement's own Monte-Carlo floor, next to each
+    /// bias. Costs a third fit per case.
+    #[serde(default = "default_floor")]
+    pub floor: bool,
 }
 
 fn default_n() -> usize {
@@ -79,6 +85,9 @@ fn default_noise() -> Vec<f64> {
 fn default_central() -> f64 {
     0.9
 }
+fn default_floor() -> bool {
+    true
+}
 
 impl Default for MocksConfig {
     fn default() -> Self {
@@ -88,6 +97,7 @@ impl Default for MocksConfig {
             noise: default_noise(),
             seed: 0,
             central_fraction: default_central(),
+            floor: default_floor(),
         }
     }
 }

@@ -36,12 +36,25 @@ pub struct BiasCase {
     pub n_channels: usize,
     /// Names in sampling coordinates (log10 marked by the caller's priors).
     pub sampling_names: Vec<String>,
+    /// The floor: |mean_sim' - mean_sim| / std_sim per free parameter, from a second
+    /// simulator fit of the same mock with another sampler seed (empty when not measured).
+    pub floor: Vec<f64>,
+    /// ln Z_sim' - ln Z_sim of that second fit (NaN when not measured).
+    pub delta_log_z_floor: f64,
 }
 
 impl BiasCase {
     /// Largest bias over the parameters.
     pub fn max_bias(&self) -> f64 {
         self.bias.iter().cloned().fold(0.0, f64::max)
+    }
+
+    /// Largest floor over the parameters (NaN when not measured).
+    pub fn max_floor(&self) -> f64 {
+        if self.floor.is_empty() {
+            return f64::NAN;
+        }
+        self.floor.iter().cloned().fold(0.0, f64::max)
     }
 }
 
@@ -59,21 +72,35 @@ pub struct BiasReport {
 impl BiasReport {
     /// Largest bias at each noise level, over truths and parameters.
     pub fn max_bias_by_noise(&self) -> Vec<(f64, f64)> {
+        self.by_noise(BiasCase::max_bias)
+    }
+
+    /// Largest floor at each noise level, over truths and parameters (NaN when not measured).
+    pub fn max_floor_by_noise(&self) -> Vec<(f64, f64)> {
+        self.by_noise(BiasCase::max_floor)
+    }
+
+    fn by_noise(&self, f: impl Fn(&BiasCase) -> f64) -> Vec<(f64, f64)> {
         self.noise_levels
             .iter()
             .map(|&n| {
-                let m = self
+                let v: Vec<f64> = self
                     .cases
                     .iter()
                     .filter(|c| c.noise_mk == n)
-                    .map(|c| c.max_bias())
-                    .fold(0.0, f64::max);
+                    .map(&f)
+                    .collect();
+                let m = if v.iter().any(|x| x.is_nan()) {
+                    f64::NAN
+                } else {
+                    v.into_iter().fold(0.0, f64::max)
+                };
                 (n, m)
             })
             .collect()
     }
 
-    /// The markdown table.
+    /// The markdown table: a row per case, then the largest bias (and floor) per noise level.
     pub fn markdown(&self) -> String {
         let mut s = String::new();
         let names = self
@@ -81,14 +108,34 @@ impl BiasReport {
             .first()
             .map(|c| c.sampling_names.clone())
             .unwrap_or_default();
-        let _ = writeln!(s, "| noise [mK] | truth | {} | max bias | width ratio (min..max) | KL | bound | dlnZ | rmse [mK] |", names.iter().map(|n| format!("bias {n}")).collect::<Vec<_>>().join(" | "));
-        let _ = writeln!(s, "|{}", "---|".repeat(names.len() + 8));
+        let f3 = |x: f64| {
+            if x.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{x:.3}")
+            }
+        };
+        let _ = writeln!(
+            s,
+            "| noise [mK] | truth | {} | max bias | floor | width ratio (min..max) | KL | bound | dlnZ | dlnZ floor | rmse [mK] |",
+            names
+                .iter()
+                .map(|n| format!("bias {n}"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        let _ = writeln!(s, "|{}", "---|".repeat(names.len() + 10));
         for c in &self.cases {
             let wmin = c.width_ratio.iter().cloned().fold(f64::INFINITY, f64::min);
             let wmax = c.width_ratio.iter().cloned().fold(0.0, f64::max);
+            let dz_floor = if c.delta_log_z_floor.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{:+.2}", c.delta_log_z_floor)
+            };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {:.3} | {:.2}..{:.2} | {:.3} | {:.3} | {:+.2} | {:.3} |",
+                "| {} | {} | {} | {:.3} | {} | {:.2}..{:.2} | {:.3} | {:.3} | {:+.2} | {} | {:.3} |",
                 c.noise_mk,
                 c.truth_index,
                 c.bias
@@ -97,41 +144,64 @@ impl BiasReport {
                     .collect::<Vec<_>>()
                     .join(" | "),
                 c.max_bias(),
+                f3(c.max_floor()),
                 wmin,
                 wmax,
                 c.kl,
                 c.kl_bound,
                 c.delta_log_z,
+                dz_floor,
                 c.rmse_mk
             );
         }
         let _ = writeln!(
             s,
-            "\n| noise [mK] | max bias over truths and parameters |\n|---|---|"
+            "\n| noise [mK] | max bias over truths and parameters | max floor (simulator vs simulator) |\n|---|---|---|"
         );
-        for (n, m) in self.max_bias_by_noise() {
-            let _ = writeln!(s, "| {n} | {m:.3} sigma |");
+        for ((n, m), (_, f)) in self
+            .max_bias_by_noise()
+            .into_iter()
+            .zip(self.max_floor_by_noise())
+        {
+            let _ = writeln!(
+                s,
+                "| {n} | {m:.3} sigma | {} |",
+                if f.is_nan() {
+                    "not measured".to_string()
+                } else {
+                    format!("{f:.3} sigma")
+                }
+            );
         }
         s
     }
 
-    /// CSV: one row per (truth, noise, parameter).
+    /// CSV: one row per (truth, noise, parameter); `floor` is empty when not measured.
     pub fn csv(&self) -> String {
-        let mut s =
-            String::from("truth,noise_mk,param,bias,width_ratio,kl,kl_bound,delta_log_z,rmse_mk\n");
+        let mut s = String::from(
+            "truth,noise_mk,param,bias,floor,width_ratio,kl,kl_bound,delta_log_z,delta_log_z_floor,rmse_mk\n",
+        );
         for c in &self.cases {
             for (j, n) in c.sampling_names.iter().enumerate() {
+                let floor = c.floor.get(j).map(|f| f.to_string()).unwrap_or_default();
+                let dz_floor = if c.delta_log_z_floor.is_nan() {
+                    String::new()
+                } else {
+                    c.delta_log_z_floor.to_string()
+                };
                 let _ = writeln!(
                     s,
-                    "{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{},{}",
                     c.truth_index,
                     c.noise_mk,
                     n,
                     c.bias[j],
+                    floor,
                     c.width_ratio[j],
                     c.kl,
                     c.kl_bound,
                     c.delta_log_z,
+                    dz_floor,
                     c.rmse_mk
                 );
             }
@@ -165,6 +235,19 @@ impl BiasReport {
                 .collect();
             let (x, y): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
             plot = plot.series(Series::line(format!("truth {k}"), &x, &y));
+        }
+        // The floor, largest over truths: biases below it are not measured.
+        let (x, y): (Vec<f64>, Vec<f64>) = self
+            .max_floor_by_noise()
+            .into_iter()
+            .filter(|(_, f)| !f.is_nan())
+            .unzip();
+        if !x.is_empty() {
+            plot = plot.series(
+                Series::line("floor (sim vs sim, max)", &x, &y)
+                    .color(plotters::style::RGBColor(0, 0, 0))
+                    .width(3),
+            );
         }
         save_grid(&with_suffix(root, "_bias.png"), &[plot], 1)
     }
