@@ -171,6 +171,39 @@ fn axpy<T: Real>(y: &mut [T], a: T, x: &[T]) {
     }
 }
 
+/// Rows of `y` held in registers by [`gemv_acc`].
+const GEMV_BLOCK: usize = 64;
+
+/// `y[j] += sum_k x[k] w[k * y.len() + j]`, `k` ascending: the same operations in the same
+/// order as one [`axpy`] per `k` (so the same bits), but with blocks of `y` kept in
+/// registers across `k` instead of loaded and stored once per `k`.
+#[inline(always)]
+fn gemv_acc<T: Real>(y: &mut [T], x: &[T], w: &[T]) {
+    let width = y.len();
+    debug_assert!(w.len() >= x.len() * width);
+    let mut jb = 0;
+    while jb + GEMV_BLOCK <= width {
+        let mut a = [T::default(); GEMV_BLOCK];
+        a.copy_from_slice(&y[jb..jb + GEMV_BLOCK]);
+        for (k, &xk) in x.iter().enumerate() {
+            let row: &[T; GEMV_BLOCK] = w[k * width + jb..k * width + jb + GEMV_BLOCK]
+                .try_into()
+                .expect("block of GEMV_BLOCK");
+            for j in 0..GEMV_BLOCK {
+                a[j] += xk * row[j];
+            }
+        }
+        y[jb..jb + GEMV_BLOCK].copy_from_slice(&a);
+        jb += GEMV_BLOCK;
+    }
+    if jb < width {
+        let tail = &mut y[jb..];
+        for (k, &xk) in x.iter().enumerate() {
+            axpy(tail, xk, &w[k * width + jb..(k + 1) * width]);
+        }
+    }
+}
+
 /// Per-thread buffers of one signal.
 struct Work<T> {
     /// Per layer: gate activations `[t][4h]` (`i, f, o` sigmoid, `g` tanh).
@@ -298,15 +331,11 @@ fn forward<T: Real>(prep: &Prep<T>, freqs: &[T], p: &[T], wk: &mut Work<T>) {
             } else {
                 z.copy_from_slice(&lp.bias);
                 let x = &below[l - 1][t * h..(t + 1) * h];
-                for k in 0..h {
-                    axpy(z, x[k], &lp.w_ih_t[k * h4..(k + 1) * h4]);
-                }
+                gemv_acc(z, x, &lp.w_ih_t[..h * h4]);
             }
             if t > 0 {
                 let hp = &hs[(t - 1) * h..t * h];
-                for k in 0..h {
-                    axpy(z, hp[k], &lp.w_hh_t[k * h4..(k + 1) * h4]);
-                }
+                gemv_acc(z, hp, &lp.w_hh_t[..h * h4]);
             }
             T::sigmoid_all(&mut z[..3 * h]);
             T::tanh_all(&mut z[3 * h..]);
@@ -383,14 +412,13 @@ fn backward<T: Real, const WEIGHTS: bool>(prep: &Prep<T>, freqs: &[T], p: &[T], 
             }
             if t > 0 {
                 let hp = &hs[(t - 1) * h..t * h];
-                wk.dh_next.iter_mut().for_each(|x| *x = T::default());
-                for r in 0..h4 {
-                    let d = wk.dz[r];
-                    if WEIGHTS {
-                        axpy(&mut g_hh[r * h..(r + 1) * h], d, hp);
+                if WEIGHTS {
+                    for r in 0..h4 {
+                        axpy(&mut g_hh[r * h..(r + 1) * h], wk.dz[r], hp);
                     }
-                    axpy(&mut wk.dh_next, d, &lp.w_hh[r * h..(r + 1) * h]);
                 }
+                wk.dh_next.iter_mut().for_each(|x| *x = T::default());
+                gemv_acc(&mut wk.dh_next, &wk.dz, &lp.w_hh[..h4 * h]);
             }
             if l == 0 {
                 // Frequency column; the parameter columns are formed after the loop.
@@ -402,13 +430,12 @@ fn backward<T: Real, const WEIGHTS: bool>(prep: &Prep<T>, freqs: &[T], p: &[T], 
             } else {
                 let x = &wk.hs[l - 1][t * h..(t + 1) * h];
                 let dx = &mut wk.dh_below[t * h..(t + 1) * h];
-                for r in 0..h4 {
-                    let d = wk.dz[r];
-                    if WEIGHTS {
-                        axpy(&mut g_ih[r * n_in..(r + 1) * n_in], d, x);
+                if WEIGHTS {
+                    for r in 0..h4 {
+                        axpy(&mut g_ih[r * n_in..(r + 1) * n_in], wk.dz[r], x);
                     }
-                    axpy(dx, d, &lp.w_ih[r * n_in..(r + 1) * n_in]);
                 }
+                gemv_acc(dx, &wk.dz, &lp.w_ih[..h4 * n_in]);
             }
         }
         if l == 0 {
@@ -831,6 +858,28 @@ mod tests {
     use candle_core::{Device, Tensor};
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn blocked_gemv_gives_the_bits_of_one_axpy_per_input() {
+        // Widths below, at and above the block, with a tail: the blocked product must repeat
+        // the axpy sequence operation for operation (training results depend on it).
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        for width in [7, GEMV_BLOCK, 3 * GEMV_BLOCK + 8] {
+            let n = 37;
+            let w: Vec<f32> = (0..n * width)
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect();
+            let x: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let y0: Vec<f32> = (0..width).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let mut by_axpy = y0.clone();
+            for k in 0..n {
+                axpy(&mut by_axpy, x[k], &w[k * width..(k + 1) * width]);
+            }
+            let mut blocked = y0;
+            gemv_acc(&mut blocked, &x, &w);
+            assert_eq!(blocked, by_axpy, "width {width}");
+        }
+    }
 
     /// Random inputs in the normalised ranges: parameters and frequencies in [0, 1],
     /// targets in [-1, 1] (away from the network's output so the gradient is not small).
