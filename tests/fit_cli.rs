@@ -260,6 +260,17 @@ fn emulator_fit_and_bias_run_end_to_end() {
             .exists(),
         "the floor's chains"
     );
+    // Rerun (as after a kill): the finished case is read back, not fitted again.
+    let again = run(bin().arg("bias").arg(&bcfg));
+    assert!(again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("done by an earlier run"), "{err}");
+    assert!(!err.contains("bias: fit"), "no fit was run again: {err}");
+    let mut p2 = bias_root.clone().into_os_string();
+    p2.push(".json");
+    let rep2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p2).unwrap()).unwrap();
+    assert_eq!(rep2["cases"], rep["cases"]);
 }
 
 /// The ensemble sampler reports only the free parameters; with a fixed parameter first,

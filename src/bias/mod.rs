@@ -53,6 +53,8 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
     }
     let truths = truths(cfg, &names, sim_kind.as_ref(), &sim)?;
     let runs_dir = spinflip_samplers::output::with_suffix(&cfg.output.root, "_runs");
+    // What must match for a finished case to be reused: the whole configuration.
+    let fingerprint = format!("{cfg:?}");
     let mut cases = Vec::new();
     // A line before every fit (with the time left), and the fits' own progress under it:
     // one fit can take minutes, so a count alone would leave a batch job silent that long.
@@ -112,6 +114,20 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                     ..cfg.sampler.clone()
                 },
             };
+            // A case finished by an earlier (killed) run of the same experiment is read back.
+            let case_file = runs_dir.join(format!("t{k}_n{noise}_case.json"));
+            if let Some(case) = finished_case(&case_file, &fingerprint) {
+                fits_done += per_case;
+                if !quiet {
+                    eprintln!(
+                        "bias: truth {k}, noise {noise} mK done by an earlier run ({}): max bias {:.3} sigma",
+                        case_file.display(),
+                        case.max_bias()
+                    );
+                }
+                cases.push(case);
+                continue;
+            }
             let ce = run_cfg(emu_kind.name(), "emu");
             let cs = run_cfg(sim_kind.name(), "sim");
             let pe = Problem::with_models(&ce, emu.clone(), Some(sim.clone()))?;
@@ -196,6 +212,7 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                     case.rmse_mk
                 );
             }
+            write_case(&case_file, &fingerprint, &case)?;
             cases.push(case);
             // Rewrite the report after every case, so a run that is stopped (or one slow
             // fit) still leaves the finished cases' table behind.
@@ -212,6 +229,29 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
         noise_levels: cfg.mocks.noise.clone(),
         cases,
     })
+}
+
+/// A case file `{ "config": ..., "case": ... }` of the same configuration, if there is one
+/// and it reads back whole; anything else means the case is run (again).
+fn finished_case(path: &std::path::Path, fingerprint: &str) -> Option<BiasCase> {
+    #[derive(serde::Deserialize)]
+    struct Saved {
+        config: String,
+        case: BiasCase,
+    }
+    let saved: Saved = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    (saved.config == fingerprint).then_some(saved.case)
+}
+
+fn write_case(
+    path: &std::path::Path,
+    fingerprint: &str,
+    case: &BiasCase,
+) -> Result<(), SpinflipError> {
+    let json = serde_json::json!({ "config": fingerprint, "case": case });
+    spinflip_samplers::output::ensure_parent(path)?;
+    spinflip_samplers::output::write_atomic(path, json.to_string().as_bytes())
+        .map_err(SpinflipError::from)
 }
 
 /// Added to the sampler seed for the floor's second simulator fit.

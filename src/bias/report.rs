@@ -2,13 +2,29 @@
 
 use crate::plot::lines::{save_grid, LinePlot, Series};
 use crate::SpinflipError;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use spinflip_samplers::output::{with_suffix, write_atomic};
 use std::fmt::Write;
 use std::path::Path;
 
+/// JSON has no NaN: write it as null and read null back as NaN, so a finished case's file
+/// (`_runs/t*_n*_case.json`) reads back whole when a killed experiment is rerun.
+mod nan_as_null {
+    use super::*;
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_nan() {
+            s.serialize_none()
+        } else {
+            s.serialize_f64(*x)
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
 /// One (truth, noise level) comparison.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BiasCase {
     /// Which truth.
     pub truth_index: usize,
@@ -21,16 +37,22 @@ pub struct BiasCase {
     /// std_emu / std_sim per free parameter.
     pub width_ratio: Vec<f64>,
     /// KL(P_sim || P_emu), Gaussian approximation.
+    #[serde(with = "nan_as_null")]
     pub kl: f64,
     /// ln Z_emu - ln Z_sim.
+    #[serde(with = "nan_as_null")]
     pub delta_log_z: f64,
     /// ln Z with the emulator.
+    #[serde(with = "nan_as_null")]
     pub log_z_emu: f64,
     /// ln Z with the simulator.
+    #[serde(with = "nan_as_null")]
     pub log_z_sim: f64,
     /// Emulator rms error at the truth on the fitted channels, mK.
+    #[serde(with = "nan_as_null")]
     pub rmse_mk: f64,
     /// Bevins et al. (2025) bound (N_d/2)(RMSE/sigma)^2.
+    #[serde(with = "nan_as_null")]
     pub kl_bound: f64,
     /// Channels fitted.
     pub n_channels: usize,
@@ -40,6 +62,7 @@ pub struct BiasCase {
     /// simulator fit of the same mock with another sampler seed (empty when not measured).
     pub floor: Vec<f64>,
     /// ln Z_sim' - ln Z_sim of that second fit (NaN when not measured).
+    #[serde(with = "nan_as_null")]
     pub delta_log_z_floor: f64,
 }
 
