@@ -179,7 +179,8 @@ fn fit_calibrate_and_bias_print_progress_lines_unless_quiet() {
     assert!(l[9].starts_with("calibrate: 10/10 mocks (100%)"), "{err}");
     assert!(lines(&calibrate(true), "calibrate").is_empty());
 
-    // Bias: a line before each of its two fits, and the fits' own progress.
+    // Bias: a line before each of its three fits (emulator, simulator, simulator again for
+    // the floor), and the fits' own progress.
     let bias = dir.join("bias.toml");
     std::fs::write(
         &bias,
@@ -192,17 +193,23 @@ fn fit_calibrate_and_bias_print_progress_lines_unless_quiet() {
     .unwrap();
     let err = stderr_of(bin().arg("bias").arg(&bias));
     let l = lines(&err, "bias");
-    assert_eq!(l.len(), 2, "{err}");
+    assert_eq!(l.len(), 3, "{err}");
     assert!(
-        l[0].starts_with("bias: fit 1/2, truth 0, noise 25 mK, emulator;"),
+        l[0].starts_with("bias: fit 1/3, truth 0, noise 25 mK, emulator;"),
         "{err}"
     );
     assert!(
-        l[1].starts_with("bias: fit 2/2, truth 0, noise 25 mK, simulator;")
+        l[1].starts_with("bias: fit 2/3, truth 0, noise 25 mK, simulator;")
             && l[1].contains(" left"),
         "{err}"
     );
+    assert!(
+        l[2].starts_with("bias: fit 3/3, truth 0, noise 25 mK, simulator again (floor);"),
+        "{err}"
+    );
     assert!(!lines(&err, "nested sampling").is_empty(), "{err}");
+    // Without the finished case (a rerun would read it back and fit nothing), quietly.
+    std::fs::remove_dir_all(dir.join("bias")).unwrap();
     let err = stderr_of(bin().args(["bias", "--quiet"]).arg(&bias));
     assert!(lines(&err, "bias").is_empty(), "{err}");
     assert!(lines(&err, "nested sampling").is_empty(), "{err}");
