@@ -114,9 +114,17 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                     ..cfg.sampler.clone()
                 },
             };
+            let ce = run_cfg(emu_kind.name(), "emu");
+            let cs = run_cfg(sim_kind.name(), "sim");
+            let pe = Problem::with_models(&ce, emu.clone(), Some(sim.clone()))?;
+            let ps = Problem::with_models(&cs, sim.clone(), Some(sim.clone()))?;
+            // The configuration plus both problems' checkpoint fingerprints (the mock data,
+            // priors, noise, and the bytes of a model file given by path).
+            let case_fingerprint =
+                format!("{fingerprint}\n{}\n{}", pe.fingerprint(), ps.fingerprint());
             // A case finished by an earlier (killed) run of the same experiment is read back.
             let case_file = runs_dir.join(format!("t{k}_n{noise}_case.json"));
-            if let Some(case) = finished_case(&case_file, &fingerprint) {
+            if let Some(case) = finished_case(&case_file, &case_fingerprint) {
                 fits_done += per_case;
                 if !quiet {
                     eprintln!(
@@ -128,10 +136,6 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                 cases.push(case);
                 continue;
             }
-            let ce = run_cfg(emu_kind.name(), "emu");
-            let cs = run_cfg(sim_kind.name(), "sim");
-            let pe = Problem::with_models(&ce, emu.clone(), Some(sim.clone()))?;
-            let ps = Problem::with_models(&cs, sim.clone(), Some(sim.clone()))?;
             announce(fits_done, format!("truth {k}, noise {noise} mK, emulator"));
             let fe = run_fit(&ce, &pe, quiet)?;
             fits_done += 1;
@@ -212,7 +216,7 @@ pub fn run_bias(cfg: &BiasConfig, quiet: bool) -> Result<BiasReport, SpinflipErr
                     case.rmse_mk
                 );
             }
-            write_case(&case_file, &fingerprint, &case)?;
+            write_case(&case_file, &case_fingerprint, &case)?;
             cases.push(case);
             // Rewrite the report after every case, so a run that is stopped (or one slow
             // fit) still leaves the finished cases' table behind.

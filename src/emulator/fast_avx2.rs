@@ -184,17 +184,9 @@ pub(super) unsafe fn run1(net: &PackedLstm, par: &[f32], out: &mut [f32]) {
     let h = c.hidden;
     let g4 = 4 * h;
     assert!(h.is_multiple_of(8), "run1 needs hidden % 8 == 0");
-    let mut xh: Vec<Vec<f32>> = (0..c.layers)
-        .map(|l| vec![0.0; if l == 0 { h } else { 2 * h }])
-        .collect();
-    let mut cs: Vec<Vec<f32>> = vec![vec![0.0; h]; c.layers];
+    let (mut xh, mut cs) = net.zero_state();
     let mut g = vec![0f32; g4];
-    let mut c0 = net.bias[0].clone();
-    for (k, &pk) in par.iter().enumerate() {
-        for (cv, w) in c0.iter_mut().zip(&net.w0_par_t[k * g4..(k + 1) * g4]) {
-            *cv = w.mul_add(pk, *cv);
-        }
-    }
+    let c0 = net.layer0_constant(par);
     let k_out = c.outputs_per_step;
     for (step, o) in out.chunks_exact_mut(k_out).enumerate() {
         let nu = _mm256_set1_ps(net.freqs[step]);

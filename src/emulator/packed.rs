@@ -47,6 +47,30 @@ fn blocked(m: &[f32], g: usize) -> Vec<f32> {
 }
 
 impl PackedLstm {
+    /// Layer 0's gate part that does not change along the sequence, `W_par p + b`
+    /// (`4h` values) for one signal's normalised parameters `par`: what every batch-1
+    /// kernel starts each step from.
+    pub(super) fn layer0_constant(&self, par: &[f32]) -> Vec<f32> {
+        let g4 = 4 * self.config.hidden;
+        let mut c0 = self.bias[0].clone();
+        for (k, &pk) in par.iter().enumerate() {
+            for (cv, w) in c0.iter_mut().zip(&self.w0_par_t[k * g4..(k + 1) * g4]) {
+                *cv = w.mul_add(pk, *cv);
+            }
+        }
+        c0
+    }
+
+    /// Zeroed recurrent state of one signal: per layer `[h_below (layers > 0); h_own]`, and
+    /// per layer the cell state.
+    pub(super) fn zero_state(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+        let h = self.config.hidden;
+        let xh = (0..self.config.layers)
+            .map(|l| vec![0.0; if l == 0 { h } else { 2 * h }])
+            .collect();
+        (xh, vec![vec![0.0; h]; self.config.layers])
+    }
+
     /// Re-lay out `weights`; `freqs` are the normalised frequencies in sequence order
     /// (`n_steps` values, see [`super::Normalisation::frequency_inputs`]).
     pub fn new(weights: &LstmWeights, freqs: Vec<f32>) -> Result<Self, SpinflipError> {
