@@ -13,6 +13,8 @@
 //!   667 (2021): rank-normalised, folded split R-hat.
 
 use crate::error::SamplerError;
+use realfft::num_complex::Complex;
+use realfft::RealFftPlanner;
 use statrs::function::erf::erfc_inv;
 use std::f64::consts::SQRT_2;
 
@@ -23,61 +25,6 @@ fn invalid(setting: &str, reason: impl Into<String>) -> SamplerError {
     SamplerError::InvalidSetting {
         setting: setting.into(),
         reason: reason.into(),
-    }
-}
-
-/// In-place iterative radix-2 FFT of `(re, im)` (length a power of two); `inverse` flips the
-/// sign of the exponent and does not normalise.
-fn fft(re: &mut [f64], im: &mut [f64], inverse: bool) {
-    let n = re.len();
-    debug_assert!(n.is_power_of_two() && im.len() == n);
-    // Bit-reversal permutation.
-    let mut j = 0usize;
-    for i in 1..n {
-        let mut bit = n >> 1;
-        while j & bit != 0 {
-            j ^= bit;
-            bit >>= 1;
-        }
-        j |= bit;
-        if i < j {
-            re.swap(i, j);
-            im.swap(i, j);
-        }
-    }
-    let sign = if inverse { 1.0 } else { -1.0 };
-    // Twiddle table exp(sign 2 pi i k / n), computed directly (no recurrence) for accuracy.
-    let table: Vec<(f64, f64)> = (0..n / 2)
-        .map(|k| {
-            let (s, c) = (sign * 2.0 * std::f64::consts::PI * k as f64 / n as f64).sin_cos();
-            (c, s)
-        })
-        .collect();
-    let mut len = 2;
-    let mut w = Vec::with_capacity(n / 2);
-    while len <= n {
-        let half = len / 2;
-        // This stage's twiddles, contiguous, so the butterfly loop runs without index checks.
-        w.clear();
-        w.extend(table.iter().step_by(n / len).take(half));
-        for (re_blk, im_blk) in re.chunks_exact_mut(len).zip(im.chunks_exact_mut(len)) {
-            let (re_a, re_b) = re_blk.split_at_mut(half);
-            let (im_a, im_b) = im_blk.split_at_mut(half);
-            for ((((ra, ia), rb), ib), &(wc, ws)) in re_a
-                .iter_mut()
-                .zip(im_a.iter_mut())
-                .zip(re_b.iter_mut())
-                .zip(im_b.iter_mut())
-                .zip(&w)
-            {
-                let (tr, ti) = (*rb * wc - *ib * ws, *rb * ws + *ib * wc);
-                *rb = *ra - tr;
-                *ib = *ia - ti;
-                *ra += tr;
-                *ia += ti;
-            }
-        }
-        len <<= 1;
     }
 }
 
@@ -94,66 +41,53 @@ pub fn autocorrelation(x: &[f64]) -> Vec<f64> {
 /// The average of the normalised autocorrelation functions of equal-length series (see
 /// [`autocorrelation`]).
 ///
-/// Since `c(0)` is the total power of a series' spectrum (Parseval), the normalised spectra
-/// are summed and transformed back once; two real series share each forward complex FFT.
+/// Since `c(0)` is the total power of a series' spectrum (Parseval: `sum_k |X_k|^2 = m sum_i
+/// x_i^2` for a transform of length `m`), the normalised power spectra are summed and
+/// transformed back once (real FFTs from `realfft`).
 pub fn mean_autocorrelation(series: &[&[f64]]) -> Vec<f64> {
     let n = series.first().map_or(0, |s| s.len());
     if n == 0 || series.iter().any(|s| s.len() != n) {
         return Vec::new();
     }
     let m = (2 * n).next_power_of_two();
+    let mut planner = RealFftPlanner::<f64>::new();
+    let forward = planner.plan_fft_forward(m);
+    let inverse = planner.plan_fft_inverse(m);
+    let mut x = forward.make_input_vec();
+    let mut z = forward.make_output_vec();
+    let mut scratch = forward.make_scratch_vec();
     // Sum over series of power spectrum / total power; constant series counted apart.
-    let mut spectrum = vec![0.0; m];
+    let mut spectrum = vec![Complex::new(0.0, 0.0); z.len()];
     let mut n_constant = 0usize;
-    let mut re = vec![0.0; m];
-    let mut im = vec![0.0; m];
-    let mut power = vec![0.0; m];
-    for pair in series.chunks(2) {
-        re.fill(0.0);
-        im.fill(0.0);
-        let mut scale = [0.0; 2];
-        for (slot, s) in pair.iter().enumerate() {
-            let mean = s.iter().sum::<f64>() / n as f64;
-            let dst = if slot == 0 { &mut re } else { &mut im };
-            for (d, &v) in dst.iter_mut().zip(s.iter()) {
-                *d = v - mean;
-            }
-            scale[slot] = s.iter().map(|v| v * v).sum::<f64>();
+    for s in series {
+        let mean = s.iter().sum::<f64>() / n as f64;
+        x.fill(0.0);
+        for (d, &v) in x.iter_mut().zip(s.iter()) {
+            *d = v - mean;
         }
-        fft(&mut re, &mut im, false);
-        // Z = A + iB with A, B the spectra of the two real series:
-        // A_k = (Z_k + conj Z_{m-k}) / 2, B_k = (Z_k - conj Z_{m-k}) / 2i.
-        for slot in 0..pair.len() {
-            for (k, p) in power.iter_mut().enumerate() {
-                let k2 = if k == 0 { 0 } else { m - k };
-                let (zr, zi, cr, ci) = (re[k], im[k], re[k2], -im[k2]);
-                let (pr, pi) = if slot == 0 {
-                    (0.5 * (zr + cr), 0.5 * (zi + ci))
-                } else {
-                    (0.5 * (zi - ci), -0.5 * (zr - cr))
-                };
-                *p = pr * pr + pi * pi;
-            }
-            let total: f64 = power.iter().sum();
-            // total = m * n * variance: zero, up to the FFT's rounding (relative to both
-            // packed series), only for a constant series.
-            let floor = 1e-13 * m as f64 * scale[0].max(scale[1]).max(f64::MIN_POSITIVE);
-            if total <= floor {
-                n_constant += 1;
-            } else {
-                let inv = 1.0 / total;
-                for (acc, p) in spectrum.iter_mut().zip(&power) {
-                    *acc += p * inv;
-                }
-            }
+        let centred: f64 = x.iter().map(|v| v * v).sum();
+        let raw: f64 = s.iter().map(|v| v * v).sum();
+        // Only rounding of the mean is left in a constant series: ~1e-32 of its power.
+        if centred <= 1e-24 * raw.max(f64::MIN_POSITIVE) {
+            n_constant += 1;
+            continue;
+        }
+        forward
+            .process_with_scratch(&mut x, &mut z, &mut scratch)
+            .expect("buffers made by the plan");
+        let inv = 1.0 / (m as f64 * centred);
+        for (acc, v) in spectrum.iter_mut().zip(&z) {
+            acc.re += v.norm_sqr() * inv;
         }
     }
-    im.fill(0.0);
-    fft(&mut spectrum, &mut im, true);
+    let mut acf = inverse.make_output_vec();
+    let mut scratch = inverse.make_scratch_vec();
+    inverse
+        .process_with_scratch(&mut spectrum, &mut acf, &mut scratch)
+        .expect("buffers made by the plan");
     let n_series = series.len() as f64;
-    spectrum.truncate(n);
-    spectrum
-        .iter()
+    acf.truncate(n);
+    acf.iter()
         .map(|v| (v + n_constant as f64) / n_series)
         .collect()
 }

@@ -153,7 +153,8 @@ impl ForwardModel for GlobalEmulator {
             }
         }
         let mut seq = vec![0f32; idx.len() * m];
-        let run = if idx.len() >= 128 {
+        // Two or more groups of 8 are worth a thread each (an ensemble's half of 32 walkers).
+        let run = if idx.len() >= 16 && rayon::current_num_threads() > 1 {
             self.fast.forward_batch_par(&x, &mut seq)
         } else {
             self.fast.forward_batch(&x, &mut seq)

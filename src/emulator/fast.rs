@@ -194,16 +194,21 @@ impl FastLstm {
         }
     }
 
-    /// As [`FastLstm::forward_batch`], split over the rayon thread pool in blocks of 64
-    /// signals (the same numbers: each signal's arithmetic does not depend on the split).
+    /// As [`FastLstm::forward_batch`], split over the rayon thread pool in blocks of 8 to
+    /// 64 signals, about one block per thread for small batches (the same numbers: each
+    /// signal's arithmetic does not depend on the split).
     pub fn forward_batch_par(&self, params: &[f32], out: &mut [f32]) -> Result<(), SpinflipError> {
         use rayon::prelude::*;
         let (p, t) = (self.config.n_params, self.config.n_outputs());
-        self.check_lengths(params.len(), out.len(), params.len() / p.max(1))?;
-        const BLOCK: usize = 64;
+        let n = params.len() / p.max(1);
+        self.check_lengths(params.len(), out.len(), n)?;
+        let block = n
+            .div_ceil(rayon::current_num_threads())
+            .next_multiple_of(8)
+            .clamp(8, 64);
         params
-            .par_chunks(BLOCK * p)
-            .zip(out.par_chunks_mut(BLOCK * t))
+            .par_chunks(block * p)
+            .zip(out.par_chunks_mut(block * t))
             .for_each(|(pp, oo)| self.forward_batch_unchecked(pp, oo));
         Ok(())
     }

@@ -12,6 +12,21 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+/// Steps between convergence checks at step `step`: `check_every` up to `40 check_every`
+/// steps, then doubled each time the chain doubles, so checks stay 2.5-5% of the chain
+/// apart. Each check transforms every walker's whole history, so a fixed interval would
+/// cost O(N^2 log N) over a run of N steps (a quarter of a long emulator run's time); this
+/// costs O(N log N). A function of the step alone, so a resumed run checks where the
+/// original would.
+pub fn check_interval(step: usize, check_every: usize) -> usize {
+    let c = check_every.max(1);
+    let mut interval = c;
+    while step >= 40 * interval {
+        interval *= 2;
+    }
+    interval
+}
+
 /// Affine-invariant ensemble MCMC over the free parameters of a [`ParameterSet`].
 ///
 /// Each step updates the two halves of the ensemble in turn with the stretch move of
@@ -103,9 +118,10 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
         Ok(d.run()?.output)
     }
 
-    /// The adaptive stopping rule (emcee documentation): at every `check_every` steps,
-    /// estimate tau on the whole chain; converged when the chain is longer than `n_tau`
-    /// times every tau and no tau moved by more than `tau_rtol` since the last check.
+    /// The adaptive stopping rule (emcee documentation): at checks (every `check_every`
+    /// steps, sparser on long chains: [`check_interval`]) estimate tau on the whole chain;
+    /// converged when the chain is longer than `n_tau` times every tau and no tau moved by
+    /// more than `tau_rtol` since the last check.
     fn check_convergence(&self, st: &mut ChainState) -> Result<(), SamplerError> {
         let Stop::AutoCorr {
             check_every,
@@ -116,7 +132,7 @@ impl<'a, L: LogLikelihood + ?Sized> EnsembleSampler<'a, L> {
         else {
             return Ok(());
         };
-        if !st.step.is_multiple_of(check_every) {
+        if !st.step.is_multiple_of(check_interval(st.step, check_every)) {
             return Ok(());
         }
         let (w, d) = (self.settings.n_walkers, self.params.n_free());
@@ -419,5 +435,29 @@ impl<L: LogLikelihood + ?Sized> Sampler for EnsembleRun<'_, '_, L> {
         _stop: StopReason,
     ) -> Result<EnsembleResult, SamplerError> {
         EnsembleResult::from_state(self.sampler.params, &self.sampler.settings, st)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_interval;
+
+    #[test]
+    fn checks_are_fixed_then_a_few_percent_of_the_chain_apart() {
+        assert_eq!(check_interval(100, 100), 100);
+        assert_eq!(check_interval(3_999, 100), 100);
+        assert_eq!(check_interval(4_000, 100), 200);
+        for step in (4_000..2_000_000).step_by(997) {
+            let i = check_interval(step, 100);
+            let frac = i as f64 / step as f64;
+            assert!(frac > 0.025 && frac <= 0.05, "step {step}: interval {i}");
+            assert_eq!(i % 100, 0);
+        }
+        // Checks over a run of N steps number O(log N), not O(N).
+        let checks = (1..=1_000_000usize)
+            .filter(|&s| s.is_multiple_of(check_interval(s, 100)))
+            .count();
+        assert!(checks < 20 + 40 * 10, "{checks} checks");
+        assert_eq!(check_interval(5, 0), 1);
     }
 }

@@ -7,7 +7,7 @@ pub mod result;
 pub mod settings;
 pub mod state;
 
-pub use ensemble::{EnsembleRun, EnsembleSampler};
+pub use ensemble::{check_interval, EnsembleRun, EnsembleSampler};
 pub use result::{EnsembleResult, EnsembleSummary, ParamDiagnostics};
 pub use settings::{CheckpointSettings, EnsembleSettings, Init, Stop};
 pub use state::ChainState;

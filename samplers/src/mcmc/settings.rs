@@ -17,7 +17,9 @@ pub enum Stop {
     AutoCorr {
         /// Hard cap on the number of steps.
         max_steps: usize,
-        /// Steps between convergence checks (each costs an FFT of every walker's history).
+        /// Steps between convergence checks (each costs an FFT of every walker's history);
+        /// past `40 check_every` steps the interval doubles with the chain
+        /// ([`check_interval`](crate::mcmc::ensemble::check_interval)).
         #[serde(default = "default_check_every")]
         check_every: usize,
         /// Required chain length in units of the largest tau (50 is customary).
