@@ -153,8 +153,9 @@ impl ForwardModel for GlobalEmulator {
             }
         }
         let mut seq = vec![0f32; idx.len() * m];
-        // Two or more groups of 8 are worth a thread each (an ensemble's half of 32 walkers).
-        let run = if idx.len() >= 16 && rayon::current_num_threads() > 1 {
+        // More than one group of 8 is worth a thread per group: an ensemble's half of 32
+        // walkers (fewer when proposals fall outside the prior) runs on two cores.
+        let run = if idx.len() > 8 && rayon::current_num_threads() > 1 {
             self.fast.forward_batch_par(&x, &mut seq)
         } else {
             self.fast.forward_batch(&x, &mut seq)

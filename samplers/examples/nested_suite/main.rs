@@ -5,7 +5,8 @@
 //! [N_LIVE_START] [TAPER]` with PROBLEM one of `mixture2`, `mixture3`, `mixture5`, `mixture10`
 //! (weights 0.6 / 0.3 / 0.1, widths 0.05 / 0.2 / 0.5: the heavy mode is the narrowest; the
 //! layout seed is the run's seed), `gauss20`, `gauss30`, `gauss50`, `corr30`; SEEDS like
-//! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations.
+//! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations;
+//! `NESTED_REPEATS=N` sets the slice steps per point (default: the sampler's rule).
 //! `nested_suite dump PROBLEM SEED` prints the problem as JSON for
 //! `scripts/nested_suite_peers.py` (dynesty and UltraNest on the same problems).
 
@@ -114,6 +115,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n_live: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(500);
     let n_live_start: Option<usize> = args.get(3).map(|s| s.parse()).transpose()?;
     let taper: f64 = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(5.0);
+    // Slice steps per point (default: the sampler's rule), for sweeps over the setting.
+    let n_repeats: Option<usize> = std::env::var("NESTED_REPEATS")
+        .ok()
+        .map(|s| s.parse())
+        .transpose()?;
     println!("problem seed n_live lnZ exact err |dlnZ|/err calls seconds modes warned parts(found/expected)");
     let mut bad = 0;
     let mut silent = 0;
@@ -127,6 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             n_live_start,
             taper,
             seed,
+            n_repeats,
             ..Default::default()
         };
         let sampler = NestedSampler::new(&params, &like, settings)?;
