@@ -59,9 +59,12 @@ fn gaussian_20d_slice_sampling_is_unchanged() {
     let like = FnLikelihood::new(d, move |t: &[f64]| {
         norm - 0.5 * t.iter().map(|x| x * x).sum::<f64>()
     });
+    // n_repeats pinned at the old default (5 d) so these numbers keep checking the slice
+    // sampler's bits across changes of the default.
     let settings = NestedSettings {
         n_live: 500,
         seed: 3,
+        n_repeats: Some(5 * d),
         ..Default::default()
     };
     let r = NestedSampler::new(&params, &like, settings)
