@@ -5,9 +5,10 @@ the JSON that `nested_suite dump PROBLEM SEED` prints, so both sides see the sam
     python3 scripts/nested_suite_peers.py BIN PROBLEM SEEDS [N_LIVE]
 
 BIN is target/release/examples/nested_suite; SEEDS like 1..5. One line per run, in the
-columns of nested_suite's own table.
+columns of nested_suite's own table. PEERS=dynesty (or PEERS=ultranest) runs only that one.
 """
 import json
+import os
 import subprocess
 import sys
 
@@ -46,23 +47,26 @@ def main():
     binary, problem, seeds = sys.argv[1], sys.argv[2], sys.argv[3]
     n_live = int(sys.argv[4]) if len(sys.argv) > 4 else 500
     a, b = (int(v) for v in seeds.split(".."))
+    peers = os.environ.get("PEERS", "dynesty,ultranest").split(",")
     import dynesty
 
-    try:
-        import ultranest
-    except ImportError:
-        ultranest = None
-        print("# ultranest not installed: dynesty only", file=sys.stderr)
+    ultranest = None
+    if "ultranest" in peers:
+        try:
+            import ultranest
+        except ImportError:
+            print("# ultranest not installed: dynesty only", file=sys.stderr)
     for seed in range(a, b + 1):
         spec = json.loads(subprocess.check_output([binary, "dump", problem, str(seed)]))
         d, loglike, transform = build(spec)
-        s = dynesty.NestedSampler(loglike, transform, d, nlive=n_live,
-                                  rstate=np.random.default_rng(seed))
-        s.run_nested(dlogz=0.1, print_progress=False)
-        r = s.results
-        z, e = r.logz[-1], r.logzerr[-1]
-        print(f"dynesty {problem} {seed} {n_live} {z:.3f} {spec['log_z']:.3f} {e:.3f} "
-              f"{abs(z - spec['log_z']) / e:.2f} {int(np.sum(r.ncall))}", flush=True)
+        if "dynesty" in peers:
+            s = dynesty.NestedSampler(loglike, transform, d, nlive=n_live,
+                                      rstate=np.random.default_rng(seed))
+            s.run_nested(dlogz=0.1, print_progress=False)
+            r = s.results
+            z, e = r.logz[-1], r.logzerr[-1]
+            print(f"dynesty {problem} {seed} {n_live} {z:.3f} {spec['log_z']:.3f} {e:.3f} "
+                  f"{abs(z - spec['log_z']) / e:.2f} {int(np.sum(r.ncall))}", flush=True)
         if ultranest is not None:
             u = ultranest.ReactiveNestedSampler(
                 [f"x{i}" for i in range(d)], loglike, transform, log_dir=None)

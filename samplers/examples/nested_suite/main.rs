@@ -4,7 +4,8 @@
 //! `cargo run --release -p spinflip-samplers --example nested_suite -- PROBLEM [SEEDS] [N_LIVE]
 //! [N_LIVE_START] [TAPER]` with PROBLEM one of `mixture2`, `mixture3`, `mixture5`, `mixture10`
 //! (weights 0.6 / 0.3 / 0.1, widths 0.05 / 0.2 / 0.5: the heavy mode is the narrowest; the
-//! layout seed is the run's seed), `gauss12`, `gauss20`, `gauss30`, `gauss50`, `corr30`; SEEDS like
+//! layout seed is the run's seed), `gauss12`, `gauss20`, `gauss30`, `gauss50`, `corr30`, `wide30` (the 30-D
+//! Gaussian in a box 100 times wider); SEEDS like
 //! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations;
 //! `NESTED_REPEATS=N` sets the slice steps per point (default: the sampler's rule).
 //! `nested_suite dump PROBLEM SEED` prints the problem as JSON for
@@ -26,11 +27,13 @@ fn problem(name: &str, seed: u64) -> Result<Problem, String> {
         "mixture3" => heavy_narrow(3),
         "mixture5" => heavy_narrow(5),
         "mixture10" => heavy_narrow(10),
-        "gauss12" => problems::correlated_gaussian(12, 0.0),
-        "gauss20" => problems::correlated_gaussian(20, 0.0),
-        "gauss30" => problems::correlated_gaussian(30, 0.0),
-        "gauss50" => problems::correlated_gaussian(50, 0.0),
-        "corr30" => problems::correlated_gaussian(30, 0.9),
+        "gauss12" => problems::correlated_gaussian(12, 0.0, 8.0),
+        "gauss20" => problems::correlated_gaussian(20, 0.0, 8.0),
+        "gauss30" => problems::correlated_gaussian(30, 0.0, 8.0),
+        "gauss50" => problems::correlated_gaussian(50, 0.0, 8.0),
+        "corr30" => problems::correlated_gaussian(30, 0.9, 8.0),
+        // A posterior 100 times narrower than the prior box, as in most real fits.
+        "wide30" => problems::correlated_gaussian(30, 0.0, 800.0),
         _ => return Err(format!("unknown problem {name}")),
     })
 }

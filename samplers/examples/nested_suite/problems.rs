@@ -121,9 +121,10 @@ pub fn mixture(d: usize, weights: &[f64], widths: &[f64], layout_seed: u64) -> P
     }
 }
 
-/// Unit-variance Gaussian with correlation `rho` between all pairs, in a box 8 standard
-/// deviations of its widest direction wide each side (truncation below 1e-14): ln Z = -d ln(2 L).
-pub fn correlated_gaussian(d: usize, rho: f64) -> Problem {
+/// Unit-variance Gaussian with correlation `rho` between all pairs, in a box `n_sigma` (at
+/// least 8) standard deviations of its widest direction wide each side (truncation below
+/// 1e-14): ln Z = -d ln(2 L).
+pub fn correlated_gaussian(d: usize, rho: f64, n_sigma: f64) -> Problem {
     // Covariance (1 - rho) I + rho 11^T: inverse and log-determinant in closed form.
     let a = 1.0 - rho;
     let b = rho;
@@ -131,14 +132,18 @@ pub fn correlated_gaussian(d: usize, rho: f64) -> Problem {
     let inv_diag = 1.0 / a;
     let inv_off = -b / (a * (a + d as f64 * b));
     let norm = -0.5 * d as f64 * (2.0 * PI).ln() - 0.5 * log_det;
-    let half = 8.0 * (a + d as f64 * b).sqrt();
+    let half = n_sigma * (a + d as f64 * b).sqrt();
     let log_l = move |t: &[f64]| {
         let s: f64 = t.iter().sum();
         let q: f64 = t.iter().map(|x| x * x).sum();
         norm - 0.5 * (inv_diag * q + inv_off * s * s)
     };
     Problem {
-        name: format!("gauss{d}d/rho{rho}"),
+        name: if n_sigma == 8.0 {
+            format!("gauss{d}d/rho{rho}")
+        } else {
+            format!("gauss{d}d/rho{rho}/box{n_sigma}")
+        },
         d,
         lo: -half,
         hi: half,
