@@ -209,6 +209,10 @@ pub struct SamplerConfig {
     /// Nested: e-folds of prior volume over which `n_live_start` tapers (default 5).
     #[serde(default)]
     pub taper: Option<f64>,
+    /// Nested: slice-sampling steps per new point, used above 10 free parameters (default
+    /// `ceil(1.5 d)`; `2 d` above ~40 free parameters, see the README).
+    #[serde(default)]
+    pub n_repeats: Option<usize>,
     /// Nested: stop when the remaining evidence is below this (ln units).
     #[serde(default)]
     pub dlogz: Option<f64>,
@@ -269,6 +273,7 @@ impl Default for SamplerConfig {
             n_live: None,
             n_live_start: None,
             taper: None,
+            n_repeats: None,
             dlogz: None,
             batch_size: None,
             n_walkers: None,

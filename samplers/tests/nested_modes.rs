@@ -96,7 +96,7 @@ fn a_missed_mode_does_not_pass_silently() {
 
 #[test]
 fn a_run_stopped_early_says_its_ln_z_is_a_lower_estimate() {
-    let p = problems::correlated_gaussian(2, 0.0);
+    let p = problems::correlated_gaussian(2, 0.0, 8.0);
     let r = run(
         &p,
         NestedSettings {
@@ -115,7 +115,7 @@ fn a_run_stopped_early_says_its_ln_z_is_a_lower_estimate() {
 
 #[test]
 fn a_single_mode_carries_no_warning() {
-    let p = problems::correlated_gaussian(4, 0.5);
+    let p = problems::correlated_gaussian(4, 0.5, 8.0);
     let r = run(
         &p,
         NestedSettings {
@@ -132,7 +132,7 @@ fn a_single_mode_carries_no_warning() {
 fn the_taper_keeps_the_evidence_right_on_a_gaussian() {
     // Killing without replacement shrinks X by exp(-1/n) just as a replaced death does: the
     // tapered run must still agree with the exact ln Z.
-    let p = problems::correlated_gaussian(3, 0.0);
+    let p = problems::correlated_gaussian(3, 0.0, 8.0);
     for seed in 1..=3 {
         let r = run(
             &p,

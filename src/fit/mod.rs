@@ -91,6 +91,7 @@ pub fn run_fit(
                 settings.dlogz = d;
             }
             settings.n_live_start = s.n_live_start;
+            settings.n_repeats = s.n_repeats;
             if let Some(t) = s.taper {
                 settings.taper = t;
             }

@@ -80,7 +80,8 @@ pub struct NestedSettings {
     /// +0.12 (0.23), 30-D +0.16 (0.28), correlated 30-D +0.37 (0.49), 50-D +0.55 (0.37); the
     /// spread over seeds is 0.8-1.1x the reported error. PolyChord's 5 d costs 3.3x the calls
     /// and is no better (30-D: +0.22 +- 0.12 at 17.4 M calls against 5.2 M), so the small high
-    /// offset that grows with d is not from too few steps (dynesty's rslice: +0.31 at 30-D).
+    /// offset is not from too few steps at 30-D (dynesty's rslice: +0.31 there); at 50-D it
+    /// is (2 d: +0.35), so set `2 * d` above ~40 free parameters.
     /// Near one step per dimension ln Z falls off a cliff (30-D, `d` steps: -1.3 to -1.6, 5
     /// reported sigma), hence the margin.
     pub n_repeats: Option<usize>,
