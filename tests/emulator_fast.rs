@@ -85,6 +85,7 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
             let mut par = vec![0f32; reference.len()];
             fast.forward_batch_par(&p, &mut par).unwrap();
             assert_eq!(par, batch, "parallel and serial batches agree exactly");
+            same_numbers_whatever_the_split(&fast, &p, &batch, t);
             let r = rel_diff(&batch, &reference);
             assert!(
                 r < 1e-5,
@@ -97,6 +98,30 @@ fn fast_matches_candle_on_random_weights_every_isa_and_batch() {
                 assert!(r < 1e-5, "{hidden}x{layers} {isa:?} single {i}: {r}");
             }
         }
+    }
+}
+
+/// A signal's numbers do not depend on how its batch is split over threads or groups
+/// (batches of 9 and 17 leave one signal alone in a block of 8 or a group of 16), so the
+/// same seed gives the same chains on a machine with any number of cores.
+fn same_numbers_whatever_the_split(fast: &FastLstm, p: &[f32], batch: &[f32], t: usize) {
+    for n in [2, 9, 17, 33] {
+        for threads in 1..=5 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut par = vec![0f32; n * t];
+            pool.install(|| fast.forward_batch_par(&p[..n * 7], &mut par).unwrap());
+            assert_eq!(par, batch[..n * t], "{n} signals on {threads} threads");
+        }
+    }
+    // Two signals at a time (other lanes, other group width) give the same numbers too.
+    let mut two = vec![0f32; 2 * t];
+    for i in [0, 16, 36] {
+        let pair = [&p[i * 7..(i + 1) * 7], &p[7..14]].concat();
+        fast.forward_batch(&pair, &mut two).unwrap();
+        assert_eq!(two[..t], batch[i * t..(i + 1) * t], "signal {i} in a pair");
     }
 }
 

@@ -173,17 +173,21 @@ impl FastLstm {
         let p = self.config.n_params;
         let n = params.len() / p.max(1);
         self.check_lengths(params.len(), out.len(), n)?;
-        self.forward_batch_unchecked(params, out);
+        self.forward_batch_unchecked(params, out, n == 1);
         Ok(())
     }
 
-    fn forward_batch_unchecked(&self, params: &[f32], out: &mut [f32]) {
+    /// `single`: a lone signal may take the batch-1 kernel. Its numbers differ from the
+    /// batched kernels' in the last bits (another summation order), so it is used only when
+    /// the whole call is one signal: then a signal's numbers never depend on how a batch
+    /// was split (into groups, or over threads).
+    fn forward_batch_unchecked(&self, params: &[f32], out: &mut [f32], single: bool) {
         let (p, t) = (self.config.n_params, self.config.n_outputs());
         let n = params.len() / p;
         let mut i = 0;
         while i < n {
             let m = (n - i).min(LANES);
-            if m == 1 {
+            if m == 1 && single {
                 self.forward_unchecked(&params[i * p..(i + 1) * p], &mut out[i * t..(i + 1) * t]);
             } else if m <= 8 && self.isa != Isa::Avx512 {
                 self.group::<8, 8>(&params[i * p..(i + m) * p], &mut out[i * t..(i + m) * t]);
@@ -195,8 +199,9 @@ impl FastLstm {
     }
 
     /// As [`FastLstm::forward_batch`], split over the rayon thread pool in blocks of 8 to
-    /// 64 signals, about one block per thread for small batches (the same numbers: each
-    /// signal's arithmetic does not depend on the split).
+    /// 64 signals, about one block per thread for small batches. The same numbers bit for
+    /// bit whatever the number of threads: a signal's arithmetic in the batched kernels does
+    /// not depend on its lane or group width, and a block of one signal still runs batched.
     pub fn forward_batch_par(&self, params: &[f32], out: &mut [f32]) -> Result<(), SpinflipError> {
         use rayon::prelude::*;
         let (p, t) = (self.config.n_params, self.config.n_outputs());
@@ -209,7 +214,7 @@ impl FastLstm {
         params
             .par_chunks(block * p)
             .zip(out.par_chunks_mut(block * t))
-            .for_each(|(pp, oo)| self.forward_batch_unchecked(pp, oo));
+            .for_each(|(pp, oo)| self.forward_batch_unchecked(pp, oo, n == 1));
         Ok(())
     }
 
