@@ -202,13 +202,18 @@ pub struct SamplerConfig {
     #[serde(default)]
     pub n_live: Option<usize>,
     /// Nested: live points at the start, tapered down to `n_live` over the first `taper`
-    /// e-folds of prior volume (default `n_live`, no taper); `8 * n_live` with `taper = 8`
-    /// finds narrow modes that `n_live` alone misses, for about 3x the calls.
+    /// e-folds of prior volume (default `n_live`, no taper; setting it replaces the restart
+    /// for separated modes by this taper from the start).
     #[serde(default)]
     pub n_live_start: Option<usize>,
     /// Nested: e-folds of prior volume over which `n_live_start` tapers (default 5).
     #[serde(default)]
     pub taper: Option<f64>,
+    /// Nested: start again with `8 * n_live` live points tapering over 12 e-folds when the
+    /// bounds first hold separated modes (default true; only without `n_live_start`, and
+    /// only for rejection sampling, up to 10 free parameters).
+    #[serde(default)]
+    pub restart_on_modes: Option<bool>,
     /// Nested: slice-sampling steps per new point, used above 10 free parameters (default
     /// `ceil(1.5 d)`; `2 d` above ~40 free parameters, see the README).
     #[serde(default)]
@@ -273,6 +278,7 @@ impl Default for SamplerConfig {
             n_live: None,
             n_live_start: None,
             taper: None,
+            restart_on_modes: None,
             n_repeats: None,
             dlogz: None,
             batch_size: None,

@@ -48,19 +48,30 @@ fn resume_after_iteration_limit_with(
     name: &str,
     tweak: impl Fn(NestedSettings) -> NestedSettings,
 ) {
-    let settings = |m: Method, path: &Path| tweak(settings(m, path));
     let (p, l, _) = common::gaussian(3);
+    resume_on(&p, &l, method, name, tweak, 333);
+}
+
+fn resume_on<L: LogLikelihood>(
+    p: &spinflip_samplers::ParameterSet,
+    l: &L,
+    method: Method,
+    name: &str,
+    tweak: impl Fn(NestedSettings) -> NestedSettings,
+    stop_at: usize,
+) -> NestedResult {
+    let settings = |m: Method, path: &Path| tweak(settings(m, path));
     let path = tmp(name);
-    let full = NestedSampler::new(&p, &l, settings(method, &path))
+    let full = NestedSampler::new(p, l, settings(method, &path))
         .unwrap()
         .run()
         .unwrap();
     let _ = std::fs::remove_file(&path);
     let stopped = NestedSampler::new(
-        &p,
-        &l,
+        p,
+        l,
         NestedSettings {
-            max_iterations: Some(333),
+            max_iterations: Some(stop_at),
             ..settings(method, &path)
         },
     )
@@ -68,13 +79,27 @@ fn resume_after_iteration_limit_with(
     .run()
     .unwrap();
     assert!(!stopped.converged);
-    assert_eq!(stopped.n_iterations, 333);
-    let resumed = NestedSampler::new(&p, &l, settings(method, &path))
+    assert_eq!(stopped.n_iterations, stop_at);
+    let resumed = NestedSampler::new(p, l, settings(method, &path))
         .unwrap()
         .resume()
         .unwrap();
     assert!(resumed.converged);
     assert_identical(&full, &resumed);
+    full
+}
+
+#[test]
+fn resume_after_a_restart_for_separated_modes() {
+    // Two shells separate early: the run starts again with 8 x 60 live points tapering over
+    // 12 e-folds, and iteration 333 of the second attempt falls in its taper.
+    let (p, l, _) = common::shells();
+    let full = resume_on(&p, &l, Method::Rejection, "restart.json", |s| s, 333);
+    let r = full.restart.expect("the shells restart");
+    assert!(r.n_calls > 0 && r.n_calls < full.n_calls);
+    assert_eq!(full.settings.n_live_start(), 480);
+    // The shells' ln Z converges before the 12 e-folds end: mid-taper live points remain.
+    assert!((60..=480).contains(&full.live.len()));
 }
 
 #[test]

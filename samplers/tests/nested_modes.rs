@@ -1,6 +1,6 @@
 //! Modes: a narrow, heavy mode among broad ones (the class that bounds following the live
-//! points lose), the tapered live points that find it, and the warning every multimodal run
-//! carries. Problems from the benchmark suite (`examples/nested_suite`).
+//! points lose), the restart with tapered live points that finds it, and the warning every
+//! multimodal run carries. Problems from the benchmark suite (`examples/nested_suite`).
 
 #[path = "../examples/nested_suite/problems.rs"]
 #[allow(dead_code)]
@@ -25,11 +25,12 @@ fn mixture(layout: u64) -> problems::Problem {
 }
 
 #[test]
-fn a_strong_taper_finds_the_narrow_heavy_mode() {
-    // Measured with the suite over seeds 1-20: 500 live points alone miss the heavy mode in
-    // 12 of 20 runs (ln Z 5-9 errors low); 4000 tapering to 500 over 8 e-folds in 1 of 20.
-    // Here 8 seeds: a miss rate of 5% gives >= 7 good runs with probability 0.94; the untapered
-    // rate of 60% would give it with probability 0.009.
+fn the_defaults_find_the_narrow_heavy_mode() {
+    // Measured with the suite over layouts 1-100: 500 live points alone miss the heavy mode
+    // in 12 of the first 20 (ln Z 5-9 errors low); the restart with 4000 live points tapering
+    // over 12 e-folds, which the defaults make when the modes separate, in 4 of 100. Here 8
+    // layouts: a miss rate of 5% gives >= 7 good runs with probability 0.94; the rate without
+    // the restart, 60%, would give it with probability 0.009.
     let mut good = 0;
     for seed in 1..=8 {
         let p = mixture(seed);
@@ -37,8 +38,6 @@ fn a_strong_taper_finds_the_narrow_heavy_mode() {
             &p,
             NestedSettings {
                 n_live: 500,
-                n_live_start: Some(4000),
-                taper: 8.0,
                 seed,
                 ..Default::default()
             },
@@ -46,12 +45,17 @@ fn a_strong_taper_finds_the_narrow_heavy_mode() {
         assert_eq!(r.live.len(), 500, "the taper ends at n_live");
         let z = (r.log_evidence - p.log_z).abs() / r.log_evidence_err;
         good += usize::from(z < 3.0);
-        // The heavy mode was seen: the run is multimodal and says so.
+        // The modes separated, the run started again, and it says so.
+        let restart = r
+            .restart
+            .unwrap_or_else(|| panic!("seed {seed}: no restart"));
         assert!(r.max_modes >= 2, "seed {seed}: {} modes", r.max_modes);
+        assert!(restart.log_x < 0.0 && restart.n_calls < r.n_calls);
         let w = r.warnings();
         assert!(
             w.iter()
-                .any(|m| m.contains("separated modes") && m.contains("n_live = 1000")),
+                .any(|m| m.contains("started again with n_live_start = 4000")
+                    && m.contains("n_live = 1000")),
             "{w:?}"
         );
     }
@@ -63,9 +67,9 @@ fn a_strong_taper_finds_the_narrow_heavy_mode() {
 
 #[test]
 fn a_missed_mode_does_not_pass_silently() {
-    // Without a taper the heavy mode is often lost (12 of the suite's 20 layouts; layouts 2,
-    // 5, 6 among them, ln Z low by 5-9 errors). Every run that misses it must warn, naming the
-    // setting that helps; and at least one of these layouts must miss, or the test checks
+    // Without the restart the heavy mode is often lost (12 of the suite's 20 layouts; layouts
+    // 2, 5, 6 among them, ln Z low by 5-9 errors). Every run that misses it must warn, naming
+    // the setting that helps; and at least one of these layouts must miss, or the test checks
     // nothing (then pick layouts that still miss with `nested_suite mixture3 1..20`).
     let mut misses = 0;
     for seed in [2, 5, 6] {
@@ -75,15 +79,18 @@ fn a_missed_mode_does_not_pass_silently() {
             NestedSettings {
                 n_live: 500,
                 seed,
+                restart_on_modes: false,
                 ..Default::default()
             },
         );
+        assert!(r.restart.is_none());
         let z = (r.log_evidence - p.log_z) / r.log_evidence_err;
         if z < -3.0 {
             misses += 1;
             let w = r.warnings();
             assert!(
-                w.iter().any(|m| m.contains("n_live_start = 4000")),
+                w.iter()
+                    .any(|m| m.contains("n_live_start = 4000") && m.contains("taper = 12")),
                 "seed {seed}: a miss by {z:.2} errors without the warning: {w:?}"
             );
         }
@@ -125,6 +132,7 @@ fn a_single_mode_carries_no_warning() {
         },
     );
     assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+    assert!(r.restart.is_none(), "a single mode must not restart");
     assert!((r.log_evidence - p.log_z).abs() < 3.0 * r.log_evidence_err);
 }
 

@@ -95,6 +95,9 @@ pub fn run_fit(
             if let Some(t) = s.taper {
                 settings.taper = t;
             }
+            if let Some(r) = s.restart_on_modes {
+                settings.restart_on_modes = r;
+            }
             settings.batch_size = s
                 .batch_size
                 .unwrap_or_else(|| problem.kind.preferred_batch());

@@ -2,12 +2,14 @@
 //! seeds, one table row per run (ln Z error against the reported one, calls, mode masses).
 //!
 //! `cargo run --release -p spinflip-samplers --example nested_suite -- PROBLEM [SEEDS] [N_LIVE]
-//! [N_LIVE_START] [TAPER]` with PROBLEM one of `mixture2`, `mixture3`, `mixture5`, `mixture10`
-//! (weights 0.6 / 0.3 / 0.1, widths 0.05 / 0.2 / 0.5: the heavy mode is the narrowest; the
-//! layout seed is the run's seed), `gauss12`, `gauss20`, `gauss30`, `gauss50`, `corr30`, `wide30` (the 30-D
+//! [N_LIVE_START] [TAPER]` with PROBLEM one of `mixture2`, `mixture3`, `mixture4`, `mixture5`,
+//! `mixture10` (weights 0.6 / 0.3 / 0.1, widths 0.05 / 0.2 / 0.5: the heavy mode is the
+//! narrowest; the layout seed is the run's seed), `mixture3b` (0.8 / 0.15 / 0.05, widths 0.03
+//! / 0.3 / 0.6), `gauss12`, `gauss20`, `gauss30`, `gauss50`, `corr30`, `wide30` (the 30-D
 //! Gaussian in a box 100 times wider); SEEDS like
 //! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations;
-//! `NESTED_REPEATS=N` sets the slice steps per point (default: the sampler's rule).
+//! `NESTED_REPEATS=N` sets the slice steps per point (default: the sampler's rule);
+//! `NESTED_RESTART=0` switches off the restart for separated modes.
 //! `nested_suite dump PROBLEM SEED` prints the problem as JSON for
 //! `scripts/nested_suite_peers.py` (dynesty and UltraNest on the same problems).
 
@@ -25,7 +27,10 @@ fn problem(name: &str, seed: u64) -> Result<Problem, String> {
     Ok(match name {
         "mixture2" => heavy_narrow(2),
         "mixture3" => heavy_narrow(3),
+        "mixture4" => heavy_narrow(4),
         "mixture5" => heavy_narrow(5),
+        // Other weights and widths: a heavier, narrower mode among wider ones.
+        "mixture3b" => problems::mixture(3, &[0.8, 0.15, 0.05], &[0.03, 0.3, 0.6], seed),
         "mixture10" => heavy_narrow(10),
         "gauss12" => problems::correlated_gaussian(12, 0.0, 8.0),
         "gauss20" => problems::correlated_gaussian(20, 0.0, 8.0),
@@ -124,6 +129,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .map(|s| s.parse())
         .transpose()?;
+    // NESTED_RESTART=0 switches off the restart for separated modes (the old default).
+    let restart_on_modes = std::env::var("NESTED_RESTART").map_or(true, |v| v != "0");
     println!("problem seed n_live lnZ exact err |dlnZ|/err calls seconds modes warned parts(found/expected)");
     let mut bad = 0;
     let mut silent = 0;
@@ -138,6 +145,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             taper,
             seed,
             n_repeats,
+            restart_on_modes,
             ..Default::default()
         };
         let sampler = NestedSampler::new(&params, &like, settings)?;

@@ -22,6 +22,10 @@ pub struct Fingerprint {
     /// E-folds over which the start's live points taper to `n_live`.
     #[serde(default)]
     pub taper: f64,
+    /// Whether the run restarts with a strong taper when modes separate (false in
+    /// checkpoints from before the restart existed, which never restarted).
+    #[serde(default)]
+    pub restart_on_modes: bool,
     /// Resolved sampling method.
     pub method: Method,
     /// Seed.
@@ -61,6 +65,7 @@ impl Fingerprint {
             n_live: s.n_live,
             n_live_start: s.n_live_start(),
             taper: s.taper,
+            restart_on_modes: s.restarts_on_modes(n_free),
             method: s.method.resolve(n_free),
             seed: s.seed,
             dlogz: s.dlogz,

@@ -1,7 +1,7 @@
 //! The outcome of a nested-sampling run: evidence, information, dead and live points.
 
 use super::settings::{Method, NestedSettings};
-use super::state::Points;
+use super::state::{Points, Restart};
 use crate::samples::WeightedSamples;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -28,8 +28,12 @@ pub struct NestedResult {
     pub converged: bool,
     /// The method used (resolved from `Auto`).
     pub method: Method,
-    /// Settings of the run.
+    /// Settings of the run (after a restart for separated modes: the strong taper it
+    /// continued with).
     pub settings: NestedSettings,
+    /// Set when the run started again for separated modes: where its first attempt stood.
+    #[serde(default)]
+    pub restart: Option<Restart>,
     /// Parameter names (columns of theta).
     pub names: Vec<String>,
     /// LaTeX labels.
@@ -46,16 +50,17 @@ impl NestedResult {
     /// A run that saw separated modes gets a warning: nested sampling finds a mode only if
     /// live points land in it before the bounds close around the others, so a narrow mode
     /// with a small share of the early contours can be missed entirely, with an ln Z off by
-    /// far more than the reported error. A strong taper (`n_live_start = 8 n_live`,
-    /// `taper = 8`) is the measured remedy (samplers/README.md), but no setting can promise
-    /// a mode was not missed, so the warning stays.
+    /// far more than the reported error. By default such a run starts again with a strong
+    /// taper ([`NestedSettings::restart_on_modes`]), which finds the narrow heavy mode of
+    /// samplers/README.md's 3-D mixture in 97 of 100 layouts, but no setting can promise a
+    /// mode was not missed, so the warning stays, naming the next step.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
         let s = &self.settings;
         if self.max_modes >= 2 {
             let remedy = if s.n_live_start() < 8 * s.n_live {
                 format!(
-                    "rerun with n_live_start = {} (8 x n_live) and taper = 8, or another seed, \
+                    "rerun with n_live_start = {} (8 x n_live) and taper = 12, or another seed, \
                      and compare ln Z",
                     8 * s.n_live
                 )
@@ -67,10 +72,22 @@ impl NestedResult {
                     2 * s.n_live_start()
                 )
             };
+            let restarted = match &self.restart {
+                Some(r) => format!(
+                    " The modes separated at ln X = {:.1}, so the run started again with \
+                     n_live_start = {} and taper = {} ({} calls of the first attempt included).",
+                    r.log_x,
+                    s.n_live_start(),
+                    s.taper,
+                    r.n_calls
+                ),
+                None => String::new(),
+            };
             w.push(format!(
                 "the posterior has separated modes (up to {} at once): nested sampling can miss \
                  a narrow mode that held few live points before the modes separated, and ln Z \
-                 would then be off by far more than its reported error. To check, {remedy}",
+                 would then be off by far more than its reported error.{restarted} To check, \
+                 {remedy}",
                 self.max_modes
             ));
         }

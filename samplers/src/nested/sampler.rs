@@ -8,7 +8,7 @@ use super::fingerprint::{Fingerprint, STATE_VERSION};
 use super::linalg::{cholesky_jitter, logaddexp, mean_cov};
 use super::result::{evidence, NestedResult};
 use super::settings::{Method, NestedSettings};
-use super::state::{Points, State};
+use super::state::{Points, Restart, State};
 use super::{rejection, slice};
 use crate::driver::{Driver, ProgressObserver, Resume, Sampler, SamplerState, StopReason};
 use crate::error::SamplerError;
@@ -82,6 +82,7 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             method: self.settings.method.resolve(d),
             interval: self.settings.update_interval(),
             n_repeats: self.settings.n_repeats(d),
+            restarted: self.settings.restarted(),
         }
     }
 
@@ -132,9 +133,61 @@ pub struct NestedRun<'s, 'a, L: ?Sized> {
     method: Method,
     interval: usize,
     n_repeats: usize,
+    /// The settings after a restart for separated modes.
+    restarted: NestedSettings,
 }
 
 impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
+    /// The settings in force: the user's, or the strong taper after a restart.
+    fn settings(&self, state: &State) -> &NestedSettings {
+        if state.restart.is_some() {
+            &self.restarted
+        } else {
+            &self.sampler.settings
+        }
+    }
+
+    /// `n` uniform draws in the cube, evaluated in one batch, as live points born at `-inf`.
+    fn prior_draws(
+        &mut self,
+        n: usize,
+        rng: &mut Xoshiro256PlusPlus,
+        n_calls: &mut u64,
+    ) -> Result<Points, SamplerError> {
+        let d = self.sampler.params.n_free();
+        let u: Vec<f64> = (0..n * d).map(|_| rng.random()).collect();
+        let (theta, log_l) = self.eval.evaluate(&u, n_calls)?;
+        Ok(Points {
+            theta: theta.to_vec(),
+            log_l: log_l.to_vec(),
+            birth: vec![f64::NEG_INFINITY; n],
+            u,
+            log_dx: Vec::new(),
+        })
+    }
+
+    /// Starts the run again from new prior draws with the strong taper, keeping the RNG
+    /// stream, the calls spent and the modes seen.
+    fn restart(&mut self, state: &mut State) -> Result<(), SamplerError> {
+        state.restart = Some(Restart {
+            log_x: state.log_x,
+            iteration: state.iteration,
+            n_calls: state.n_calls,
+        });
+        let n0 = self.restarted.n_live_start();
+        state.live = self.prior_draws(n0, &mut state.rng, &mut state.n_calls)?;
+        state.dead = Points::default();
+        state.iteration = 0;
+        state.log_z = f64::NEG_INFINITY;
+        state.log_x = 0.0;
+        state.bound = None;
+        state.whiten = Vec::new();
+        state.last_update = None;
+        state.slice_scale = 1.0;
+        state.calls_per_accept = 1.0;
+        Ok(())
+    }
+
     /// ln Z the live points could still add (relative to the ln Z so far).
     fn remaining(state: &State) -> f64 {
         let l_max = state
@@ -187,21 +240,10 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
 
     /// `n_live_start` uniform draws in the cube, evaluated in one batch.
     fn init(&mut self) -> Result<State, SamplerError> {
-        let (n, d) = (
-            self.sampler.settings.n_live_start(),
-            self.sampler.params.n_free(),
-        );
+        let n = self.sampler.settings.n_live_start();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.sampler.settings.seed);
-        let u: Vec<f64> = (0..n * d).map(|_| rng.random()).collect();
         let mut n_calls = 0;
-        let (theta, log_l) = self.eval.evaluate(&u, &mut n_calls)?;
-        let live = Points {
-            theta: theta.to_vec(),
-            log_l: log_l.to_vec(),
-            birth: vec![f64::NEG_INFINITY; n],
-            u,
-            log_dx: Vec::new(),
-        };
+        let live = self.prior_draws(n, &mut rng, &mut n_calls)?;
         Ok(State {
             rng,
             live,
@@ -209,6 +251,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             iteration: 0,
             n_calls,
             max_modes: 0,
+            restart: None,
             log_z: f64::NEG_INFINITY,
             log_x: 0.0,
             bound: None,
@@ -221,13 +264,18 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
     }
 
     fn check_state(&self, s: &State) -> Result<(), String> {
-        let settings = &self.sampler.settings;
+        let settings = self.settings(s);
         let (n, d, p) = (
             s.live.len(),
             self.sampler.params.n_free(),
             self.sampler.params.n_params(),
         );
-        let consistent = (settings.n_live..=settings.n_live_start()).contains(&n)
+        let most = if settings.restarts_on_modes(d) {
+            self.restarted.n_live_start()
+        } else {
+            settings.n_live_start()
+        };
+        let consistent = (settings.n_live..=most).contains(&n)
             && s.live.u.len() == n * d
             && s.live.theta.len() == n * p
             && s.live.birth.len() == n
@@ -257,18 +305,22 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
     }
 
     fn step(&mut self, state: &mut State) -> Result<(), SamplerError> {
-        let s = &self.sampler.settings;
-        let (n, d, p) = (
-            state.live.len(),
-            self.sampler.params.n_free(),
-            self.sampler.params.n_params(),
-        );
+        let d = self.sampler.params.n_free();
         if state
             .last_update
             .is_none_or(|u| state.iteration - u >= self.interval)
         {
             self.update_bound(state);
+            if state.max_modes >= 2
+                && state.restart.is_none()
+                && self.sampler.settings.restarts_on_modes(d)
+            {
+                return self.restart(state);
+            }
         }
+        let sampler = self.sampler;
+        let s = &sampler.settings;
+        let (n, p) = (state.live.len(), sampler.params.n_params());
         let worst = argmin(&state.live.log_l);
         let log_l_min = state.live.log_l[worst];
         // Live points tied at the minimum (a likelihood plateau, typically -inf where the
@@ -304,7 +356,8 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
         state.log_x = log_x_next;
         // The taper: while there are more live points than the schedule asks for, the dead
         // leave no replacement.
-        let surplus = n.saturating_sub(s.live_target(state.log_x)).min(k);
+        let target = self.settings(state).live_target(state.log_x);
+        let surplus = n.saturating_sub(target).min(k);
         let (removed, replaced) = dying.split_at(surplus);
         for &slot in replaced {
             match self.method {
@@ -375,7 +428,8 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             wall_time: Duration::from_secs_f64(state.elapsed),
             converged: stop == StopReason::Converged,
             method: self.method,
-            settings: s.settings.clone(),
+            settings: self.settings(&state).clone(),
+            restart: state.restart,
             names: s.params.names(),
             latex: s.params.params().iter().map(|q| q.latex.clone()).collect(),
             dead: state.dead,

@@ -32,6 +32,13 @@ impl Method {
     }
 }
 
+/// Live points at the start of a run restarted for separated modes, per `n_live`
+/// ([`NestedSettings::restart_on_modes`]).
+pub const RESTART_LIVE_FACTOR: usize = 8;
+/// E-folds of prior volume over which a restarted run tapers to `n_live`: 8 e-folds lost the
+/// heavy mode of the 3-D mixture in 6 of 100 layouts, 12 in 3 (samplers/README.md).
+pub const RESTART_TAPER: f64 = 12.0;
+
 /// Where and how often to write a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointSettings {
@@ -58,6 +65,15 @@ pub struct NestedSettings {
     pub n_live_start: Option<usize>,
     /// E-folds of prior volume (from ln X = 0) over which `n_live_start` tapers to `n_live`.
     pub taper: f64,
+    /// Start again with a strong taper when the bounds first hold separated modes
+    /// (rejection sampling, and only when `n_live_start` is not set): from new prior draws,
+    /// with [`RESTART_LIVE_FACTOR`]` * n_live` live points tapered over [`RESTART_TAPER`]
+    /// e-folds. A narrow heavy mode among broad ones is lost when no live point lands in it
+    /// before the bounds close around the others; on the 3-D mixture of samplers/README.md
+    /// 500 live points lose it in 12 of 20 layouts, the restart in 3 of 100, for 4x the calls
+    /// on multimodal problems only (a single mode never restarts). The calls of the first
+    /// attempt are counted. `false` keeps the first attempt and its warning.
+    pub restart_on_modes: bool,
     /// Stop when the live points could add at most this much to ln Z.
     pub dlogz: f64,
     /// How new points are drawn.
@@ -103,6 +119,7 @@ impl Default for NestedSettings {
             n_live: 500,
             n_live_start: None,
             taper: 5.0,
+            restart_on_modes: true,
             dlogz: 0.1,
             method: Method::Auto,
             seed: 0,
@@ -208,6 +225,24 @@ impl NestedSettings {
         self.n_live_start.unwrap_or(self.n_live).max(self.n_live)
     }
 
+    /// The settings a run continues with after a restart for separated modes: the strong
+    /// taper, and no further restart.
+    pub fn restarted(&self) -> NestedSettings {
+        NestedSettings {
+            n_live_start: Some(RESTART_LIVE_FACTOR * self.n_live),
+            taper: RESTART_TAPER,
+            restart_on_modes: false,
+            ..self.clone()
+        }
+    }
+
+    /// Whether a run restarts when the bounds first hold separated modes.
+    pub fn restarts_on_modes(&self, d: usize) -> bool {
+        self.restart_on_modes
+            && self.n_live_start.is_none()
+            && self.method.resolve(d) == Method::Rejection
+    }
+
     /// Live points the taper asks for at prior volume `exp(log_x)`.
     pub fn live_target(&self, log_x: f64) -> usize {
         let extra = (self.n_live_start() - self.n_live) as f64;
@@ -229,6 +264,33 @@ impl NestedSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_untapered_rejection_runs_restart_and_only_once() {
+        let s = NestedSettings {
+            n_live: 100,
+            ..Default::default()
+        };
+        assert!(s.restarts_on_modes(3));
+        // Slice sampling (above 10 free parameters) keeps no bounds to see modes in.
+        assert!(!s.restarts_on_modes(AUTO_SLICE_ABOVE + 1));
+        // A taper the user set replaces the restart.
+        let tapered = NestedSettings {
+            n_live_start: Some(300),
+            ..s.clone()
+        };
+        assert!(!tapered.restarts_on_modes(3));
+        let r = s.restarted();
+        assert_eq!(r.n_live_start(), RESTART_LIVE_FACTOR * 100);
+        assert_eq!(r.taper, RESTART_TAPER);
+        assert!(
+            !r.restarts_on_modes(3),
+            "a restarted run does not restart again"
+        );
+        assert_eq!(r.live_target(0.0), 800);
+        assert_eq!(r.live_target(-RESTART_TAPER), 100);
+        r.validate(3).unwrap();
+    }
 
     #[test]
     fn the_taper_is_linear_in_ln_x_from_the_start_to_n_live() {

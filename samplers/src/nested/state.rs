@@ -61,6 +61,18 @@ impl Points {
     }
 }
 
+/// Where the first attempt of a run restarted for separated modes stood when it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Restart {
+    /// Expected ln X when the bounds first held separated modes.
+    #[serde(with = "exact_f64::scalar")]
+    pub log_x: f64,
+    /// Iterations of the first attempt.
+    pub iteration: usize,
+    /// Likelihood calls of the first attempt (included in the run's total).
+    pub n_calls: u64,
+}
+
 /// The state of a run between two iterations.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
@@ -76,6 +88,10 @@ pub struct State {
     /// separated modes the run saw (0 in checkpoints from before it was tracked).
     #[serde(default)]
     pub max_modes: usize,
+    /// Set when the run started again for separated modes
+    /// ([`restart_on_modes`](super::NestedSettings::restart_on_modes)).
+    #[serde(default)]
+    pub restart: Option<Restart>,
     /// Likelihood calls spent.
     pub n_calls: u64,
     /// ln Z accumulated from the dead points.
