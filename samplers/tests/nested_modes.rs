@@ -157,3 +157,38 @@ fn the_taper_keeps_the_evidence_right_on_a_gaussian() {
         assert_eq!(r.live.len(), 150);
     }
 }
+
+#[test]
+fn slice_sampling_sees_separated_modes_too() {
+    // Above 10 free parameters slice sampling keeps no bounds, but the live points' ellipsoid
+    // decomposition still tells two separated modes apart: the run warns (and does not
+    // restart: the restart is for rejection sampling), while a single mode stays quiet.
+    let two = problems::mixture(12, &[0.5, 0.5], &[0.3, 0.3], 1);
+    let r = run(
+        &two,
+        NestedSettings {
+            n_live: 200,
+            seed: 1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.method, spinflip_samplers::nested::Method::Slice);
+    assert!(r.max_modes >= 2, "{} modes", r.max_modes);
+    assert!(r.restart.is_none());
+    assert!(
+        r.warnings().iter().any(|m| m.contains("separated modes")),
+        "{:?}",
+        r.warnings()
+    );
+    let one = problems::correlated_gaussian(12, 0.5, 8.0);
+    let r = run(
+        &one,
+        NestedSettings {
+            n_live: 200,
+            seed: 1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.max_modes, 1);
+    assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+}

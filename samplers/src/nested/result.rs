@@ -19,8 +19,8 @@ pub struct NestedResult {
     pub n_calls: u64,
     /// Iterations (= dead points).
     pub n_iterations: usize,
-    /// Most separated modes the bounds held at once (rejection sampling; 0 for slice
-    /// sampling, which keeps no bounds).
+    /// Most separated modes the bounds held at once (for slice sampling: the ellipsoids
+    /// the live points would have been bounded by).
     pub max_modes: usize,
     /// Wall time, over all sessions of a resumed run.
     pub wall_time: Duration,

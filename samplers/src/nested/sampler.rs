@@ -206,6 +206,23 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
             let idx: Vec<usize> = (0..state.live.len()).collect();
             let (_, cov) = mean_cov(&state.live.u, d, &idx);
             state.whiten = cholesky_jitter(&cov, d);
+            // Slice sampling needs no bounds, but the same decomposition of the live points
+            // tells whether they have split into separated modes, for the warning. It uses
+            // no random numbers, so the run is unchanged; every 4th update, as modes last
+            // (each costs about 1 ms at 30-D: 0.15 s in a 5 M-call run).
+            if !(state.iteration / self.interval).is_multiple_of(4) {
+                state.last_update = Some(state.iteration);
+                return;
+            }
+            let modes = MultiEllipsoid::fit(
+                &state.live.u,
+                d,
+                state.log_x,
+                self.sampler.settings.enlarge.ln(),
+                true,
+            )
+            .separated_groups();
+            state.max_modes = state.max_modes.max(modes);
         } else {
             let bound = MultiEllipsoid::fit(
                 &state.live.u,
