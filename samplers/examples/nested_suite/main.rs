@@ -5,7 +5,8 @@
 //! [N_LIVE_START] [TAPER]` with PROBLEM one of `mixture2`, `mixture3`, `mixture4`, `mixture5`,
 //! `mixture10` (weights 0.6 / 0.3 / 0.1, widths 0.05 / 0.2 / 0.5: the heavy mode is the
 //! narrowest; the layout seed is the run's seed), `mixture3b` (0.8 / 0.15 / 0.05, widths 0.03
-//! / 0.3 / 0.6), `gauss12`, `gauss20`, `gauss30`, `gauss50`, `corr30`, `wide30` (the 30-D
+//! / 0.3 / 0.6), `shells`, `eggbox`, `loggamma2`, `loggamma10`, `rosenbrock` (references by
+//! quadrature or in closed form), `gauss12`, `gauss20`, `gauss30`, `gauss50`, `corr30`, `wide30` (the 30-D
 //! Gaussian in a box 100 times wider); SEEDS like
 //! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations;
 //! `NESTED_REPEATS=N` sets the slice steps per point (default: the sampler's rule);
@@ -32,6 +33,11 @@ fn problem(name: &str, seed: u64) -> Result<Problem, String> {
         // Other weights and widths: a heavier, narrower mode among wider ones.
         "mixture3b" => problems::mixture(3, &[0.8, 0.15, 0.05], &[0.03, 0.3, 0.6], seed),
         "mixture10" => heavy_narrow(10),
+        "shells" => problems::shells(),
+        "eggbox" => problems::eggbox(),
+        "loggamma2" => problems::log_gamma(2),
+        "loggamma10" => problems::log_gamma(10),
+        "rosenbrock" => problems::rosenbrock(),
         "gauss12" => problems::correlated_gaussian(12, 0.0, 8.0),
         "gauss20" => problems::correlated_gaussian(20, 0.0, 8.0),
         "gauss30" => problems::correlated_gaussian(30, 0.0, 8.0),
