@@ -27,6 +27,39 @@ def build(spec):
             t = np.log(w) - 0.5 * r2 / s**2 - 0.5 * d * np.log(2 * np.pi * s**2)
             m = t.max()
             return m + np.log(np.exp(t - m).sum())
+    elif spec["kind"] == "shells":
+        w, r = 0.1, 2.0
+        norm = -0.5 * np.log(2 * np.pi * w * w)
+
+        def loglike(x):
+            a = norm - 0.5 * (np.hypot(x[0] + 3.5, x[1]) - r) ** 2 / w**2
+            b = norm - 0.5 * (np.hypot(x[0] - 3.5, x[1]) - r) ** 2 / w**2
+            return np.logaddexp(a, b)
+    elif spec["kind"] == "eggbox":
+
+        def loglike(x):
+            return (2.0 + np.cos(x[0] / 2.0) * np.cos(x[1] / 2.0)) ** 5
+    elif spec["kind"] == "loggamma":
+        a3, b3, s = 1.0 / 3.0, 2.0 / 3.0, 1.0 / 30.0
+
+        def lg(x, loc):
+            y = (x - loc) / s
+            return y - np.exp(y) - np.log(s)
+
+        def nm(x, mu):
+            return -0.5 * ((x - mu) / s) ** 2 - 0.5 * np.log(2 * np.pi * s * s)
+
+        def loglike(x):
+            h = np.log(0.5)
+            v = np.logaddexp(h + lg(x[0], a3), h + lg(x[0], b3))
+            v += np.logaddexp(h + nm(x[1], a3), h + nm(x[1], b3))
+            for i in range(2, d):
+                v += lg(x[i], b3) if i < d // 2 + 1 else nm(x[i], b3)
+            return v
+    elif spec["kind"] == "rosenbrock":
+
+        def loglike(x):
+            return -((1.0 - x[0]) ** 2 + 100.0 * (x[1] - x[0] ** 2) ** 2)
     else:
         rho = spec["rho"]
         a, b = 1 - rho, rho
@@ -43,37 +76,49 @@ def build(spec):
     return d, loglike, transform
 
 
+def run_dynesty(spec, n_live, seed):
+    """ln Z, its error and the calls of dynesty 3.1 at its defaults."""
+    import dynesty
+
+    d, loglike, transform = build(spec)
+    s = dynesty.NestedSampler(loglike, transform, d, nlive=n_live,
+                              rstate=np.random.default_rng(seed))
+    s.run_nested(dlogz=0.1, print_progress=False)
+    r = s.results
+    return r.logz[-1], r.logzerr[-1], int(np.sum(r.ncall))
+
+
+def run_ultranest(spec, n_live, seed):
+    """ln Z, its error and the calls of UltraNest 4.6 at its defaults (it takes no seed:
+    numpy's global one is set)."""
+    import ultranest
+
+    np.random.seed(seed)
+    d, loglike, transform = build(spec)
+    u = ultranest.ReactiveNestedSampler(
+        [f"x{i}" for i in range(d)], loglike, transform, log_dir=None)
+    ur = u.run(min_num_live_points=n_live, dlogz=0.1, show_status=False, viz_callback=False)
+    return ur["logz"], ur["logzerr"], int(ur["ncall"])
+
+
+RUNNERS = {"dynesty": run_dynesty, "ultranest": run_ultranest}
+
+
 def main():
     binary, problem, seeds = sys.argv[1], sys.argv[2], sys.argv[3]
     n_live = int(sys.argv[4]) if len(sys.argv) > 4 else 500
     a, b = (int(v) for v in seeds.split(".."))
     peers = os.environ.get("PEERS", "dynesty,ultranest").split(",")
-    import dynesty
-
-    ultranest = None
-    if "ultranest" in peers:
-        try:
-            import ultranest
-        except ImportError:
-            print("# ultranest not installed: dynesty only", file=sys.stderr)
     for seed in range(a, b + 1):
         spec = json.loads(subprocess.check_output([binary, "dump", problem, str(seed)]))
-        d, loglike, transform = build(spec)
-        if "dynesty" in peers:
-            s = dynesty.NestedSampler(loglike, transform, d, nlive=n_live,
-                                      rstate=np.random.default_rng(seed))
-            s.run_nested(dlogz=0.1, print_progress=False)
-            r = s.results
-            z, e = r.logz[-1], r.logzerr[-1]
-            print(f"dynesty {problem} {seed} {n_live} {z:.3f} {spec['log_z']:.3f} {e:.3f} "
-                  f"{abs(z - spec['log_z']) / e:.2f} {int(np.sum(r.ncall))}", flush=True)
-        if ultranest is not None:
-            u = ultranest.ReactiveNestedSampler(
-                [f"x{i}" for i in range(d)], loglike, transform, log_dir=None)
-            ur = u.run(min_num_live_points=n_live, dlogz=0.1, show_status=False, viz_callback=False)
-            z, e = ur["logz"], ur["logzerr"]
-            print(f"ultranest {problem} {seed} {n_live} {z:.3f} {spec['log_z']:.3f} {e:.3f} "
-                  f"{abs(z - spec['log_z']) / e:.2f} {ur['ncall']}", flush=True)
+        for peer in peers:
+            try:
+                z, e, calls = RUNNERS[peer](spec, n_live, seed)
+            except ImportError:
+                print(f"# {peer} not installed", file=sys.stderr)
+                continue
+            print(f"{peer} {problem} {seed} {n_live} {z:.3f} {spec['log_z']:.3f} {e:.3f} "
+                  f"{abs(z - spec['log_z']) / e:.2f} {calls}", flush=True)
 
 
 if __name__ == "__main__":
