@@ -1,6 +1,7 @@
 """The summary emulator's error against the summary's sample variance at the fiducial point:
 (mu(fiducial) - mean of the simulated summaries) / their standard deviation, per summary.
-Usage: python scripts/maps_emulator_check.py models/maps_cnn_summary models/maps_cnn_fiducial.npz
+Usage: python scripts/maps_emulator_check.py models/maps_cnn_summary models/maps_cnn_fiducial.npz [KEY]
+(KEY: the summaries' array, t_cnn by default)
 (reads the MLP's safetensors + JSON with numpy only)."""
 import json, struct, numpy as np, sys
 def load(base):
@@ -19,7 +20,7 @@ def predict(base,x):
 if __name__=='__main__':
     fid=[30.0,4.69897,40.5,0.5]
     mu=predict(sys.argv[1],[fid])[0]
-    t=np.load(sys.argv[2])['t_cnn']
+    t=np.load(sys.argv[2])[sys.argv[3] if len(sys.argv)>3 else 't_cnn']
     m,s=t.mean(0),t.std(0,ddof=1)
     print('emulator mu(fid)',mu); print('sims mean       ',m); print('sims sd         ',s)
     print('(mu - mean)/sd  ',(mu-m)/s, ' sd of the mean/sd', 1/np.sqrt(len(t)))

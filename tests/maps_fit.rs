@@ -1,6 +1,6 @@
 //! The map likelihoods end to end with the shipped pieces (models/maps_cnn_likelihood.json,
-//! models/maps_ps_likelihood.json): `spinflip fit examples/maps_cnn.toml` (and
-//! `maps_ps.toml`) simulates a mock light-cone, summarises it with the CNN (or its power
+//! models/maps_ps_likelihood.json, the compressed and joint ones): `spinflip fit
+//! examples/maps_cnn.toml` (and `maps_ps.toml`, `maps_ps_compressed.toml`, ...) simulates a mock light-cone, summarises it with the CNN (or its power
 //! spectrum) and recovers the truth with nested sampling; bad
 //! input (mock noise the covariance was not made with, a bundle whose geometry differs from
 //! the CNN's, too few simulations for a covariance, NaN pixels) is a clear error.
@@ -87,6 +87,19 @@ fn the_power_spectrum_fit_recovers_the_truth() {
     check_fit("ps");
 }
 
+/// The power spectrum compressed by a network to parameter estimates.
+#[test]
+fn the_compressed_power_spectrum_fit_recovers_the_truth() {
+    check_fit("ps_compressed");
+}
+
+/// The CNN summary and the compressed power spectrum together (fewer live points than the
+/// example).
+#[test]
+fn the_joint_compressed_fit_recovers_the_truth() {
+    check_fit("joint_compressed");
+}
+
 /// Both summaries together (fewer live points than the example: a test, not a result).
 #[test]
 fn the_joint_fit_recovers_the_truth() {
@@ -98,8 +111,10 @@ fn check_fit(summary: &str) {
     let root = dir.join("run");
     let cfg = dir.join("run.toml");
     let mut text = config_of(summary, &root);
-    if summary == "joint" {
-        text = text.replace("n_live = 200", "n_live = 150");
+    match summary {
+        "joint" => text = text.replace("n_live = 200", "n_live = 150"),
+        "joint_compressed" => text = text.replace("n_live = 400", "n_live = 150"),
+        _ => {}
     }
     std::fs::write(&cfg, text).unwrap();
     let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
@@ -154,7 +169,7 @@ fn a_light_cone_file_replaces_the_mock() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for summary in ["cnn", "ps"] {
+    for summary in ["cnn", "ps", "ps_compressed"] {
         let root = dir.join(summary);
         let text = config_of(summary, &root);
         let a = text.find("[data.mock]").unwrap();
@@ -301,6 +316,48 @@ fn the_power_spectrum_likelihood_has_a_parameter_dependent_covariance() {
     ratio.sort_by(f64::total_cmp);
     let spread = ratio[ratio.len() * 9 / 10] / ratio[ratio.len() / 10];
     assert!(spread > 1.5, "sigma ratios 10-90%: {spread}");
+}
+
+/// A compressed power-spectrum likelihood refuses a modelling error (a fraction of each bin,
+/// which the compressed numbers do not have) and a compressor trained on other bins, saying
+/// what to do.
+#[test]
+fn a_bad_compressed_power_spectrum_bundle_is_a_clear_error() {
+    let dir = tmp("bad_compressed");
+    let text = shipped_bundle(
+        "maps_ps_compressed_likelihood.json",
+        &[
+            "maps_ps_compressor",
+            "maps_ps_compressed_summary",
+            "maps_ps_compressed_residuals.npz",
+            "maps_ps_compressed_fiducial.npz",
+        ],
+    );
+    assert!(SummaryBundle::load(&repo().join("models/maps_ps_compressed_likelihood.json")).is_ok());
+    let load = |name: &str, text: String| {
+        let json = dir.join(name);
+        std::fs::write(&json, text).unwrap();
+        SummaryBundle::load(&json).unwrap_err().to_string()
+    };
+    let e = load(
+        "modelling.json",
+        text.replace("\"modelling_error\": 0.0", "\"modelling_error\": 0.15"),
+    );
+    assert!(e.contains("set it to 0"), "{e}");
+    // The compressor reads every other chunk's 12 bins; a selection of every chunk has twice
+    // as many.
+    let e = load(
+        "stride.json",
+        text.replace("\"chunk_stride\": 2", "\"chunk_stride\": 1"),
+    );
+    assert!(e.contains("reads 144 values") && e.contains("288"), "{e}");
+    // Same number of bins, other k: the bin names differ.
+    let e = load(
+        "shifted.json",
+        text.replace("\"k_min\": 0.1", "\"k_min\": 0.12")
+            .replace("\"k_max\": 1.0", "\"k_max\": 1.3"),
+    );
+    assert!(e.contains("train it on the bins"), "{e}");
 }
 
 /// A scatter file of the wrong shape names the file and what it expected.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cnn_summary::CnnSummarizer;
 use super::covariance::SimCovariance;
+use super::ps_compressed::PsCompressor;
 use super::ps_summary::{PsSpec, PsSummarizer};
 use super::scatter::SummaryScatter;
 use super::summary_emulator::SummaryEmulator;
@@ -66,6 +67,11 @@ pub struct BundleFile {
     /// `ps`: the bins and their transform.
     #[serde(default)]
     pub ps: Option<PsSpec>,
+    /// `ps`: a network (MLP file stem) that compresses the kept bins to a few numbers
+    /// ([`PsCompressor`]); the likelihood is then Gaussian in those, and `emulator` predicts
+    /// them.
+    #[serde(default)]
+    pub compressor: Option<PathBuf>,
     /// The summary emulator (MLP, relative path).
     pub emulator: PathBuf,
     /// NPZ of the rows whose covariance is the likelihood's (relative path): simulated
@@ -116,6 +122,8 @@ pub enum Summarizer {
     Cnn(Box<CnnSummarizer>),
     /// Binned power spectra.
     Ps(PsSummarizer),
+    /// Binned power spectra compressed by a network.
+    PsCompressed(Box<PsCompressor>),
 }
 
 impl Summarizer {
@@ -138,6 +146,15 @@ impl Summarizer {
                     ));
                 }
                 p.summarize_light_cone(lc)
+            }
+            Summarizer::PsCompressed(c) => {
+                if noise.is_some() {
+                    return Err(SpinflipError::config(
+                        "pixel_noise_mk",
+                        "the power-spectrum summary takes no pixel noise (set pixel_noise_mk = 0)",
+                    ));
+                }
+                c.summarize_light_cone(lc)
             }
         }
     }
@@ -209,29 +226,13 @@ impl SummaryBundle {
                     .map_err(|e| bad(path, format!("geometry: {e}")))?;
                 let n_chunks = tables.layout.n_los() / g.cells;
                 let ps = PsSummarizer::new(spec.clone(), g.box_mpc, g.cells, n_chunks)?;
-                let bins = n_chunks * super::ps_summary::PS_K_BINS;
-                let o = &emulator.model().sidecar.outputs;
-                if o.len() != bins {
-                    return Err(bad(
-                        path,
-                        format!(
-                            "the emulator predicts {} values; a power spectrum of {n_chunks} chunks x {} bins has {bins}",
-                            o.len(),
-                            super::ps_summary::PS_K_BINS
-                        ),
-                    ));
+                match &file.compressor {
+                    Some(c) => compressed(path, &dir.join(c), spec, ps, &emulator)?,
+                    None => {
+                        emulator = binned(path, spec, &ps, n_chunks, emulator)?;
+                        Summarizer::Ps(ps)
+                    }
                 }
-                if o.transform != crate::mlp::Transform::Log10 || o.floor != spec.floor {
-                    return Err(bad(
-                        path,
-                        format!(
-                            "the emulator's outputs must be log10(Delta^2 + {}): train it with --y-transform log10 --y-floor {}",
-                            spec.floor, spec.floor
-                        ),
-                    ));
-                }
-                emulator = emulator.select(ps.keep().to_vec())?;
-                Summarizer::Ps(ps)
             }
             (s, ..) => {
                 return Err(bad(
@@ -326,8 +327,71 @@ impl SummaryBundle {
     }
 }
 
+/// A `ps` summary through the bundle's compressor; the emulator must predict its outputs.
+fn compressed(
+    path: &Path,
+    net: &Path,
+    spec: &PsSpec,
+    ps: PsSummarizer,
+    emulator: &SummaryEmulator,
+) -> Result<Summarizer, SpinflipError> {
+    if spec.modelling_error != 0.0 {
+        return Err(bad(
+            path,
+            "modelling_error is a fraction of Delta^2 per bin; a compressed power spectrum's \
+             covariance comes from simulations only: set it to 0"
+                .into(),
+        ));
+    }
+    let compressor = PsCompressor::new(ps, crate::mlp::load_mlp(net)?)
+        .map_err(|e| bad(path, format!("compressor: {e}")))?;
+    let (n_t, n_mu) = (
+        compressor.names().len(),
+        emulator.model().sidecar.outputs.len(),
+    );
+    if n_t != n_mu {
+        return Err(bad(
+            path,
+            format!("the emulator predicts {n_mu} values, the compressor makes {n_t}"),
+        ));
+    }
+    Ok(Summarizer::PsCompressed(Box::new(compressor)))
+}
+
+/// The emulator of every `(chunk, k bin)` of a `ps` summary, checked and cut to the kept bins.
+fn binned(
+    path: &Path,
+    spec: &PsSpec,
+    ps: &PsSummarizer,
+    n_chunks: usize,
+    emulator: SummaryEmulator,
+) -> Result<SummaryEmulator, SpinflipError> {
+    let bins = n_chunks * super::ps_summary::PS_K_BINS;
+    let o = &emulator.model().sidecar.outputs;
+    if o.len() != bins {
+        return Err(bad(
+            path,
+            format!(
+                "the emulator predicts {} values; a power spectrum of {n_chunks} chunks x {} bins has {bins}",
+                o.len(),
+                super::ps_summary::PS_K_BINS
+            ),
+        ));
+    }
+    if o.transform != crate::mlp::Transform::Log10 || o.floor != spec.floor {
+        return Err(bad(
+            path,
+            format!(
+                "the emulator's outputs must be log10(Delta^2 + {}): train it with --y-transform log10 --y-floor {}",
+                spec.floor, spec.floor
+            ),
+        ));
+    }
+    emulator.select(ps.keep().to_vec())
+}
+
 /// Modelling uncertainty of a power spectrum: a fraction of Delta^2, i.e. log10(1 + frac) dex;
-/// none for the CNN summary.
+/// none for the CNN summary (and a compressed spectrum, whose load insists on 0).
 fn modelling_var(file: &BundleFile) -> f64 {
     file.ps
         .as_ref()

@@ -276,6 +276,29 @@ pub const MAPS_JOINT: MapSummaryKind = MapSummaryKind {
     load: load_joint,
 };
 
+/// Where the shipped CNN + compressed power-spectrum likelihood lives.
+pub const DEFAULT_JOINT_COMPRESSED_BUNDLE: &str = "models/maps_joint_compressed_likelihood.json";
+
+/// The CNN summary and the compressed power spectrum together (`maps_joint_compressed`):
+/// eight numbers, both parts' covariances fixed, their correlation kept.
+pub const MAPS_JOINT_COMPRESSED: MapSummaryKind = MapSummaryKind {
+    name: "maps_joint_compressed",
+    default_bundle: DEFAULT_JOINT_COMPRESSED_BUNDLE,
+    what: "CNN summaries and network-compressed power spectra of 21-cm light-cones together, with their correlation,",
+    output: || OutputSpace::Vector {
+        names: ["cnn", "ps"]
+            .iter()
+            .flat_map(|s| {
+                crate::lightcone::params::MAP_PARAM_NAMES
+                    .iter()
+                    .map(move |n| format!("t_{s}_{n}"))
+            })
+            .collect(),
+        unit: "network estimate".into(),
+    },
+    load: load_joint,
+};
+
 impl MapBundle for JointBundle {
     fn emulator(&self) -> SharedModel {
         Arc::new(JointBundle::emulator(self))

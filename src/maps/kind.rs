@@ -24,6 +24,8 @@ use crate::SpinflipError;
 pub const DEFAULT_CNN_BUNDLE: &str = "models/maps_cnn_likelihood.json";
 /// Where the shipped power-spectrum likelihood lives.
 pub const DEFAULT_PS_BUNDLE: &str = "models/maps_ps_likelihood.json";
+/// Where the shipped compressed power-spectrum likelihood lives.
+pub const DEFAULT_PS_COMPRESSED_BUNDLE: &str = "models/maps_ps_compressed_likelihood.json";
 
 /// A shipped bundle ([`crate::models::shipped::shipped_path`]: `SPINFLIP_MODELS`, the working
 /// directory, the source tree).
@@ -123,6 +125,20 @@ pub const MAPS_PS: MapSummaryKind = MapSummaryKind {
     output: || OutputSpace::Vector {
         names: vec!["log10(Delta^2 + floor) per (z chunk, k bin)".into()],
         unit: "log10 mK^2".into(),
+    },
+    load: load_summary_bundle,
+};
+
+/// The compressed power-spectrum kind (`maps_ps_compressed`): the same bins through a
+/// network that estimates the parameters, a Gaussian likelihood of its outputs.
+pub const MAPS_PS_COMPRESSED: MapSummaryKind = MapSummaryKind {
+    name: "maps_ps_compressed",
+    default_bundle: DEFAULT_PS_COMPRESSED_BUNDLE,
+    what:
+        "binned power spectra of 21-cm light-cones compressed by a network to parameter estimates",
+    output: || OutputSpace::Vector {
+        names: MAP_PARAM_NAMES.iter().map(|n| format!("t_{n}")).collect(),
+        unit: "network estimate from the power spectrum".into(),
     },
     load: load_summary_bundle,
 };
@@ -264,13 +280,18 @@ pub fn summary_from_file(b: &mut SummaryBundle, path: &Path) -> Result<Vec<f64>,
             // Observed slices carry their own noise: none is added.
             c.summarize(&first, cells, n_los, None, 0)?
         }
-        super::bundle::Summarizer::Ps(p) => {
-            let a = r.array("ps")?;
-            let per: usize = a.shape.iter().skip(1).product();
-            p.from_array(&a.data[..per.min(a.data.len())])?
-        }
+        super::bundle::Summarizer::Ps(p) => p.from_array(&first_ps(&mut r)?)?,
+        super::bundle::Summarizer::PsCompressed(c) => c.from_array(&first_ps(&mut r)?)?,
     };
     Ok(data)
+}
+
+/// The `ps` array of the first light-cone in a set.
+fn first_ps(r: &mut crate::io::npz::NpzReader) -> Result<Vec<f64>, SpinflipError> {
+    let mut a = r.array("ps")?;
+    let per: usize = a.shape.iter().skip(1).product();
+    a.data.truncate(per);
+    Ok(a.data)
 }
 
 /// The mock's pixel noise must be the one the bundle's covariance was made with.

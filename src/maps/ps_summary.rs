@@ -95,6 +95,16 @@ impl PsSummarizer {
 
     /// `log10(Delta^2 + floor)` of the kept bins of a full `(chunks x PS_K_BINS)` array.
     pub fn from_array(&self, ps: &[f64]) -> Result<Vec<f64>, SpinflipError> {
+        Ok(self
+            .kept_raw(ps)?
+            .into_iter()
+            .map(|v| (v + self.spec.floor).log10())
+            .collect())
+    }
+
+    /// Delta^2 (mK^2) of the kept bins of a full `(chunks x PS_K_BINS)` array, checked
+    /// finite and non-negative.
+    pub fn kept_raw(&self, ps: &[f64]) -> Result<Vec<f64>, SpinflipError> {
         self.keep
             .iter()
             .map(|&i| {
@@ -110,28 +120,33 @@ impl PsSummarizer {
                         format!("Delta^2 = {v} in bin {i}: must be finite and >= 0"),
                     ));
                 }
-                Ok((v + self.spec.floor).log10())
+                Ok(v)
             })
             .collect()
     }
 
-    /// The summary of a simulated light-cone.
-    pub fn summarize_light_cone(&self, lc: &LightCone) -> Result<Vec<f64>, SpinflipError> {
+    /// The full `(chunks x PS_K_BINS)` array of a simulated light-cone (rounded to `f32` as
+    /// `simulate maps` stores it, so a mock and a file give the same numbers).
+    pub fn light_cone_array(&self, lc: &LightCone) -> Result<Vec<f64>, SpinflipError> {
         if lc.t_b.iter().any(|v| !v.is_finite()) {
             return Err(SpinflipError::shape(
                 "light-cone",
                 "non-finite brightness temperatures",
             ));
         }
-        let ps: Vec<f64> = chunk_power_spectra(
+        Ok(chunk_power_spectra(
             lc,
             self.box_mpc,
             &default_k_edges(self.box_mpc, lc.cells, PS_K_BINS),
         )
         .iter()
         .flat_map(|c| c.delta2.iter().map(|&v| v as f32 as f64))
-        .collect();
-        self.from_array(&ps)
+        .collect())
+    }
+
+    /// The summary of a simulated light-cone.
+    pub fn summarize_light_cone(&self, lc: &LightCone) -> Result<Vec<f64>, SpinflipError> {
+        self.from_array(&self.light_cone_array(lc)?)
     }
 }
 

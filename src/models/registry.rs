@@ -11,7 +11,9 @@ pub fn builtins() -> Vec<Arc<dyn ModelKind>> {
         Arc::new(crate::global::kind::GlobalSimulatorKind),
         Arc::new(crate::maps::MAPS_CNN),
         Arc::new(crate::maps::MAPS_PS),
+        Arc::new(crate::maps::MAPS_PS_COMPRESSED),
         Arc::new(crate::maps::MAPS_JOINT),
+        Arc::new(crate::maps::MAPS_JOINT_COMPRESSED),
     ]
 }
 
