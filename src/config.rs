@@ -90,6 +90,11 @@ pub struct ModelConfig {
     /// reported) instead of refusing the configuration.
     #[serde(default)]
     pub truncate_priors: bool,
+    /// `maps_ps`: white thermal noise per cell of the observed light-cone, rms mK; the
+    /// power-spectrum likelihood adds its power and variance to every bin (0: none). A mock
+    /// then needs `[data.mock] noise` equal to it.
+    #[serde(default)]
+    pub thermal_noise_mk: f64,
 }
 
 impl Default for ModelConfig {
@@ -99,6 +104,7 @@ impl Default for ModelConfig {
             path: None,
             allow_extrapolation: false,
             truncate_priors: false,
+            thermal_noise_mk: 0.0,
         }
     }
 }

@@ -149,6 +149,16 @@ impl Problem {
         mock_model: Option<SharedModel>,
     ) -> Result<Self, SpinflipError> {
         let kind = lookup(&cfg.model.kind)?;
+        if cfg.model.thermal_noise_mk != 0.0 && !kind.takes_thermal_noise() {
+            return Err(SpinflipError::config(
+                "model.thermal_noise_mk",
+                format!(
+                    "model kind '{}' has no thermal-noise term (the power-spectrum kind 'maps_ps' has); \
+                     a spectrum's noise is [data] sigma or [data.mock] noise",
+                    kind.name()
+                ),
+            ));
+        }
         let spectral = matches!(kind.output(), OutputSpace::Redshifts { .. });
         if !spectral {
             for (field, set) in [

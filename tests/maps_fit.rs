@@ -360,6 +360,94 @@ fn a_bad_compressed_power_spectrum_bundle_is_a_clear_error() {
     assert!(e.contains("train it on the bins"), "{e}");
 }
 
+/// Thermal noise (`[model] thermal_noise_mk`, the mock's pixel noise equal to it): the
+/// power-spectrum fit still recovers the truth, and the noise, which swamps the high-k bins,
+/// widens the posterior against the same light-cone without noise.
+#[test]
+fn the_power_spectrum_fit_with_thermal_noise_recovers_the_truth() {
+    let dir = tmp("ps_noise");
+    let fit = |name: &str, sigma: f64| -> Vec<(f64, f64, f64)> {
+        let mut text = config_of("ps", &dir.join(name))
+            .replace("noise = 0.0", &format!("noise = {sigma}"))
+            .replace("n_live = 400", "n_live = 200");
+        if sigma > 0.0 {
+            text = text.replace(
+                "kind = \"maps_ps\"\n",
+                &format!("kind = \"maps_ps\"\nthermal_noise_mk = {sigma}\n"),
+            );
+        }
+        let cfg = dir.join(format!("{name}.toml"));
+        std::fs::write(&cfg, text).unwrap();
+        let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let fit: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{name}_fit.json"))).unwrap(),
+        )
+        .unwrap();
+        fit["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let f = |k: &str| p[k].as_f64().unwrap();
+                (f("mean"), f("std"), f("truth"))
+            })
+            .collect()
+    };
+    let noisy = fit("noisy", 30.0);
+    let clean = fit("clean", 0.0);
+    for &(m, s, t) in &noisy {
+        assert!((m - t).abs() < 4.0 * s, "{m} +- {s}, truth {t}");
+    }
+    // Every width grows (1.7-2.4x at 20 mK in examples/maps_ps_noise.toml).
+    for (n, c) in noisy.iter().zip(&clean) {
+        assert!(n.1 > 1.3 * c.1, "noisy {noisy:?} vs clean {clean:?}");
+    }
+}
+
+/// `thermal_noise_mk` where it means nothing, or a mock whose noise differs from it, is a clear
+/// error that says what to do.
+#[test]
+fn misplaced_thermal_noise_is_a_clear_error() {
+    use spinflip::config::RunConfig;
+    use spinflip::problem::Problem;
+    let dir = tmp("noise_errors");
+    let err = |text: String| -> String {
+        let cfg = RunConfig::from_toml_str(&text, "test").unwrap();
+        match Problem::from_config(&cfg) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let with_noise = |summary: &str, model: f64, mock: f64| {
+        config_of(summary, &dir.join(summary))
+            .replace("noise = 0.0", &format!("noise = {mock}"))
+            .replace(
+                &format!("kind = \"maps_{summary}\"\n"),
+                &format!("kind = \"maps_{summary}\"\nthermal_noise_mk = {model}\n"),
+            )
+    };
+    let e = err(with_noise("ps", 20.0, 10.0));
+    assert!(e.contains("make them equal"), "{e}");
+    let e = err(with_noise("ps", -5.0, 0.0));
+    assert!(e.contains("thermal_noise_mk"), "{e}");
+    let e = err(with_noise("cnn", 20.0, 20.0));
+    assert!(e.contains("trained on noisy"), "{e}");
+    let e = err(with_noise("ps_compressed", 20.0, 20.0));
+    assert!(e.contains("trained on noisy"), "{e}");
+    let e = err(with_noise("joint", 20.0, 20.0));
+    assert!(e.contains("no thermal-noise term"), "{e}");
+    let global = std::fs::read_to_string(repo().join("examples/global_signal.toml"))
+        .unwrap()
+        .replace("[model]\n", "[model]\nthermal_noise_mk = 5.0\n");
+    let e = err(global);
+    assert!(e.contains("no thermal-noise term"), "{e}");
+}
+
 /// A scatter file of the wrong shape names the file and what it expected.
 #[test]
 fn a_bad_scatter_file_is_a_clear_error() {

@@ -134,6 +134,42 @@ pub fn chunk_power_spectra(lc: &LightCone, box_mpc: f64, edges: &[f64]) -> Vec<C
         .collect()
 }
 
+/// Mean |k| (1/Mpc) and mode count of each bin `edges` defines, for a cube of `n` cells and
+/// side `box_mpc`, counted as [`chunk_power_spectra`] counts them (the half-space of a real
+/// transform, modes off the `k_z = 0, N/2` planes twice, `k = 0` left out): the numbers an
+/// analytic noise power in those bins needs.
+pub fn bin_modes(n: usize, box_mpc: f64, edges: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let h = n / 2 + 1;
+    let dk = 2.0 * std::f64::consts::PI / box_mpc;
+    let nb = edges.len().saturating_sub(1);
+    let (mut ks, mut cnt) = (vec![0.0; nb], vec![0usize; nb]);
+    for x in 0..n {
+        let fx = signed_frequency(x, n) as f64;
+        for y in 0..n {
+            let fy = signed_frequency(y, n) as f64;
+            for z in 0..h {
+                if x == 0 && y == 0 && z == 0 {
+                    continue;
+                }
+                let km = (fx * fx + fy * fy + (z * z) as f64).sqrt() * dk;
+                let b = edges.partition_point(|&e| e <= km);
+                if b == 0 || b > nb {
+                    continue;
+                }
+                let w = if z == 0 || z == n / 2 { 1 } else { 2 };
+                ks[b - 1] += km * w as f64;
+                cnt[b - 1] += w;
+            }
+        }
+    }
+    for (k, &c) in ks.iter_mut().zip(&cnt) {
+        if c > 0 {
+            *k /= c as f64;
+        }
+    }
+    (ks, cnt)
+}
+
 /// P(k_perp, k_par) of every cubic chunk in the bins `perp_edges` x `par_edges` (1/Mpc).
 pub fn chunk_cylindrical_spectra(
     lc: &LightCone,
@@ -235,6 +271,23 @@ mod tests {
             global_xhi: (0..n_los).map(|i| i as f32 / n_los as f32).collect(),
             redshifts: (0..n_los).map(|i| 6.0 + i as f64 * 0.1).collect(),
         }
+    }
+
+    /// The analytic noise binning sees the bins exactly as the estimator fills them.
+    #[test]
+    fn bin_modes_are_the_estimators_bins() {
+        let (n, l) = (16, 64.0);
+        let lc = cone(n, n, |x, y, z| (x * 7 + y * 3 + z) as f32 % 5.0);
+        let edges = default_k_edges(l, n, 12);
+        let ps = chunk_power_spectra(&lc, l, &edges);
+        let (k, modes) = bin_modes(n, l, &edges);
+        assert_eq!(modes, ps[0].modes);
+        for (a, b) in k.iter().zip(&ps[0].k) {
+            assert!((a - b).abs() <= 1e-12 * b.abs(), "{a} vs {b}");
+        }
+        // Every mode of the half-space but k = 0 lands in a bin (the edges span kf to the
+        // corner) and is counted with its conjugate: n^3 - 1 in all.
+        assert_eq!(modes.iter().sum::<usize>(), n * n * n - 1);
     }
 
     #[test]

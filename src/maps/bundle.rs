@@ -6,12 +6,14 @@
 //! `models/maps_ps_likelihood.json`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::cnn_summary::CnnSummarizer;
 use super::covariance::SimCovariance;
 use super::ps_compressed::PsCompressor;
+use super::ps_noise::{BaseCovariance, NoisyPsCovariance, NoisyPsEmulator, PsThermalNoise};
 use super::ps_summary::{PsSpec, PsSummarizer};
 use super::scatter::SummaryScatter;
 use super::summary_emulator::SummaryEmulator;
@@ -175,6 +177,9 @@ pub struct SummaryBundle {
     pub covariance: SimCovariance,
     /// The parameter-dependent covariance, if the bundle has one.
     pub scatter: Option<SummaryScatter>,
+    /// The mean with thermal noise in the data (`[model] thermal_noise_mk`; power spectra
+    /// only).
+    pub thermal: Option<NoisyPsEmulator>,
 }
 
 impl SummaryBundle {
@@ -301,7 +306,57 @@ impl SummaryBundle {
             emulator,
             covariance,
             scatter,
+            thermal: None,
         })
+    }
+
+    /// Expect white thermal noise of `sigma_mk` per cell in the data: the 144-bin power
+    /// spectrum's mean gains the noise power and its covariance the noise variance
+    /// ([`PsThermalNoise`]). The networks of the other summaries were trained on noise-free
+    /// light-cones, so they refuse it.
+    pub fn set_thermal_noise(&mut self, sigma_mk: f64) -> Result<(), SpinflipError> {
+        let Summarizer::Ps(ps) = &self.summarizer else {
+            return Err(SpinflipError::config(
+                "model.thermal_noise_mk",
+                "only the 144-bin power-spectrum likelihood (maps_ps) has an analytic thermal-noise \
+                 term; a network summary (the CNN, the compressed spectrum) must be trained on noisy \
+                 light-cones instead (pixel_noise_mk of its likelihood file, as \
+                 models/maps_cnn_noise5 was)",
+            ));
+        };
+        let g = self.file.geometry;
+        let noise = PsThermalNoise::white(sigma_mk, ps, g.box_mpc, g.cells)?;
+        self.thermal = Some(NoisyPsEmulator::new(
+            self.emulator.clone(),
+            Arc::new(noise),
+        )?);
+        Ok(())
+    }
+
+    /// The likelihood's mean: the emulator, with the noise power if there is thermal noise.
+    pub fn mean_model(&self) -> crate::models::SharedModel {
+        match &self.thermal {
+            Some(t) => Arc::new(t.clone()),
+            None => Arc::new(self.emulator.clone()),
+        }
+    }
+
+    /// The parameter-dependent covariance, if there is one: the scatter model's, plus the
+    /// thermal noise's variance if there is noise (then always parameter-dependent).
+    pub fn covariance_model(&self) -> Option<Box<dyn spinflip_likelihoods::CovarianceModel>> {
+        match &self.thermal {
+            Some(t) => {
+                let base = match &self.scatter {
+                    Some(s) => BaseCovariance::Scatter(Box::new(s.clone())),
+                    None => BaseCovariance::Fixed(self.covariance.cov.clone()),
+                };
+                Some(Box::new(NoisyPsCovariance::new(base, t.clone())))
+            }
+            None => self
+                .scatter
+                .clone()
+                .map(|s| Box::new(s) as Box<dyn spinflip_likelihoods::CovarianceModel>),
+        }
     }
 
     /// The variance added to every summary's diagonal for modelling uncertainty.
@@ -311,8 +366,8 @@ impl SummaryBundle {
 
     /// The likelihood's noise at `theta`: the scatter model's, or the fixed covariance.
     pub fn noise_at(&self, theta: &[f64]) -> Result<spinflip_likelihoods::Noise, SpinflipError> {
-        Ok(match &self.scatter {
-            Some(s) => spinflip_likelihoods::CovarianceModel::noise_at(s, theta)?,
+        Ok(match self.covariance_model() {
+            Some(c) => c.noise_at(theta)?,
             None => {
                 spinflip_likelihoods::Noise::covariance(&self.covariance.cov, self.covariance.p)?
             }

@@ -51,11 +51,20 @@ pub trait MapBundle: Send {
     fn fiducial(&self) -> Vec<f64>;
     /// A parameter-dependent covariance, if the likelihood has one.
     fn into_covariance_model(self: Box<Self>) -> Option<Box<dyn CovarianceModel>>;
+    /// Expect white thermal noise of `sigma_mk` per cell in the data (`[model]
+    /// thermal_noise_mk`); a likelihood without an analytic noise term refuses it.
+    fn set_thermal_noise(&mut self, sigma_mk: f64) -> Result<(), SpinflipError> {
+        let _ = sigma_mk;
+        Err(SpinflipError::config(
+            "model.thermal_noise_mk",
+            "this likelihood has no thermal-noise term (the 144-bin power spectrum, maps_ps, has)",
+        ))
+    }
 }
 
 impl MapBundle for SummaryBundle {
     fn emulator(&self) -> SharedModel {
-        Arc::new(self.emulator.clone())
+        self.mean_model()
     }
 
     fn summary_from_file(&mut self, path: &Path) -> Result<Vec<f64>, SpinflipError> {
@@ -68,7 +77,10 @@ impl MapBundle for SummaryBundle {
         mock: &MockConfig,
     ) -> Result<Vec<f64>, SpinflipError> {
         check_mock_noise(self, mock)?;
-        let lc = simulate_mock(self, truth, mock)?;
+        let mut lc = simulate_mock(self, truth, mock)?;
+        if let Some(t) = &self.thermal {
+            t.noise().add_to(&mut lc, mock.seed)?;
+        }
         summarize_mock(self, &lc, mock)
     }
 
@@ -81,8 +93,11 @@ impl MapBundle for SummaryBundle {
     }
 
     fn into_covariance_model(self: Box<Self>) -> Option<Box<dyn CovarianceModel>> {
-        self.scatter
-            .map(|s| Box::new(s) as Box<dyn CovarianceModel>)
+        self.covariance_model()
+    }
+
+    fn set_thermal_noise(&mut self, sigma_mk: f64) -> Result<(), SpinflipError> {
+        SummaryBundle::set_thermal_noise(self, sigma_mk)
     }
 }
 
@@ -146,11 +161,15 @@ pub const MAPS_PS_COMPRESSED: MapSummaryKind = MapSummaryKind {
 impl MapSummaryKind {
     /// The likelihood `[model] path` names, or the shipped one.
     pub fn bundle(&self, cfg: &ModelConfig) -> Result<Box<dyn MapBundle>, SpinflipError> {
-        (self.load)(
+        let mut b = (self.load)(
             &cfg.path
                 .clone()
                 .unwrap_or_else(|| shipped(self.default_bundle)),
-        )
+        )?;
+        if cfg.thermal_noise_mk != 0.0 {
+            b.set_thermal_noise(cfg.thermal_noise_mk)?;
+        }
+        Ok(b)
     }
 }
 
@@ -184,6 +203,10 @@ impl ModelKind for MapSummaryKind {
 
     fn preferred_batch(&self) -> usize {
         16
+    }
+
+    fn takes_thermal_noise(&self) -> bool {
+        true
     }
 
     fn output(&self) -> OutputSpace {
@@ -294,8 +317,23 @@ fn first_ps(r: &mut crate::io::npz::NpzReader) -> Result<Vec<f64>, SpinflipError
     Ok(a.data)
 }
 
-/// The mock's pixel noise must be the one the bundle's covariance was made with.
+/// The mock's pixel noise must be the one the bundle's covariance was made with, or the
+/// thermal noise its likelihood expects.
 pub fn check_mock_noise(b: &SummaryBundle, mock: &MockConfig) -> Result<(), SpinflipError> {
+    if let Some(t) = &b.thermal {
+        if (mock.noise - t.noise().sigma_mk()).abs() > 1e-12 {
+            return Err(SpinflipError::config(
+                "data.mock.noise",
+                format!(
+                    "{} mK of pixel noise in the mock, but the likelihood's thermal-noise term \
+                     ([model] thermal_noise_mk) is {} mK: make them equal",
+                    mock.noise,
+                    t.noise().sigma_mk()
+                ),
+            ));
+        }
+        return Ok(());
+    }
     if (mock.noise - b.file.pixel_noise_mk).abs() > 1e-12 {
         return Err(SpinflipError::config(
             "data.mock.noise",

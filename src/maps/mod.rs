@@ -6,6 +6,7 @@
 //! - [`bundle`]: the three pieces on disk, checked against each other;
 //! - [`ps_summary`]: binned power spectra of a light-cone (21CMMC convention, in log10);
 //! - [`ps_compressed`]: the same bins compressed by a network to parameter estimates;
+//! - [`ps_noise`]: thermal noise in the power-spectrum likelihood (bias and variance);
 //! - [`kind`]: the `maps_cnn` and `maps_ps` model kinds (priors, fiducial, mocks from the
 //!   simulator);
 //! - [`scatter`]: a parameter-dependent covariance (the power spectrum's);
@@ -18,6 +19,7 @@ pub mod covariance;
 pub mod joint;
 pub mod kind;
 pub mod ps_compressed;
+pub mod ps_noise;
 pub mod ps_summary;
 pub mod scatter;
 pub mod summary_emulator;

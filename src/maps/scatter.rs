@@ -99,8 +99,9 @@ impl SummaryScatter {
     }
 }
 
-impl CovarianceModel for SummaryScatter {
-    fn noise_at(&self, theta: &[f64]) -> Result<Noise, ModelError> {
+impl SummaryScatter {
+    /// `C(theta)`, `p x p` row-major.
+    pub fn covariance(&self, theta: &[f64]) -> Result<Vec<f64>, ModelError> {
         let sd = self.sigma(theta)?;
         let p = self.p;
         let mut c = vec![0.0; p * p];
@@ -110,6 +111,12 @@ impl CovarianceModel for SummaryScatter {
             }
             c[i * p + i] += self.modelling_var;
         }
-        Noise::covariance(&c, p)
+        Ok(c)
+    }
+}
+
+impl CovarianceModel for SummaryScatter {
+    fn noise_at(&self, theta: &[f64]) -> Result<Noise, ModelError> {
+        Noise::covariance(&self.covariance(theta)?, self.p)
     }
 }

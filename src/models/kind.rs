@@ -138,6 +138,12 @@ pub trait ModelKind: Send + Sync {
         Ok(None)
     }
 
+    /// Whether `[model] thermal_noise_mk` means something to this kind (the map kinds decide
+    /// per likelihood file; every other kind refuses it).
+    fn takes_thermal_noise(&self) -> bool {
+        false
+    }
+
     /// A covariance that depends on the parameters, replacing the fixed noise of the data in
     /// the likelihood (the map power spectrum's scatter changes across the prior); `None` (the
     /// default) keeps the data's noise.
