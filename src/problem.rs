@@ -307,7 +307,7 @@ impl Problem {
             .iter()
             .map(|p| format!("{} {:?}", p.name, p.prior))
             .collect();
-        serde_json::json!({
+        let mut fp = serde_json::json!({
             "model_kind": self.kind.name(),
             "model_path": self.model_config.path.as_ref().map(|p| p.display().to_string()),
             "model_files": model.hex(),
@@ -315,7 +315,12 @@ impl Problem {
             "params": priors,
             "data": data.hex(),
             "noise": noise.hex(),
-        })
+        });
+        // Only when set, so checkpoints written before the option existed still resume.
+        if self.model_config.thermal_noise_mk != 0.0 {
+            fp["thermal_noise_mk"] = self.model_config.thermal_noise_mk.into();
+        }
+        fp
     }
 }
 
