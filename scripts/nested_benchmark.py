@@ -77,7 +77,12 @@ def main():
     p.add_argument("--n-live", type=int, default=500)
     p.add_argument("--csv")
     args = p.parse_args()
-    a, b = (int(v) for v in args.seeds.split(".."))
+    try:
+        a, b = (int(v) for v in args.seeds.split(".."))
+        if b < a:
+            raise ValueError
+    except ValueError:
+        p.error(f"--seeds '{args.seeds}': expected FIRST..LAST, e.g. 1..10")
     peers = [x for x in args.peers.split(",") if x]
     print("| problem | sampler | runs | mean calls | ln Z - exact | reported error | "
           "RMS offset / error | within 3 errors | warned |")
