@@ -77,6 +77,21 @@ fn config_of(summary: &str, root: &Path) -> String {
         )
 }
 
+/// Write `text` to `cfg`, run `spinflip fit` on it (it must succeed) and read the summary
+/// JSON it writes next to `root`.
+fn run_fit(cfg: &Path, text: &str, root: &Path) -> serde_json::Value {
+    std::fs::write(cfg, text).unwrap();
+    let out = bin().args(["fit", "--quiet"]).arg(cfg).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut json = root.as_os_str().to_owned();
+    json.push("_fit.json");
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
 #[test]
 fn the_example_fit_recovers_the_truth() {
     check_fit("cnn");
@@ -116,15 +131,7 @@ fn check_fit(summary: &str) {
         "joint_compressed" => text = text.replace("n_live = 400", "n_live = 150"),
         _ => {}
     }
-    std::fs::write(&cfg, text).unwrap();
-    let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let fit: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run_fit.json")).unwrap()).unwrap();
+    let fit = run_fit(&cfg, &text, &root);
     for p in fit["params"].as_array().unwrap() {
         let (mean, std, truth) = (
             p["mean"].as_f64().unwrap(),
@@ -180,18 +187,7 @@ fn a_light_cone_file_replaces_the_mock() {
             lc.display(),
             &text[b..]
         );
-        let cfg = dir.join(format!("{summary}.toml"));
-        std::fs::write(&cfg, text).unwrap();
-        let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let fit: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join(format!("{summary}_fit.json"))).unwrap(),
-        )
-        .unwrap();
+        let fit = run_fit(&dir.join(format!("{summary}.toml")), &text, &root);
         let truth = [30.0, 4.69897, 40.5, 0.5];
         for (p, t) in fit["params"].as_array().unwrap().iter().zip(truth) {
             let (m, s) = (p["mean"].as_f64().unwrap(), p["std"].as_f64().unwrap());
@@ -376,18 +372,7 @@ fn the_power_spectrum_fit_with_thermal_noise_recovers_the_truth() {
                 &format!("kind = \"maps_ps\"\nthermal_noise_mk = {sigma}\n"),
             );
         }
-        let cfg = dir.join(format!("{name}.toml"));
-        std::fs::write(&cfg, text).unwrap();
-        let out = bin().args(["fit", "--quiet"]).arg(&cfg).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let fit: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join(format!("{name}_fit.json"))).unwrap(),
-        )
-        .unwrap();
+        let fit = run_fit(&dir.join(format!("{name}.toml")), &text, &dir.join(name));
         fit["params"]
             .as_array()
             .unwrap()

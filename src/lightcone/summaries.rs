@@ -81,7 +81,6 @@ fn chunk_transform(lc: &LightCone, chunk: usize, fft: &Fft3) -> Vec<Complex32> {
 /// Delta^2(k) of every cubic chunk of `lc` (side `box_mpc`) in the bins `edges` (1/Mpc).
 pub fn chunk_power_spectra(lc: &LightCone, box_mpc: f64, edges: &[f64]) -> Vec<ChunkPower> {
     let n = lc.cells;
-    let h = n / 2 + 1;
     let fft = Fft3::new(n);
     let dk = 2.0 * std::f64::consts::PI / box_mpc;
     let volume = box_mpc.powi(3);
@@ -92,27 +91,12 @@ pub fn chunk_power_spectra(lc: &LightCone, box_mpc: f64, edges: &[f64]) -> Vec<C
             let mut ks = vec![0.0; nb];
             let mut ps = vec![0.0; nb];
             let mut cnt = vec![0usize; nb];
-            for x in 0..n {
-                let fx = signed_frequency(x, n) as f64;
-                for y in 0..n {
-                    let fy = signed_frequency(y, n) as f64;
-                    for z in 0..h {
-                        if x == 0 && y == 0 && z == 0 {
-                            continue;
-                        }
-                        let km = (fx * fx + fy * fy + (z * z) as f64).sqrt() * dk;
-                        let b = edges.partition_point(|&e| e <= km);
-                        if b == 0 || b > nb {
-                            continue;
-                        }
-                        let w = if z == 0 || z == n / 2 { 1 } else { 2 };
-                        let p = t[(x * n + y) * h + z].norm_sqr() as f64 * volume;
-                        ks[b - 1] += km * w as f64;
-                        ps[b - 1] += p * w as f64;
-                        cnt[b - 1] += w;
-                    }
-                }
-            }
+            for_each_mode(n, dk, edges, |i, b, km, w| {
+                let p = t[i].norm_sqr() as f64 * volume;
+                ks[b] += km * w as f64;
+                ps[b] += p * w as f64;
+                cnt[b] += w;
+            });
             let mut k = vec![0.0; nb];
             let mut delta2 = vec![0.0; nb];
             for b in 0..nb {
@@ -134,15 +118,12 @@ pub fn chunk_power_spectra(lc: &LightCone, box_mpc: f64, edges: &[f64]) -> Vec<C
         .collect()
 }
 
-/// Mean |k| (1/Mpc) and mode count of each bin `edges` defines, for a cube of `n` cells and
-/// side `box_mpc`, counted as [`chunk_power_spectra`] counts them (the half-space of a real
-/// transform, modes off the `k_z = 0, N/2` planes twice, `k = 0` left out): the numbers an
-/// analytic noise power in those bins needs.
-pub fn bin_modes(n: usize, box_mpc: f64, edges: &[f64]) -> (Vec<f64>, Vec<usize>) {
+/// Every mode of the half-space of a real transform of an `n^3` cube with fundamental `dk`
+/// that falls in one of the bins `edges`: `f(flat index, bin, |k|, weight)`, the weight 2 for
+/// modes off the `k_z = 0, N/2` planes (they stand for their conjugates too), `k = 0` left out.
+fn for_each_mode(n: usize, dk: f64, edges: &[f64], mut f: impl FnMut(usize, usize, f64, usize)) {
     let h = n / 2 + 1;
-    let dk = 2.0 * std::f64::consts::PI / box_mpc;
     let nb = edges.len().saturating_sub(1);
-    let (mut ks, mut cnt) = (vec![0.0; nb], vec![0usize; nb]);
     for x in 0..n {
         let fx = signed_frequency(x, n) as f64;
         for y in 0..n {
@@ -157,11 +138,24 @@ pub fn bin_modes(n: usize, box_mpc: f64, edges: &[f64]) -> (Vec<f64>, Vec<usize>
                     continue;
                 }
                 let w = if z == 0 || z == n / 2 { 1 } else { 2 };
-                ks[b - 1] += km * w as f64;
-                cnt[b - 1] += w;
+                f((x * n + y) * h + z, b - 1, km, w);
             }
         }
     }
+}
+
+/// Mean |k| (1/Mpc) and mode count of each bin `edges` defines, for a cube of `n` cells and
+/// side `box_mpc`, counted as [`chunk_power_spectra`] counts them (the half-space of a real
+/// transform, modes off the `k_z = 0, N/2` planes twice, `k = 0` left out): the numbers an
+/// analytic noise power in those bins needs.
+pub fn bin_modes(n: usize, box_mpc: f64, edges: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let nb = edges.len().saturating_sub(1);
+    let (mut ks, mut cnt) = (vec![0.0; nb], vec![0usize; nb]);
+    let dk = 2.0 * std::f64::consts::PI / box_mpc;
+    for_each_mode(n, dk, edges, |_, b, km, w| {
+        ks[b] += km * w as f64;
+        cnt[b] += w;
+    });
     for (k, &c) in ks.iter_mut().zip(&cnt) {
         if c > 0 {
             *k /= c as f64;

@@ -110,11 +110,8 @@ mod tests {
 
     fn spec() -> PsSpec {
         PsSpec {
-            k_min: 0.1,
-            k_max: 1.0,
-            chunk_stride: 2,
-            floor: 0.01,
             modelling_error: 0.0,
+            ..PsSpec::default()
         }
     }
 

@@ -243,16 +243,6 @@ mod tests {
     use crate::lightcone::summaries::chunk_power_spectra;
     use crate::maps::ps_summary::PsSpec;
 
-    fn spec() -> PsSpec {
-        PsSpec {
-            k_min: 0.1,
-            k_max: 1.0,
-            chunk_stride: 2,
-            floor: 0.01,
-            modelling_error: 0.15,
-        }
-    }
-
     /// A pure-noise light-cone of `chunks` cubes of 32^3 cells, 128 Mpc (the shipped
     /// likelihoods' geometry).
     fn noise_cone(noise: &PsThermalNoise, chunks: usize, seed: u64) -> LightCone {
@@ -277,7 +267,7 @@ mod tests {
         let (n, l, chunks, reps) = (32, 128.0, 2, 40);
         let spec = PsSpec {
             chunk_stride: 1,
-            ..spec()
+            ..PsSpec::default()
         };
         let ps = PsSummarizer::new(spec, l, n, chunks).unwrap();
         let noise = PsThermalNoise::white(10.0, &ps, l, n).unwrap();
@@ -317,7 +307,7 @@ mod tests {
 
     #[test]
     fn the_bias_and_its_derivative() {
-        let ps = PsSummarizer::new(spec(), 128.0, 32, 24).unwrap();
+        let ps = PsSummarizer::new(PsSpec::default(), 128.0, 32, 24).unwrap();
         let noise = PsThermalNoise::white(5.0, &ps, 128.0, 32).unwrap();
         let (mu, h) = (1.3, 1e-6);
         let (b, d) = noise.biased(mu, 7);

@@ -30,6 +30,20 @@ pub struct PsSpec {
     pub modelling_error: f64,
 }
 
+impl Default for PsSpec {
+    /// 21CMMC's convention as the shipped likelihood uses it: 0.1-1 / Mpc, every other chunk,
+    /// a 0.01 mK^2 floor, 15% modelling uncertainty.
+    fn default() -> Self {
+        PsSpec {
+            k_min: 0.1,
+            k_max: 1.0,
+            chunk_stride: 2,
+            floor: 0.01,
+            modelling_error: 0.15,
+        }
+    }
+}
+
 /// The selected bins for a box of `box_mpc` on `cells` cells and `n_chunks` chunks: flat
 /// indices into the `(n_chunks, PS_K_BINS)` array.
 pub fn selected_bins(spec: &PsSpec, box_mpc: f64, cells: usize, n_chunks: usize) -> Vec<usize> {
@@ -156,14 +170,7 @@ mod tests {
 
     #[test]
     fn the_default_selection_is_12_k_bins_of_every_other_chunk() {
-        let spec = PsSpec {
-            k_min: 0.1,
-            k_max: 1.0,
-            chunk_stride: 2,
-            floor: 0.01,
-            modelling_error: 0.15,
-        };
-        let keep = selected_bins(&spec, 128.0, 32, 24);
+        let keep = selected_bins(&PsSpec::default(), 128.0, 32, 24);
         // Bin centres of the 16 log bins from 2 pi / 128 to sqrt(3) pi 32 / 128 / Mpc: the
         // ones in 0.1-1 / Mpc are bins 3-14.
         assert_eq!(keep.len(), 12 * 12);
