@@ -4,6 +4,8 @@
 mod nested_problems;
 use nested_problems as common;
 
+use spinflip_samplers::driver::SamplerState;
+use spinflip_samplers::nested::state::State;
 use spinflip_samplers::nested::{
     CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings,
 };
@@ -257,6 +259,11 @@ fn resume_with_a_preferred_batch_is_bit_identical() {
     .run()
     .unwrap();
     assert!(!stopped.converged);
+    // The stop falls where batches have left candidates queued for later points, so the
+    // queue goes through the checkpoint.
+    let (_, bytes) = spinflip_samplers::driver::checkpoint::read(&path).unwrap();
+    let state = <State as SamplerState>::decode(&bytes).unwrap();
+    assert!(!state.queue.is_empty(), "nothing queued at the stop");
     let resumed = NestedSampler::new(&p, &lanes, s.clone())
         .unwrap()
         .resume()

@@ -11,6 +11,8 @@
 //! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations;
 //! `NESTED_REPEATS=N` sets the slice steps per point (default: the sampler's rule);
 //! `NESTED_RESTART=0` switches off the restart for separated modes.
+//! `NESTED_BATCH=Q` makes the likelihood prefer batches of `Q` (as the emulator's 16) with
+//! rejection batches of up to `4 Q` (the CLI's 64), to measure batched runs.
 //! `nested_suite dump PROBLEM SEED` prints the problem as JSON for
 //! `scripts/nested_suite_peers.py` (dynesty and UltraNest on the same problems).
 
@@ -21,7 +23,25 @@ use spinflip_samplers::driver::{Driver, Observer};
 use spinflip_samplers::nested::state::State;
 use spinflip_samplers::nested::{NestedRun, NestedSampler, NestedSettings};
 use spinflip_samplers::SamplerError;
-use spinflip_samplers::{FnLikelihood, ParameterSet, Prior};
+use spinflip_samplers::{FnLikelihood, LikelihoodError, LogLikelihood, ParameterSet, Prior};
+
+/// A likelihood that prefers batches of `q` (as an emulator does), for `NESTED_BATCH`.
+struct Batched<L> {
+    inner: L,
+    q: usize,
+}
+
+impl<L: LogLikelihood> LogLikelihood for Batched<L> {
+    fn n_params(&self) -> usize {
+        self.inner.n_params()
+    }
+    fn log_likelihood(&self, theta: &[f64]) -> Result<f64, LikelihoodError> {
+        self.inner.log_likelihood(theta)
+    }
+    fn preferred_batch(&self) -> usize {
+        self.q
+    }
+}
 
 fn problem(name: &str, seed: u64) -> Result<Problem, String> {
     let heavy_narrow = |d| problems::mixture(d, &[0.6, 0.3, 0.1], &[0.05, 0.2, 0.5], seed);
@@ -137,6 +157,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     // NESTED_RESTART=0 switches off the restart for separated modes (the old default).
     let restart_on_modes = std::env::var("NESTED_RESTART").map_or(true, |v| v != "0");
+    let q: usize = std::env::var("NESTED_BATCH")
+        .ok()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1);
     println!("problem seed n_live lnZ exact err |dlnZ|/err calls seconds modes warned parts(found/expected)");
     let mut bad = 0;
     let mut silent = 0;
@@ -144,7 +169,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let p = problem(name, seed)?;
         let params = ParameterSet::iid(p.d, Prior::uniform(p.lo, p.hi)?)?;
         let f = &p.log_l;
-        let like = FnLikelihood::new(p.d, |t: &[f64]| f(t));
+        let like = Batched {
+            inner: FnLikelihood::new(p.d, |t: &[f64]| f(t)),
+            q,
+        };
         let settings = NestedSettings {
             n_live,
             n_live_start,
@@ -152,6 +180,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             seed,
             n_repeats,
             restart_on_modes,
+            batch_size: if q > 1 { 4 * q } else { 1 },
             ..Default::default()
         };
         let sampler = NestedSampler::new(&params, &like, settings)?;

@@ -1,5 +1,6 @@
 //! New live points by rejection: uniform draws inside the bounding ellipsoids (or the whole
-//! cube while that is smaller), evaluated in batches, the first above the bound kept.
+//! cube while that is smaller), evaluated in batches, the first above the bound kept and the
+//! batch's other ones above the bound queued for the next new points.
 
 use super::evaluator::Evaluator;
 use super::state::State;
@@ -9,10 +10,16 @@ use rand::Rng;
 
 /// Replaces live point `slot` by a uniform draw from the prior above `log_l_min`.
 ///
-/// Candidates are drawn in batches and evaluated in one batched call each; the first one
-/// above the bound in proposal order is kept, so the result has the distribution of
-/// one-at-a-time rejection sampling whatever the batch size. Every candidate evaluated counts
-/// as a call. The batch is the running mean of candidates needed per new point, capped at
+/// Queued candidates of earlier batches come first ([`State::queue`]): the first one above
+/// `log_l_min` is kept and the ones before it, below the bound, are dropped. A queued
+/// candidate was a uniform draw inside an earlier, larger contour (from bounds that covered
+/// it), so one above the current bound is a uniform draw inside the current contour: the
+/// sequence of kept points is that of one-at-a-time rejection sampling from the older
+/// bounds, and no evaluated candidate above the bound is thrown away.
+///
+/// Otherwise candidates are drawn in batches and evaluated in one batched call each; the
+/// first one above the bound in proposal order is kept and the later ones above it are
+/// queued. Every candidate evaluated counts as a call. The batch is the running mean of candidates needed per new point, capped at
 /// `max_batch`: about one batch per new point, without evaluating many more candidates
 /// than one-at-a-time sampling would (at most one batch's worth).
 ///
@@ -29,6 +36,9 @@ pub fn replace<L: LogLikelihood + ?Sized>(
     max_rejections: u64,
 ) -> Result<(), SamplerError> {
     let (d, p) = (eval.n_free(), eval.n_params());
+    if take_queued(state, slot, log_l_min, d, p) {
+        return Ok(());
+    }
     // Deterministic in the run's state and the likelihood, so a resumed run batches exactly
     // as the original.
     let batch = batch_size(state.calls_per_accept, max_batch, eval.preferred_batch());
@@ -55,6 +65,15 @@ pub fn replace<L: LogLikelihood + ?Sized>(
             state.live.theta[slot * p..(slot + 1) * p].copy_from_slice(&theta[k * p..(k + 1) * p]);
             state.live.log_l[slot] = log_l[k];
             state.live.birth[slot] = log_l_min;
+            for j in k + 1..batch {
+                if log_l[j] > log_l_min {
+                    let q = &mut state.queue;
+                    q.u.extend_from_slice(&u[j * d..(j + 1) * d]);
+                    q.theta.extend_from_slice(&theta[j * p..(j + 1) * p]);
+                    q.log_l.push(log_l[j]);
+                    q.birth.push(log_l_min);
+                }
+            }
             // Calls to the first success if candidates had been evaluated one at a time.
             let needed = (state.n_calls - calls_before) as f64 - (batch - 1 - k) as f64;
             state.calls_per_accept += 0.05 * (needed - state.calls_per_accept);
@@ -69,6 +88,25 @@ pub fn replace<L: LogLikelihood + ?Sized>(
             )));
         }
     }
+}
+
+/// Moves the first queued candidate above `log_l_min` into live point `slot` (born at
+/// `log_l_min`) and drops the queue up to it; the whole queue when none is above.
+fn take_queued(state: &mut State, slot: usize, log_l_min: f64, d: usize, p: usize) -> bool {
+    let q = &mut state.queue;
+    let Some(k) = q.log_l.iter().position(|&v| v > log_l_min) else {
+        *q = Default::default();
+        return false;
+    };
+    state.live.u[slot * d..(slot + 1) * d].copy_from_slice(&q.u[k * d..(k + 1) * d]);
+    state.live.theta[slot * p..(slot + 1) * p].copy_from_slice(&q.theta[k * p..(k + 1) * p]);
+    state.live.log_l[slot] = q.log_l[k];
+    state.live.birth[slot] = log_l_min;
+    q.u.drain(..(k + 1) * d);
+    q.theta.drain(..(k + 1) * p);
+    q.log_l.drain(..=k);
+    q.birth.drain(..=k);
+    true
 }
 
 /// Candidates per batch: the running calls per acceptance, rounded up to a multiple of the

@@ -185,6 +185,7 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
         state.last_update = None;
         state.slice_scale = 1.0;
         state.calls_per_accept = 1.0;
+        state.queue = Points::default();
         Ok(())
     }
 
@@ -276,6 +277,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             last_update: None,
             slice_scale: 1.0,
             calls_per_accept: 1.0,
+            queue: Points::default(),
             elapsed: 0.0,
         })
     }
@@ -299,7 +301,10 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             && s.dead.len() == s.iteration
             && s.dead.theta.len() == s.iteration * p
             && s.dead.birth.len() == s.iteration
-            && s.dead.log_dx.len() == s.iteration;
+            && s.dead.log_dx.len() == s.iteration
+            && s.queue.u.len() == s.queue.len() * d
+            && s.queue.theta.len() == s.queue.len() * p
+            && s.queue.birth.len() == s.queue.len();
         if consistent {
             Ok(())
         } else {

@@ -116,6 +116,12 @@ pub struct State {
     /// sets the adaptive batch size.
     #[serde(default = "one")]
     pub calls_per_accept: f64,
+    /// Candidates of earlier rejection batches that were above the bound when drawn and not
+    /// needed then, in proposal order (`birth` holds the contour they were drawn above).
+    /// Each is a uniform draw inside that contour, so once above a later contour it is one
+    /// inside the later contour too: used before new draws (dynesty's queue does the same).
+    #[serde(default)]
+    pub queue: Points,
 }
 
 fn one() -> f64 {
