@@ -214,6 +214,27 @@ fn mismatched_checkpoint_is_refused_with_a_reason() {
         .resume()
         .unwrap_err();
     assert!(e.to_string().contains("seed"), "{e}");
+    // A slice run's checkpoint names the move: one with stepping out is not resumed by a
+    // run without it.
+    let slice_path = tmp("mismatch_slice.json");
+    let (p12, l12, _) = common::gaussian(12);
+    NestedSampler::new(
+        &p12,
+        &l12,
+        NestedSettings {
+            max_iterations: Some(10),
+            step_out: true,
+            ..settings(Method::Slice, &slice_path)
+        },
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    let e = NestedSampler::new(&p12, &l12, settings(Method::Slice, &slice_path))
+        .unwrap()
+        .resume()
+        .unwrap_err();
+    assert!(e.to_string().contains("step_out"), "{e}");
     // Another problem (3 parameters) cannot resume it either.
     let (p3, l3, _) = common::gaussian(3);
     let e = NestedSampler::new(&p3, &l3, settings(Method::Rejection, &path))

@@ -62,12 +62,14 @@ fn gaussian_20d_slice_sampling_is_unchanged() {
     let like = FnLikelihood::new(d, move |t: &[f64]| {
         norm - 0.5 * t.iter().map(|x| x * x).sum::<f64>()
     });
-    // n_repeats pinned at the old default (5 d) so these numbers keep checking the slice
-    // sampler's bits across changes of the default.
+    // n_repeats pinned at the old default (5 d) and stepping out on (the move before
+    // 2026-12-03) so these numbers keep checking the slice sampler's bits across changes of
+    // the defaults.
     let settings = NestedSettings {
         n_live: 500,
         seed: 3,
         n_repeats: Some(5 * d),
+        step_out: true,
         ..Default::default()
     };
     let r = NestedSampler::new(&params, &like, settings)

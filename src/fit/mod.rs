@@ -92,6 +92,9 @@ pub fn run_fit(
             }
             settings.n_live_start = s.n_live_start;
             settings.n_repeats = s.n_repeats;
+            if let Some(b) = s.step_out {
+                settings.step_out = b;
+            }
             if let Some(t) = s.taper {
                 settings.taper = t;
             }

@@ -40,6 +40,11 @@ pub struct Fingerprint {
     pub batch_size: usize,
     /// Slice steps per point.
     pub n_repeats: usize,
+    /// Slice sampling: whether intervals are stepped out (absent for rejection runs, and in
+    /// checkpoints from before it was a setting, whose slice runs all stepped out: those
+    /// are refused rather than resumed with another move).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_out: Option<bool>,
     /// The likelihood's preferred batch (rejection batches are multiples of it). Checkpoints
     /// from before it was recorded were written with no preference, 1.
     #[serde(default = "one")]
@@ -73,6 +78,7 @@ impl Fingerprint {
             update_interval: s.update_interval(),
             batch_size: s.batch_size,
             n_repeats: s.n_repeats(n_free),
+            step_out: (s.method.resolve(n_free) == Method::Slice).then_some(s.step_out),
             preferred_batch,
         }
     }

@@ -21,3 +21,4 @@ pub mod state;
 pub use result::NestedResult;
 pub use sampler::{NestedRun, NestedSampler};
 pub use settings::{CheckpointSettings, Method, NestedSettings};
+pub use slice::SLICE_CONTRACTIONS;

@@ -389,6 +389,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
                     slot,
                     log_l_min,
                     self.n_repeats,
+                    s.step_out,
                     s.max_rejections,
                 )?,
                 _ => rejection::replace(
