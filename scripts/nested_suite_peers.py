@@ -5,7 +5,8 @@ the JSON that `nested_suite dump PROBLEM SEED` prints, so both sides see the sam
     python3 scripts/nested_suite_peers.py BIN PROBLEM SEEDS [N_LIVE]
 
 BIN is target/release/examples/nested_suite; SEEDS like 1..5. One line per run, in the
-columns of nested_suite's own table. PEERS=dynesty (or PEERS=ultranest) runs only that one.
+columns of nested_suite's own table. PEERS=dynesty (or PEERS=ultranest, or PEERS=dynesty_rslice: dynesty
+with random slice sampling forced) runs only that one.
 """
 import json
 import os
@@ -88,6 +89,19 @@ def run_dynesty(spec, n_live, seed):
     return r.logz[-1], r.logzerr[-1], int(np.sum(r.ncall))
 
 
+def run_dynesty_rslice(spec, n_live, seed):
+    """The same with dynesty's random slice sampling forced (its default only above 20
+    dimensions; below it random walks), for slice-against-slice comparisons."""
+    import dynesty
+
+    d, loglike, transform = build(spec)
+    s = dynesty.NestedSampler(loglike, transform, d, nlive=n_live, sample="rslice",
+                              rstate=np.random.default_rng(seed))
+    s.run_nested(dlogz=0.1, print_progress=False)
+    r = s.results
+    return r.logz[-1], r.logzerr[-1], int(np.sum(r.ncall))
+
+
 def run_ultranest(spec, n_live, seed):
     """ln Z, its error and the calls of UltraNest 4.6 at its defaults (it takes no seed:
     numpy's global one is set)."""
@@ -101,7 +115,8 @@ def run_ultranest(spec, n_live, seed):
     return ur["logz"], ur["logzerr"], int(ur["ncall"])
 
 
-RUNNERS = {"dynesty": run_dynesty, "ultranest": run_ultranest}
+RUNNERS = {"dynesty": run_dynesty, "dynesty_rslice": run_dynesty_rslice,
+           "ultranest": run_ultranest}
 
 
 def main():
