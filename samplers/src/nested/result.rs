@@ -123,7 +123,16 @@ impl NestedResult {
     }
 }
 
-/// ln Z, H and the ln Z error from all points' prior masses and likelihoods.
+/// ln Z, H and the ln Z error from all points' prior masses and likelihoods, the points in
+/// death order (dead, then the final live ones).
+///
+/// The error is `sqrt(H / n)` (Skilling 2006) with `n` the live points in force where the
+/// posterior mass is: each death shrinks `ln X` by a random amount of standard deviation
+/// `du_i = ln(X_i / X_{i+1})` (1/n with n live points), and ln Z moves with it by the
+/// posterior mass `W_i` beyond the death, so `1/n` is replaced by the `W_i^2 du_i`-weighted
+/// mean of `du_i`: exactly `1/n` when the live points never change, and smaller where a
+/// taper (or a restart for separated modes) ran many live points through the posterior
+/// bulk. `n_live` is the fallback when no mass is found.
 pub fn evidence(points: &[&Points], n_live: usize) -> (f64, f64, f64) {
     let terms = || {
         points
@@ -144,5 +153,83 @@ pub fn evidence(points: &[&Points], n_live: usize) -> (f64, f64, f64) {
         .sum::<f64>()
         - log_z;
     let h = h.max(0.0);
-    (log_z, h, (h / n_live as f64).sqrt())
+    let inv_n = mean_inverse_live(points, log_z).unwrap_or(1.0 / n_live.max(1) as f64);
+    (log_z, h, (h * inv_n).sqrt())
+}
+
+/// The `W_i^2 du_i`-weighted mean of the ln X steps `du_i` ([`evidence`]); `None` when no
+/// step carries posterior mass.
+fn mean_inverse_live(points: &[&Points], log_z: f64) -> Option<f64> {
+    let all = || points.iter().flat_map(|p| p.log_l.iter().zip(&p.log_dx));
+    // Posterior mass at and beyond each point, from the end.
+    let weights: Vec<f64> = all()
+        .map(|(l, dx)| {
+            if l.is_finite() {
+                (l + dx - log_z).exp()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut tail = vec![0.0; weights.len()];
+    let mut acc = 0.0;
+    for (t, w) in tail.iter_mut().zip(&weights).rev() {
+        acc += w;
+        *t = acc;
+    }
+    // X_{i+1} = X_i - dX_i for every death (single or tied) and for the final live points.
+    let (mut log_x, mut num, mut den) = (0.0f64, 0.0, 0.0);
+    for ((_, dx), w) in all().zip(&tail) {
+        let log_next = log_x + (-(dx - log_x).exp()).ln_1p();
+        let du = log_x - log_next;
+        if du.is_finite() && du > 0.0 {
+            num += w * w * du * du;
+            den += w * w * du;
+        }
+        log_x = log_next;
+    }
+    (den > 0.0 && num > 0.0).then(|| num / den)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dead points of a run with `n(i)` live points at death `i` (single deaths), then `n_end`
+    /// final live points, on the likelihood `ln L = -X^(2/d) * c` of a d-D Gaussian.
+    fn run(n: impl Fn(usize) -> usize, iters: usize, n_end: usize) -> (Points, Points) {
+        let (mut dead, mut live) = (Points::default(), Points::default());
+        let mut log_x = 0.0f64;
+        let log_l = |lx: f64| -50.0 * (lx / 2.0).exp();
+        for i in 0..iters {
+            let k = n(i) as f64;
+            dead.log_l.push(log_l(log_x - 0.5 / k));
+            dead.log_dx.push(log_x + (-(-1.0 / k).exp_m1()).ln());
+            log_x -= 1.0 / k;
+        }
+        for j in 0..n_end {
+            live.log_l.push(log_l(log_x) + j as f64 * 1e-9);
+            live.log_dx.push(log_x - (n_end as f64).ln());
+        }
+        (dead, live)
+    }
+
+    #[test]
+    fn a_constant_number_of_live_points_gives_skillings_error() {
+        let (dead, live) = run(|_| 200, 4000, 200);
+        let (_, h, err) = evidence(&[&dead, &live], 7);
+        assert!(h > 1.0);
+        let want = (h / 200.0).sqrt();
+        assert!((err - want).abs() < 1e-9 * want, "{err} vs {want}");
+    }
+
+    #[test]
+    fn many_live_points_through_the_bulk_give_a_smaller_error() {
+        // 2000 live points down to ln X = -12 (where the posterior bulk is), then 200: the
+        // error is that of ~2000 live points, not sqrt(H / 200).
+        let (dead, live) = run(|i| if i < 24_000 { 2000 } else { 200 }, 26_000, 200);
+        let (_, h, err) = evidence(&[&dead, &live], 200);
+        let (lo, hi) = ((h / 2000.0).sqrt(), (h / 200.0).sqrt());
+        assert!(err > lo * 0.99 && err < 0.5 * hi, "{err}: {lo} .. {hi}");
+    }
 }
