@@ -48,10 +48,12 @@ fn eggbox_rejection_sampling_is_unchanged() {
         .unwrap()
         .run()
         .unwrap();
-    assert_eq!(r.n_calls, 9173);
+    // Re-recorded 2026-12-03 when the bounds' volume floor gained the enlargement margin
+    // (9173 calls and dead-birth hash b8c5565ebd6283a0 before).
     let root = root("eggbox");
     r.write_chains(&root).unwrap();
-    assert_eq!(fnv(&dead_birth(&root)), "b8c5565ebd6283a0");
+    assert_eq!(r.n_calls, 9141);
+    assert_eq!(fnv(&dead_birth(&root)), "2a4a246eaf4cbd4e");
 }
 
 #[test]
