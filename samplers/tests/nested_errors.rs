@@ -193,12 +193,7 @@ fn batches_keep_the_first_accepted_and_count_all_calls() {
         .unwrap()
         .run()
         .unwrap();
-    assert!(
-        (r.n_calls as f64) < 1.5 * one.n_calls as f64,
-        "batched {} vs one at a time {}",
-        r.n_calls,
-        one.n_calls
-    );
+    common::assert_calls_near_one_at_a_time(r.n_calls, one.n_calls, 1.5);
 }
 
 #[test]

@@ -218,12 +218,7 @@ fn run_lanes<L: LogLikelihood>(p: &ParameterSet, l: L, n_live: usize) -> NestedR
         .unwrap();
     // Seed to seed the calls scatter by a few per cent (samplers/README.md: 20-30 seeds per
     // problem, batched and single within 1%); 1.3x leaves room for one seed's draw.
-    assert!(
-        (r.n_calls as f64) < 1.3 * single.n_calls as f64,
-        "{} calls in batches, {} one at a time",
-        r.n_calls,
-        single.n_calls
-    );
+    common::assert_calls_near_one_at_a_time(r.n_calls, single.n_calls, 1.3);
     let mut sizes = lanes.sizes();
     assert_eq!(sizes.iter().sum::<usize>() as u64, r.n_calls);
     assert_eq!(sizes[0], n_live, "the initial live points are one batch");

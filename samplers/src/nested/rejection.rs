@@ -19,9 +19,9 @@ use rand::Rng;
 ///
 /// Otherwise candidates are drawn in batches and evaluated in one batched call each; the
 /// first one above the bound in proposal order is kept and the later ones above it are
-/// queued. Every candidate evaluated counts as a call. The batch is the running mean of candidates needed per new point, capped at
-/// `max_batch`: about one batch per new point, without evaluating many more candidates
-/// than one-at-a-time sampling would (at most one batch's worth).
+/// queued. Every candidate evaluated counts as a call. The batch is the running mean of
+/// candidates needed per new point, capped at `max_batch`: about one batch per new point,
+/// and with the queue no more calls than one-at-a-time sampling (samplers/README.md).
 ///
 /// The batch is then rounded up to a multiple of the likelihood's
 /// [`preferred_batch`](LogLikelihood::preferred_batch) `q` (an emulator whose SIMD groups

@@ -181,6 +181,9 @@ fn mean_inverse_live(points: &[&Points], log_z: f64) -> Option<f64> {
     let (mut log_x, mut num, mut den) = (0.0f64, 0.0, 0.0);
     for ((_, dx), w) in all().zip(&tail) {
         let log_next = log_x + (-(dx - log_x).exp()).ln_1p();
+        if log_next.is_nan() {
+            break; // rounding made dX exceed X: the rest of the volume is gone
+        }
         let du = log_x - log_next;
         if du.is_finite() && du > 0.0 {
             num += w * w * du * du;
@@ -196,7 +199,8 @@ mod tests {
     use super::*;
 
     /// Dead points of a run with `n(i)` live points at death `i` (single deaths), then `n_end`
-    /// final live points, on the likelihood `ln L = -X^(2/d) * c` of a d-D Gaussian.
+    /// final live points, on `ln L = -50 X^(1/2)`: a 4-D Gaussian's `-r^2 / 2` with `X ~ r^4`
+    /// (posterior bulk near ln X = -6.4).
     fn run(n: impl Fn(usize) -> usize, iters: usize, n_end: usize) -> (Points, Points) {
         let (mut dead, mut live) = (Points::default(), Points::default());
         let mut log_x = 0.0f64;

@@ -84,3 +84,13 @@ pub fn eggbox() -> (ParameterSet, FnLikelihood<impl Fn(&[f64]) -> f64>, f64) {
     });
     (params, like, 235.868)
 }
+
+/// A batched run must spend fewer than `factor` times the calls of the same run made one
+/// candidate at a time (the batch adapts to the acceptance rate, and the queue keeps the
+/// candidates a batch does not need).
+pub fn assert_calls_near_one_at_a_time(batched: u64, one_at_a_time: u64, factor: f64) {
+    assert!(
+        (batched as f64) < factor * one_at_a_time as f64,
+        "{batched} calls in batches, {one_at_a_time} one at a time (limit {factor}x)"
+    );
+}
