@@ -258,7 +258,8 @@ pub struct SamplerConfig {
     /// NUTS: target acceptance statistic (default 0.8; raise toward 0.95 on divergences).
     #[serde(default)]
     pub target_accept: Option<f64>,
-    /// NUTS: `diag` (default) or `dense` metric.
+    /// NUTS: `diag` (default), `dense`, or `transport` (a nonlinear map fitted to the warmup
+    /// draws, for curved posteriors) metric.
     #[serde(default)]
     pub metric: Option<spinflip_samplers::hmc::MetricKind>,
     /// MAP (and NUTS's starting point): optimiser starts (default 4).

@@ -228,6 +228,11 @@ fn a_kind_defined_here_is_fitted_with_nuts_and_map() {
             "nuts",
             "kind = 'nuts'\nn_chains = 2\nn_warmup = 200\nn_samples = 300\n",
         ),
+        (
+            "nuts_transport",
+            "kind = 'nuts'\nmetric = 'transport'\ntarget_accept = 0.9\nn_chains = 2\n\
+             n_warmup = 200\nn_samples = 300\n",
+        ),
         ("map", "kind = 'map'\n"),
     ] {
         let cfg = RunConfig::from_toml_str(

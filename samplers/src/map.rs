@@ -33,8 +33,9 @@ pub struct MapSettings {
     pub seed: u64,
     /// Maximise the density of the unconstrained coordinates (log-Jacobian included)
     /// instead of `ln L + ln prior`: the mode of what HMC samples, always inside the prior
-    /// (a good start for NUTS), where the physical MAP may sit on a bound. No Laplace
-    /// covariance is computed then.
+    /// (a good start for NUTS), where the physical MAP may sit on a bound. The Laplace
+    /// covariance is then that of the unconstrained coordinates
+    /// ([`MapResult::covariance_unconstrained`]).
     pub unconstrained: bool,
 }
 
@@ -70,6 +71,11 @@ pub struct MapResult {
     pub covariance: Option<Vec<f64>>,
     /// Laplace estimate of ln Z, with the covariance.
     pub log_evidence_laplace: Option<f64>,
+    /// With [`MapSettings::unconstrained`]: the Laplace covariance of the unconstrained
+    /// coordinates at their mode (row-major; NUTS's first metric), when the Hessian there
+    /// is negative definite.
+    #[serde(default)]
+    pub covariance_unconstrained: Option<Vec<f64>>,
     /// Indices of the free parameters.
     pub free: Vec<usize>,
     /// Gradient evaluations.
@@ -267,6 +273,14 @@ pub fn find_map<L: GradLogLikelihood + ?Sized>(
         laplace(params, likelihood, &theta)?
     };
     n_calls += calls;
+    let covariance_unconstrained = if settings.unconstrained {
+        let mut target = Target::new(likelihood, &unc);
+        let c = laplace_unconstrained(&mut target, &y)?;
+        n_calls += target.n_calls;
+        c
+    } else {
+        None
+    };
     let log_evidence_laplace = covariance.as_ref().and_then(|c| {
         let l = cholesky(c, d)?;
         let log_det: f64 = 2.0 * (0..d).map(|i| l[i * d + i].ln()).sum::<f64>();
@@ -281,9 +295,36 @@ pub fn find_map<L: GradLogLikelihood + ?Sized>(
         start_values,
         covariance,
         log_evidence_laplace,
+        covariance_unconstrained,
         free: params.free_indices().to_vec(),
         n_calls,
     })
+}
+
+/// `(-H)^-1` of the unconstrained log density at `y`, `H` by central differences of its
+/// gradient (steps 1e-4), or `None` if `-H` is not positive definite.
+fn laplace_unconstrained<L: GradLogLikelihood + ?Sized>(
+    target: &mut Target<'_, L>,
+    y: &[f64],
+) -> Result<Option<Vec<f64>>, SamplerError> {
+    let d = y.len();
+    let mut h = vec![0.0; d * d];
+    let (mut gu, mut gd) = (vec![0.0; d], vec![0.0; d]);
+    for b in 0..d {
+        let step = 1e-4 * y[b].abs().max(1.0);
+        let (mut up, mut down) = (y.to_vec(), y.to_vec());
+        up[b] += step;
+        down[b] -= step;
+        let (lu, _) = target.eval(&up, &mut gu)?;
+        let (ld, _) = target.eval(&down, &mut gd)?;
+        if !lu.is_finite() || !ld.is_finite() {
+            return Ok(None);
+        }
+        for a in 0..d {
+            h[a * d + b] = -(gu[a] - gd[a]) / (2.0 * step);
+        }
+    }
+    Ok(invert_negative_hessian(h, d))
 }
 
 /// `(-H)^-1` of `ln L + ln prior` over the free parameters at `theta`, `H` by central
@@ -332,7 +373,12 @@ fn laplace<L: GradLogLikelihood + ?Sized>(
             h[a * d + b] = -(gu[a] - gd[a]) / (2.0 * step);
         }
     }
-    // Symmetrise, then invert -H through its Cholesky factor.
+    Ok((invert_negative_hessian(h, d), calls))
+}
+
+/// Symmetrises `-H` (row-major `d x d`) and inverts it through its Cholesky factor; `None`
+/// if it is not positive definite.
+fn invert_negative_hessian(mut h: Vec<f64>, d: usize) -> Option<Vec<f64>> {
     for a in 0..d {
         for b in 0..a {
             let m = 0.5 * (h[a * d + b] + h[b * d + a]);
@@ -340,9 +386,7 @@ fn laplace<L: GradLogLikelihood + ?Sized>(
             h[b * d + a] = m;
         }
     }
-    let Some(l) = cholesky(&h, d) else {
-        return Ok((None, calls));
-    };
+    let l = cholesky(&h, d)?;
     let mut cov = vec![0.0; d * d];
     for col in 0..d {
         // Solve L L^T x = e_col.
@@ -366,7 +410,7 @@ fn laplace<L: GradLogLikelihood + ?Sized>(
             cov[i * d + col] = x[i];
         }
     }
-    Ok((Some(cov), calls))
+    Some(cov)
 }
 
 #[cfg(test)]
@@ -432,5 +476,37 @@ mod tests {
             .start_values
             .iter()
             .all(|v| (v - r.log_posterior).abs() < 1e-8));
+    }
+
+    #[test]
+    fn the_unconstrained_laplace_covariance_is_exact_for_a_gaussian_with_normal_priors() {
+        // Normal priors map to R by the identity: the unconstrained density is the
+        // likelihood times the priors, a Gaussian with precision C^-1 + diag(1/100): its
+        // covariance is the Laplace covariance exactly (to the differences' rounding).
+        let p = Prior::normal(0.0, 10.0).unwrap();
+        let params = ParameterSet::iid(2, p).unwrap();
+        let r = find_map(
+            &params,
+            &G2,
+            &MapSettings {
+                unconstrained: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(r.covariance.is_none());
+        let got = r.covariance_unconstrained.expect("a Laplace covariance");
+        let det = C[0] * C[3] - C[1] * C[2];
+        let prec = [
+            C[3] / det + 0.01,
+            -C[1] / det,
+            -C[2] / det,
+            C[0] / det + 0.01,
+        ];
+        let dp = prec[0] * prec[3] - prec[1] * prec[2];
+        let want = [prec[3] / dp, -prec[1] / dp, -prec[2] / dp, prec[0] / dp];
+        for k in 0..4 {
+            assert!((got[k] - want[k]).abs() < 1e-6, "{got:?} vs {want:?}");
+        }
     }
 }

@@ -158,6 +158,11 @@ fn correlated_gaussian_dense_metric() {
     correlated_gaussian(MetricKind::Dense);
 }
 
+#[test]
+fn correlated_gaussian_transport_metric() {
+    correlated_gaussian(MetricKind::Transport);
+}
+
 /// The twisted Gaussian of Haario et al. (1999): x1 ~ N(0, 100), x2 | x1 ~ N(b (x1^2 - 100), 1).
 struct Banana {
     b: f64,
@@ -186,8 +191,8 @@ impl GradLogLikelihood for Banana {
     }
 }
 
-#[test]
-fn banana_moments() {
+/// Runs the banana with `metric` and checks its moments; returns the gradient calls.
+fn banana_moments(metric: MetricKind) -> u64 {
     // E x1 = 0, var x1 = 100; E x2 = 0; var x2 = 1 + b^2 var(x1^2) = 1 + 2 b^2 100^2 = 19.
     let b = 0.03;
     let params = flat(2, 200.0);
@@ -195,7 +200,7 @@ fn banana_moments() {
         n_chains: 4,
         n_warmup: 1000,
         n_samples: 2000,
-        metric: MetricKind::Diag,
+        metric,
         seed: 5,
         ..Default::default()
     };
@@ -220,6 +225,24 @@ fn banana_moments() {
         "var x2 {v2}"
     );
     assert!(r.r_hat.iter().all(|&x| x < 1.02), "{:?}", r.r_hat);
+    r.n_calls
+}
+
+#[test]
+fn banana_moments_diag_metric() {
+    banana_moments(MetricKind::Diag);
+}
+
+#[test]
+fn banana_moments_and_cost_with_a_transport_map() {
+    // The map straightens the ridge: the same moments for far fewer gradient calls.
+    let diag = banana_moments(MetricKind::Diag);
+    let transport = banana_moments(MetricKind::Transport);
+    eprintln!("banana gradient calls: diag {diag}, transport {transport}");
+    assert!(
+        (transport as f64) < 0.5 * diag as f64,
+        "transport {transport} vs diag {diag}"
+    );
 }
 
 /// Neal's funnel: v ~ N(0, 3^2) (the prior), x_i | v ~ N(0, e^v), i = 1..9 (the likelihood).
@@ -288,15 +311,44 @@ fn funnel_divergences_are_reported() {
 
 #[test]
 fn same_seed_same_chains_and_a_resumed_run_matches() {
+    same_seed_and_resume(
+        NutsSettings {
+            n_chains: 2,
+            n_warmup: 150,
+            n_samples: 200,
+            seed: 9,
+            ..Default::default()
+        },
+        100,
+    );
+}
+
+#[test]
+fn a_transport_run_from_a_given_metric_resumes_to_the_same_bits() {
+    // The map (the start's, then one fitted at the window end, iteration 99 of 150 warmup)
+    // and the window's draws travel in the checkpoint: cut inside the window (90) and
+    // after the fit (120).
+    for cut in [90, 120] {
+        same_seed_and_resume(
+            NutsSettings {
+                n_chains: 2,
+                n_warmup: 150,
+                n_samples: 200,
+                seed: 9,
+                metric: MetricKind::Transport,
+                init_inv_metric: Some(vec![1.0, 0.3, 0.3, 2.0]),
+                ..Default::default()
+            },
+            cut,
+        );
+    }
+}
+
+/// Two runs with `settings` give the same draws, and so does one stopped at iteration
+/// `cut` and resumed from its checkpoint.
+fn same_seed_and_resume(settings: NutsSettings, cut: usize) {
     let like = Gauss::new(vec![0.5, -0.5], &[1.0, 0.3, 0.3, 2.0]);
     let params = flat(2, 20.0);
-    let settings = NutsSettings {
-        n_chains: 2,
-        n_warmup: 150,
-        n_samples: 200,
-        seed: 9,
-        ..Default::default()
-    };
     let a = NutsSampler::new(&params, &like, settings.clone())
         .unwrap()
         .run()
@@ -306,14 +358,14 @@ fn same_seed_same_chains_and_a_resumed_run_matches() {
         .run()
         .unwrap();
     assert_eq!(a.draws, b.draws);
-    // Stop at iteration 100 (inside warmup) through the driver, then resume.
+    // Stop at iteration `cut` (inside warmup) through the driver, then resume.
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nuts_resume");
     let path = dir.join("run.checkpoint");
     let _ = std::fs::remove_file(&path);
     let sampler = NutsSampler::new(&params, &like, settings).unwrap();
     let cut = Driver::new(sampler.stepper())
         .checkpoint(&path, Some(25), None)
-        .max_iterations(100)
+        .max_iterations(cut)
         .run()
         .unwrap();
     assert_eq!(cut.output.n_samples, 0);
@@ -324,4 +376,71 @@ fn same_seed_same_chains_and_a_resumed_run_matches() {
         .unwrap();
     assert_eq!(resumed.output.draws, a.draws);
     assert_eq!(resumed.output.n_calls, a.n_calls);
+}
+
+#[test]
+fn a_start_metric_that_fits_saves_warmup_calls() {
+    // The 4-D correlated Gaussian's scales span 0.5..10 (after the unconstrained map of a
+    // flat prior 200 wide, the same up to a factor ~1): with its covariance as the first
+    // metric, the first 75 iterations need no search for the scales. Same draws count.
+    let s = [1.0, 3.0, 0.5, 10.0];
+    let mut c = vec![0.0; 16];
+    for i in 0..4 {
+        c[i * 5] = s[i] * s[i];
+    }
+    c[1] = 0.9 * s[0] * s[1];
+    c[4] = c[1];
+    let like = Gauss::new(vec![1.0, -2.0, 0.3, 5.0], &c);
+    let params = flat(4, 100.0);
+    let run = |init: Option<Vec<f64>>| {
+        let settings = NutsSettings {
+            n_chains: 2,
+            n_warmup: 150,
+            n_samples: 100,
+            metric: MetricKind::Dense,
+            init: Some(vec![1.0, -2.0, 0.3, 5.0]),
+            init_inv_metric: init,
+            seed: 4,
+            ..Default::default()
+        };
+        NutsSampler::new(&params, &like, settings)
+            .unwrap()
+            .run()
+            .unwrap()
+    };
+    let unit = run(None);
+    // The unconstrained coordinates of a uniform prior on (-100, 100) near its centre are
+    // y ~ theta / 50 (logit slope 4 / width 200): scale the covariance by 1/50^2.
+    let laplace = run(Some(c.iter().map(|v| v / 2500.0).collect()));
+    assert!(
+        (laplace.n_calls as f64) < 0.7 * unit.n_calls as f64,
+        "calls with the start metric {} vs unit {}",
+        laplace.n_calls,
+        unit.n_calls
+    );
+}
+
+#[test]
+fn a_start_metric_that_is_not_a_covariance_is_refused() {
+    let like = Gauss::new(vec![0.0, 0.0], &[1.0, 0.0, 0.0, 1.0]);
+    let params = flat(2, 20.0);
+    for (bad, what) in [
+        (vec![1.0, 0.0, 0.0], "3 values"),
+        (vec![1.0, 2.0, 2.0, 1.0], "positive definite"),
+        (vec![1.0, 0.5, 0.0, 1.0], "symmetric"),
+        (vec![f64::NAN, 0.0, 0.0, 1.0], "finite"),
+    ] {
+        let settings = NutsSettings {
+            init_inv_metric: Some(bad),
+            ..Default::default()
+        };
+        let e = NutsSampler::new(&params, &like, settings)
+            .err()
+            .expect("refused");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("init_inv_metric") && msg.contains(what),
+            "{msg}"
+        );
+    }
 }

@@ -160,9 +160,12 @@ pub fn run_fit(
                 },
             )?;
             let map_calls = map.n_calls;
+            // The Laplace covariance there is the first metric: with a unit one, the first
+            // iterations on parameters of very different widths cost hundreds of steps each.
             let mut settings = NutsSettings {
                 seed: s.seed,
                 init: Some(map.theta),
+                init_inv_metric: map.covariance_unconstrained,
                 ..Default::default()
             };
             if let Some(n) = s.n_chains {

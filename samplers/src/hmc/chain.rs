@@ -4,6 +4,7 @@ use super::adapt::{DualAveraging, Welford, Windows};
 use super::metric::{Metric, MetricKind};
 use super::nuts::{initial_step_size, transition};
 use super::target::{Point, Target};
+use super::transport::TransportMap;
 use crate::error::SamplerError;
 use crate::likelihood::GradLogLikelihood;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -14,7 +15,8 @@ use serde::{Deserialize, Serialize};
 pub struct Chain {
     /// The chain's random stream.
     pub rng: Xoshiro256PlusPlus,
-    /// Position in unconstrained coordinates.
+    /// Position in the sampler's coordinates: unconstrained `y`, or `z` with `y = T(z)`
+    /// once a transport map is fitted.
     #[serde(with = "crate::exact_f64::vec")]
     pub y: Vec<f64>,
     /// `ln p(y)`.
@@ -35,6 +37,15 @@ pub struct Chain {
     pub dual: DualAveraging,
     /// Draws of the current metric window.
     pub window: Welford,
+    /// Whether the metric is a fitted transport map ([`MetricKind::Transport`]).
+    #[serde(default)]
+    pub transport: bool,
+    /// The current window's draws in `y` (transport metric only), row-major.
+    #[serde(default, with = "crate::exact_f64::vec")]
+    pub window_draws: Vec<f64>,
+    /// The fitted transport map (after the first metric window).
+    #[serde(default)]
+    pub map: Option<TransportMap>,
     /// Kept draws: every parameter (fixed ones included) in physical units, `n x n_params`.
     #[serde(with = "crate::exact_f64::vec")]
     pub draws: Vec<f64>,
@@ -55,17 +66,37 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// A chain at `y0` (evaluated), with a unit metric and Stan's initial step size.
+    /// A chain at `y0` (evaluated), with the metric `inv_metric` (a covariance of `y`) or
+    /// a unit one, and Stan's initial step size.
     pub fn new<L: GradLogLikelihood + ?Sized>(
         target: &mut Target<'_, L>,
         y0: &[f64],
         kind: MetricKind,
+        inv_metric: Option<&[f64]>,
         target_accept: f64,
         mut rng: Xoshiro256PlusPlus,
     ) -> Result<Self, SamplerError> {
         let d = y0.len();
-        let point = target.point(y0)?;
-        let metric = Metric::unit(d, kind);
+        let (metric, map) = match (inv_metric, kind) {
+            (None, _) => (Metric::unit(d, kind), None),
+            (Some(c), MetricKind::Diag) => {
+                (Metric::diag((0..d).map(|i| c[i * d + i]).collect()), None)
+            }
+            (Some(c), MetricKind::Dense) => (Metric::dense(c.to_vec(), d), None),
+            (Some(c), MetricKind::Transport) => {
+                (Metric::unit(d, kind), Some(TransportMap::gaussian(y0, c)))
+            }
+        };
+        target.set_map(map.clone());
+        let x0 = match &map {
+            Some(m) => {
+                let mut z = vec![0.0; d];
+                m.inverse(y0, &mut z);
+                z
+            }
+            None => y0.to_vec(),
+        };
+        let point = target.point(&x0)?;
         let eps = initial_step_size(target, &metric, &point, 1.0, &mut rng)?;
         Ok(Chain {
             rng,
@@ -77,6 +108,9 @@ impl Chain {
             metric,
             dual: DualAveraging::new(target_accept, eps),
             window: Welford::new(d, kind == MetricKind::Dense),
+            transport: kind == MetricKind::Transport,
+            window_draws: Vec::new(),
+            map,
             draws: Vec::new(),
             draws_log_like: Vec::new(),
             divergences: [0, 0],
@@ -85,6 +119,34 @@ impl Chain {
             accept_sum: 0.0,
             n_calls: target.n_calls,
         })
+    }
+
+    /// Moves the chain to the coordinates of `map` (fitted to the window's draws of every
+    /// chain): the same point, re-evaluated (one gradient call), a new initial step size,
+    /// and an empty window.
+    pub fn adopt_map<L: GradLogLikelihood + ?Sized>(
+        &mut self,
+        target: &mut Target<'_, L>,
+        map: TransportMap,
+    ) -> Result<(), SamplerError> {
+        let calls_before = target.n_calls;
+        target.set_map(self.map.clone());
+        let y = target.y_of(&self.y);
+        let mut z = vec![0.0; y.len()];
+        map.inverse(&y, &mut z);
+        target.set_map(Some(map.clone()));
+        self.map = Some(map);
+        self.window_draws.clear();
+        let here = target.point(&z)?;
+        self.y = here.y.clone();
+        self.logp = here.logp;
+        self.grad = here.grad.clone();
+        self.log_like = here.log_like;
+        self.step_size =
+            initial_step_size(target, &self.metric, &here, self.step_size, &mut self.rng)?;
+        self.dual.restart(self.step_size);
+        self.n_calls += target.n_calls - calls_before;
+        Ok(())
     }
 
     fn point(&self) -> Point {
@@ -105,6 +167,7 @@ impl Chain {
         max_depth: usize,
     ) -> Result<(), SamplerError> {
         let calls_before = target.n_calls;
+        target.set_map(self.map.clone());
         let (next, stats) = transition(
             target,
             &self.metric,
@@ -122,9 +185,15 @@ impl Chain {
             self.divergences[0] += u64::from(stats.divergent);
             self.step_size = self.dual.update(stats.accept_stat);
             if windows.in_window(i) {
-                self.window.add(&self.y);
+                if self.transport {
+                    self.window_draws.extend(target.y_of(&self.y));
+                } else {
+                    self.window.add(&self.y);
+                }
             }
-            if windows.window_ends().contains(&i) {
+            // A transport map is fitted to the draws of every chain at once
+            // (`NutsRun::step`, then `adopt_map`).
+            if !self.transport && windows.window_ends().contains(&i) {
                 let est = self.window.regularised();
                 let d = self.y.len();
                 self.metric = if self.metric.is_dense() {

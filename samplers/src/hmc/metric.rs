@@ -16,6 +16,9 @@ pub enum MetricKind {
     Diag,
     /// `M^-1` a full covariance: for correlated posteriors.
     Dense,
+    /// A unit metric in the coordinates of a [transport map](super::transport) fitted to
+    /// the warmup draws: for curved ridges (bananas), which no linear metric fits.
+    Transport,
 }
 
 /// The inverse metric and what sampling momenta needs.
@@ -35,7 +38,7 @@ impl Metric {
     /// The unit metric.
     pub fn unit(dim: usize, kind: MetricKind) -> Self {
         match kind {
-            MetricKind::Diag => Metric::diag(vec![1.0; dim]),
+            MetricKind::Diag | MetricKind::Transport => Metric::diag(vec![1.0; dim]),
             MetricKind::Dense => {
                 let mut inv = vec![0.0; dim * dim];
                 for i in 0..dim {

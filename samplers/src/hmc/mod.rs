@@ -15,6 +15,7 @@ pub mod sampler;
 pub mod settings;
 pub mod state;
 pub mod target;
+pub mod transport;
 
 pub use metric::{Metric, MetricKind};
 pub use result::{NutsResult, NutsSummary};

@@ -3,10 +3,12 @@
 
 use super::adapt::Windows;
 use super::chain::Chain;
+use super::metric::MetricKind;
 use super::result::NutsResult;
 use super::settings::NutsSettings;
 use super::state::{NutsState, STATE_VERSION};
 use super::target::Target;
+use super::transport::{MapDegree, TransportMap};
 use crate::driver::{Driver, ProgressObserver, Sampler, StopReason};
 use crate::error::SamplerError;
 use crate::likelihood::GradLogLikelihood;
@@ -75,6 +77,7 @@ impl<'a, L: GradLogLikelihood + Sync + ?Sized> NutsSampler<'a, L> {
             });
         }
         settings.validate(params.n_params())?;
+        settings.validate_inv_metric(params.n_free())?;
         Ok(NutsSampler {
             params,
             likelihood,
@@ -120,7 +123,7 @@ impl<L: GradLogLikelihood + Sync + ?Sized> Sampler for NutsRun<'_, '_, L> {
 
     fn fingerprint(&self) -> serde_json::Value {
         let s = &self.sampler.settings;
-        serde_json::json!({
+        let mut f = serde_json::json!({
             "names": self.sampler.params.names(),
             "n_free": self.sampler.params.n_free(),
             "n_chains": s.n_chains,
@@ -131,7 +134,12 @@ impl<L: GradLogLikelihood + Sync + ?Sized> Sampler for NutsRun<'_, '_, L> {
             "seed": s.seed,
             "init": s.init,
             "state_version": STATE_VERSION,
-        })
+        });
+        // Only when set, so that checkpoints of runs without it still resume.
+        if let Some(c) = &s.init_inv_metric {
+            f["init_inv_metric"] = serde_json::json!(c);
+        }
+        f
     }
 
     fn init(&mut self) -> Result<NutsState, SamplerError> {
@@ -168,7 +176,14 @@ impl<L: GradLogLikelihood + Sync + ?Sized> Sampler for NutsRun<'_, '_, L> {
                     y
                 }
             };
-            let chain = Chain::new(&mut target, &y0, s.metric, s.target_accept, rng)?;
+            let chain = Chain::new(
+                &mut target,
+                &y0,
+                s.metric,
+                s.init_inv_metric.as_deref(),
+                s.target_accept,
+                rng,
+            )?;
             if !chain.logp.is_finite() {
                 return Err(SamplerError::InvalidSetting {
                     setting: "init".into(),
@@ -210,6 +225,28 @@ impl<L: GradLogLikelihood + Sync + ?Sized> Sampler for NutsRun<'_, '_, L> {
             let mut target = Target::new(like, unc);
             c.iterate(&mut target, i, &windows, s.max_depth)
         })?;
+        if s.metric == MetricKind::Transport && windows.window_ends().contains(&i) {
+            // One map from the window's draws of every chain: four chains' draws support a
+            // richer map one window earlier than one chain's.
+            let d = unc.dim();
+            let pooled: Vec<f64> = st
+                .chains
+                .iter()
+                .flat_map(|c| c.window_draws.iter().copied())
+                .collect();
+            let map = TransportMap::fit(&pooled, d, MapDegree::Nonlinear);
+            // Too few draws for the current map's couplings (the first window after a
+            // Laplace start): keep it.
+            let current = st.chains[0].map.as_ref().map(|m| m.degree());
+            if current.is_none_or(|c| map.degree() >= c) {
+                st.chains.par_iter_mut().try_for_each(|c| {
+                    let mut target = Target::new(like, unc);
+                    c.adopt_map(&mut target, map.clone())
+                })?;
+            } else {
+                st.chains.iter_mut().for_each(|c| c.window_draws.clear());
+            }
+        }
         st.iteration += 1;
         Ok(())
     }

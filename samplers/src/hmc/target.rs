@@ -1,6 +1,7 @@
 //! The log posterior in unconstrained coordinates and its gradient, from a
 //! [`GradLogLikelihood`] and the priors' bijections.
 
+use super::transport::TransportMap;
 use crate::error::SamplerError;
 use crate::likelihood::GradLogLikelihood;
 use crate::transform::Unconstrained;
@@ -29,6 +30,11 @@ pub struct Target<'a, L: ?Sized> {
     dtheta: Vec<f64>,
     dlp: Vec<f64>,
     gtheta: Vec<f64>,
+    /// The sampler's coordinates are `z` with `y = T(z)` when set (a
+    /// [`TransportMap`]); otherwise they are `y` itself.
+    map: Option<TransportMap>,
+    ybuf: Vec<f64>,
+    gybuf: Vec<f64>,
     /// Gradient evaluations so far.
     pub n_calls: u64,
 }
@@ -45,7 +51,28 @@ impl<'a, L: GradLogLikelihood + ?Sized> Target<'a, L> {
             dtheta: vec![0.0; d],
             dlp: vec![0.0; d],
             gtheta: vec![0.0; p],
+            map: None,
+            ybuf: vec![0.0; d],
+            gybuf: vec![0.0; d],
             n_calls: 0,
+        }
+    }
+
+    /// Sample in the coordinates `z` of `map` (`y = T(z)`), or in `y` itself (`None`).
+    /// The density in `z` is that in `y` times the map's Jacobian.
+    pub fn set_map(&mut self, map: Option<TransportMap>) {
+        self.map = map;
+    }
+
+    /// The unconstrained coordinates `y` of the sampler's coordinates `x`.
+    pub fn y_of(&self, x: &[f64]) -> Vec<f64> {
+        match &self.map {
+            Some(m) => {
+                let mut y = vec![0.0; x.len()];
+                m.forward(x, &mut y);
+                y
+            }
+            None => x.to_vec(),
         }
     }
 
@@ -61,10 +88,12 @@ impl<'a, L: GradLogLikelihood + ?Sized> Target<'a, L> {
         &self.theta
     }
 
-    /// The physical parameters (all of them) at `y`, without evaluating the likelihood.
-    pub fn theta_of(&mut self, y: &[f64]) -> &[f64] {
+    /// The physical parameters (all of them) at the sampler's coordinates `x`, without
+    /// evaluating the likelihood.
+    pub fn theta_of(&mut self, x: &[f64]) -> &[f64] {
+        let y = self.y_of(x);
         self.unc
-            .to_theta(y, &mut self.theta, &mut self.dtheta, &mut self.dlp);
+            .to_theta(&y, &mut self.theta, &mut self.dtheta, &mut self.dlp);
         &self.theta
     }
 
@@ -80,8 +109,26 @@ impl<'a, L: GradLogLikelihood + ?Sized> Target<'a, L> {
         })
     }
 
+    /// `(ln p(x), ln L)` at the sampler's coordinates `x` (`y`, or `z` of the map), with
+    /// `d ln p / dx` written into `grad`.
+    pub fn eval(&mut self, x: &[f64], grad: &mut [f64]) -> Result<(f64, f64), SamplerError> {
+        let Some(map) = self.map.take() else {
+            return self.eval_y(x, grad);
+        };
+        let mut y = std::mem::take(&mut self.ybuf);
+        let mut gy = std::mem::take(&mut self.gybuf);
+        map.forward(x, &mut y);
+        let mut out = self.eval_y(&y, &mut gy);
+        if let Ok((logp, _)) = &mut out {
+            let log_det = map.pullback(&y, &gy, grad);
+            *logp += log_det;
+        }
+        (self.ybuf, self.gybuf, self.map) = (y, gy, Some(map));
+        out
+    }
+
     /// `(ln p(y), ln L)`, with `d ln p / dy` written into `grad`.
-    pub fn eval(&mut self, y: &[f64], grad: &mut [f64]) -> Result<(f64, f64), SamplerError> {
+    fn eval_y(&mut self, y: &[f64], grad: &mut [f64]) -> Result<(f64, f64), SamplerError> {
         let lp = self.unc.to_theta_with(
             y,
             &mut self.theta,
