@@ -2,7 +2,8 @@
 //! likelihoods that provide gradients ([`GradLogLikelihood`](crate::GradLogLikelihood)).
 //!
 //! [`NutsSampler`] runs several chains in parallel with Stan's warmup (dual-averaged step
-//! size, diagonal or dense metric estimated in doubling windows), counts divergences, and
+//! size, diagonal or dense metric estimated in doubling windows, or a [transport
+//! map](transport) fitted to the pooled warmup draws for curved posteriors), counts divergences, and
 //! reports rank-normalised R-hat and bulk/tail ESS; it is a [`Sampler`](crate::driver::Sampler)
 //! state machine, so it checkpoints and resumes through the common driver.
 
