@@ -290,6 +290,9 @@ impl TransportMap {
         if n < 3 || dim == 0 {
             return TransportMap::identity(dim);
         }
+        let nf = n as f64;
+        // Stan's regularisation of a window's variance toward a small constant.
+        let shrink = |var: f64| nf / (nf + 5.0) * var + 1e-3 * 5.0 / (nf + 5.0);
         let mut center = vec![0.0; dim];
         let mut sigma = vec![0.0; dim];
         for i in 0..dim {
@@ -297,9 +300,7 @@ impl TransportMap {
             let m = col.clone().sum::<f64>() / n as f64;
             let v = col.map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1) as f64;
             center[i] = m;
-            // Stan's regularisation of a window's variance toward a small constant.
-            let nf = n as f64;
-            sigma[i] = (nf / (nf + 5.0) * v + 1e-3 * 5.0 / (nf + 5.0)).sqrt();
+            sigma[i] = shrink(v).sqrt();
         }
         let xi: Vec<f64> = draws
             .chunks_exact(dim)
@@ -323,9 +324,6 @@ impl TransportMap {
         let mut coef = vec![Vec::new(); dim];
         let mut log_scale = vec![vec![0.0]; dim];
         let mut f = Vec::new();
-        let nf = n as f64;
-        // Stan's regularisation of a window's variance toward a small constant.
-        let shrink = |var: f64| nf / (nf + 5.0) * var + 1e-3 * 5.0 / (nf + 5.0);
         for pos in (0..dim).rev() {
             let p = degree.n_coef(pos);
             let mut best: Option<Candidate> = None;
@@ -443,6 +441,21 @@ impl TransportMap {
             .sum::<f64>()
     }
 
+    /// The conditional mean `m_k` and scatter `s_k` of position `k` given the coordinates
+    /// placed before it in `xi` (`prev` and `f` are scratch).
+    fn conditional(
+        &self,
+        k: usize,
+        xi: &[f64],
+        prev: &mut Vec<f64>,
+        f: &mut Vec<f64>,
+    ) -> (f64, f64) {
+        self.gather(k, xi, prev);
+        features(self.degree, prev, f);
+        let m: f64 = f.iter().zip(&self.coef[k]).map(|(a, b)| a * b).sum();
+        (m, self.log_scale_of(k, prev).exp())
+    }
+
     /// `y = T(z)`.
     pub fn forward(&self, z: &[f64], y: &mut [f64]) {
         let d = self.dim();
@@ -450,10 +463,8 @@ impl TransportMap {
         let mut prev = Vec::with_capacity(d);
         let mut f = Vec::new();
         for k in 0..d {
-            self.gather(k, &xi, &mut prev);
-            features(self.degree, &prev, &mut f);
-            let m: f64 = f.iter().zip(&self.coef[k]).map(|(a, b)| a * b).sum();
-            xi[self.order[k]] = m + self.log_scale_of(k, &prev).exp() * z[k];
+            let (m, s) = self.conditional(k, &xi, &mut prev, &mut f);
+            xi[self.order[k]] = m + s * z[k];
         }
         for i in 0..d {
             y[i] = self.center[i] + self.sigma[i] * xi[i];
@@ -469,10 +480,8 @@ impl TransportMap {
         let mut prev = Vec::with_capacity(d);
         let mut f = Vec::new();
         for k in 0..d {
-            self.gather(k, &xi, &mut prev);
-            features(self.degree, &prev, &mut f);
-            let m: f64 = f.iter().zip(&self.coef[k]).map(|(a, b)| a * b).sum();
-            z[k] = (xi[self.order[k]] - m) / self.log_scale_of(k, &prev).exp();
+            let (m, s) = self.conditional(k, &xi, &mut prev, &mut f);
+            z[k] = (xi[self.order[k]] - m) / s;
         }
     }
 
