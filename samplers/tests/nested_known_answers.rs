@@ -66,7 +66,9 @@ fn gaussian_case(d: usize, n_live: usize, abs_bound: f64, method: Method) -> Nes
 fn gaussian_2d() {
     // n_live 200: sqrt(H / n) = sqrt(3.2 / 200) = 0.13, bound ~ 4 sigma
     let r = gaussian_case(2, 200, 0.5, Method::Auto);
-    assert_eq!(r.method, Method::Rejection);
+    assert_eq!(r.method, Method::Auto);
+    // An ellipse bounds a Gaussian's contours closely: rejection throughout.
+    assert_eq!(r.n_sliced, 0);
 }
 
 #[test]
@@ -83,9 +85,15 @@ fn gaussian_10d() {
 
 #[test]
 fn gaussian_20d_slice() {
-    // sqrt(31.5 / 100) = 0.56; Auto picks slice sampling above 10 dimensions
-    let r = gaussian_case(20, 100, 2.2, Method::Auto);
-    assert_eq!(r.method, Method::Slice);
+    // sqrt(31.5 / 100) = 0.56
+    gaussian_case(20, 100, 2.2, Method::Slice);
+}
+
+#[test]
+fn gaussian_20d_auto() {
+    // sqrt(31.5 / 200) = 0.4. Auto rejects while the ellipsoids' volume over X is below
+    // slice sampling's calls per point (30 steps of ~4 calls): on a Gaussian mostly.
+    gaussian_case(20, 200, 1.6, Method::Auto);
 }
 
 #[test]
@@ -287,4 +295,37 @@ fn errors_of_tapered_runs_match_their_scatter() {
     eprintln!("RMS {rms:.2}, mean error {mean_err:.3} (sqrt(H / 200) = {untapered:.3})");
     assert!((0.6..1.5).contains(&rms), "RMS offset / error {rms}");
     assert!(mean_err < 0.6 * untapered, "{mean_err}");
+}
+
+#[test]
+fn auto_slices_where_ellipsoids_bound_the_contour_badly() {
+    // A product of 10 Laplace densities: its contours are cross-polytopes (|x|_1 < r), whose
+    // bounding ellipsoids are far larger than they are, so rejection needs many candidates
+    // per point late in the run and Auto turns to slice sampling. Normalised in U[-10, 10]
+    // per axis: ln Z = 10 ln((1 - e^-10) / 20).
+    let d = 10;
+    let like = FnLikelihood::new(d, |x: &[f64]| {
+        x.iter().map(|v| -v.abs() - 2f64.ln()).sum::<f64>()
+    });
+    let p = ParameterSet::iid(d, Prior::uniform(-10.0, 10.0).unwrap()).unwrap();
+    let exact = d as f64 * ((-(-10f64).exp()).ln_1p() - 20f64.ln());
+    let (auto, rejection) = (
+        run(&p, &like, 200, Method::Auto),
+        run(&p, &like, 200, Method::Rejection),
+    );
+    eprintln!(
+        "auto: {} of {} points sliced, {} calls; rejection {} calls",
+        auto.n_sliced, auto.n_iterations, auto.n_calls, rejection.n_calls
+    );
+    // sqrt(H / n) = sqrt(13 / 200) = 0.25
+    check_evidence(&auto, exact, 1.3);
+    check_evidence(&rejection, exact, 1.3);
+    assert!(auto.n_sliced > 0 && rejection.n_sliced == 0);
+    // Seeds 1-7: 0.44-0.75 of rejection's calls (1.2-3.1k of ~4.5k points sliced).
+    assert!(
+        (auto.n_calls as f64) < 0.85 * rejection.n_calls as f64,
+        "auto {} calls, rejection {}",
+        auto.n_calls,
+        rejection.n_calls
+    );
 }

@@ -6,7 +6,7 @@
 #[allow(dead_code)]
 mod problems;
 
-use spinflip_samplers::nested::{NestedResult, NestedSampler, NestedSettings};
+use spinflip_samplers::nested::{Method, NestedResult, NestedSampler, NestedSettings};
 use spinflip_samplers::{FnLikelihood, ParameterSet, Prior};
 
 fn run(p: &problems::Problem, settings: NestedSettings) -> NestedResult {
@@ -160,19 +160,20 @@ fn the_taper_keeps_the_evidence_right_on_a_gaussian() {
 
 #[test]
 fn slice_sampling_sees_separated_modes_too() {
-    // Above 10 free parameters slice sampling keeps no bounds, but the live points' ellipsoid
-    // decomposition still tells two separated modes apart: the run warns (and does not
-    // restart: the restart is for rejection sampling), while a single mode stays quiet.
+    // Slice sampling keeps no bounds, but the live points' ellipsoid decomposition still
+    // tells two separated modes apart: the run warns (and does not restart: the restart is
+    // for bounds), while a single mode stays quiet.
     let two = problems::mixture(12, &[0.5, 0.5], &[0.3, 0.3], 1);
     let r = run(
         &two,
         NestedSettings {
             n_live: 200,
             seed: 1,
+            method: Method::Slice,
             ..Default::default()
         },
     );
-    assert_eq!(r.method, spinflip_samplers::nested::Method::Slice);
+    assert_eq!(r.n_sliced, r.n_iterations, "every new point sliced");
     assert!(r.max_modes >= 2, "{} modes", r.max_modes);
     assert!(r.restart.is_none());
     assert!(
@@ -186,9 +187,30 @@ fn slice_sampling_sees_separated_modes_too() {
         NestedSettings {
             n_live: 200,
             seed: 1,
+            method: Method::Slice,
             ..Default::default()
         },
     );
     assert_eq!(r.max_modes, 1);
     assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+}
+
+#[test]
+fn automatic_runs_above_ten_dimensions_warn_of_modes_without_restarting() {
+    // Auto rejects from ellipsoids here too, which see the two modes; the restart's extra
+    // prior draws cannot find narrow modes in 12-D, so it is not made (RESTART_MAX_FREE).
+    let two = problems::mixture(12, &[0.5, 0.5], &[0.3, 0.3], 1);
+    let r = run(
+        &two,
+        NestedSettings {
+            n_live: 200,
+            seed: 1,
+            ..Default::default()
+        },
+    );
+    assert!(r.n_sliced < r.n_iterations, "{} sliced", r.n_sliced);
+    assert!(r.max_modes >= 2 && r.restart.is_none());
+    assert!(r.warnings().iter().any(|m| m.contains("separated modes")));
+    let z = (r.log_evidence - two.log_z).abs() / r.log_evidence_err;
+    assert!(z < 3.0, "{z:.2} errors off");
 }

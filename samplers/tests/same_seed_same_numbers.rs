@@ -72,6 +72,7 @@ fn gaussian_20d_slice_sampling_is_unchanged() {
         seed: 3,
         n_repeats: Some(5 * d),
         step_out: true,
+        method: Method::Slice,
         ..Default::default()
     };
     let r = NestedSampler::new(&params, &like, settings)

@@ -11,6 +11,7 @@
 //! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations;
 //! `NESTED_REPEATS=N` sets the slice steps per point (default: the sampler's rule);
 //! `NESTED_RESTART=0` switches off the restart for separated modes.
+//! `NESTED_METHOD=rejection|slice|auto` sets the method (default: auto).
 //! `NESTED_BATCH=Q` makes the likelihood prefer batches of `Q` (as the emulator's 16) with
 //! rejection batches of up to `4 Q` (the CLI's 64), to measure batched runs.
 //! `nested_suite dump PROBLEM SEED` prints the problem as JSON for
@@ -21,7 +22,7 @@ mod problems;
 use problems::Problem;
 use spinflip_samplers::driver::{Driver, Observer};
 use spinflip_samplers::nested::state::State;
-use spinflip_samplers::nested::{NestedRun, NestedSampler, NestedSettings};
+use spinflip_samplers::nested::{Method, NestedRun, NestedSampler, NestedSettings};
 use spinflip_samplers::SamplerError;
 use spinflip_samplers::{FnLikelihood, LikelihoodError, LogLikelihood, ParameterSet, Prior};
 
@@ -157,6 +158,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     // NESTED_RESTART=0 switches off the restart for separated modes (the old default).
     let restart_on_modes = std::env::var("NESTED_RESTART").map_or(true, |v| v != "0");
+    let method = match std::env::var("NESTED_METHOD").as_deref() {
+        Ok("rejection") => Method::Rejection,
+        Ok("slice") => Method::Slice,
+        Ok("auto") | Err(_) => Method::Auto,
+        Ok(m) => return Err(format!("NESTED_METHOD={m}: use rejection, slice or auto").into()),
+    };
     let q: usize = std::env::var("NESTED_BATCH")
         .ok()
         .map(|s| s.parse())
@@ -180,6 +187,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             seed,
             n_repeats,
             restart_on_modes,
+            method,
             batch_size: if q > 1 { 4 * q } else { 1 },
             ..Default::default()
         };
@@ -201,6 +209,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             sampler.run()?
         };
+        eprintln!(
+            "  seed {seed}: {} of {} new points slice sampled",
+            r.n_sliced, r.n_iterations
+        );
         let post = r.posterior();
         let wsum: f64 = post.weights.iter().sum();
         let parts: Vec<String> = p

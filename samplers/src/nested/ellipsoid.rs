@@ -1,6 +1,8 @@
 //! Bounding ellipsoids of live points in the unit cube, and unions of them found by
 //! recursive 2-means splitting (Feroz, Hobson & Bridges 2009, MNRAS 398, 1601, sec. 5).
 
+#[cfg(test)]
+use super::linalg::logaddexp;
 use super::linalg::{cholesky_jitter, log_unit_ball_volume, mean_cov, mul_lower, solve_lower};
 use crate::exact_f64;
 use rand::Rng;
@@ -342,6 +344,53 @@ impl MultiEllipsoid {
             }
         }
         (0..m).filter(|&i| root(&mut group, i) == i).count()
+    }
+
+    /// Log of the volume of the union intersected with the unit cube, the region
+    /// [`sample`](Self::sample) draws from, estimated from `draws` random points as `sample`
+    /// would make them: from the cube when the summed volume exceeds it (the fraction inside
+    /// any ellipsoid), else from the ellipsoids by volume (the summed volume times the mean
+    /// of 1/(ellipsoids holding the point) over points inside the cube). `-inf` when no draw
+    /// counted.
+    pub fn log_volume_in_cube<R: Rng + ?Sized>(&self, rng: &mut R, draws: usize) -> f64 {
+        let d = self.d;
+        let (mut out, mut scratch) = (vec![0.0; d], vec![0.0; d]);
+        let mut hits = 0.0;
+        for _ in 0..draws {
+            if self.log_volume > 0.0 {
+                out.iter_mut().for_each(|x| *x = rng.random());
+                if self
+                    .ellipsoids
+                    .iter()
+                    .any(|e| e.contains(&out, &mut scratch))
+                {
+                    hits += 1.0;
+                }
+                continue;
+            }
+            let u: f64 = rng.random();
+            let k = self
+                .cumulative
+                .iter()
+                .position(|&c| u < c)
+                .unwrap_or(self.ellipsoids.len() - 1);
+            self.ellipsoids[k].sample(rng, &mut out, &mut scratch);
+            if out.iter().all(|&x| (0.0..1.0).contains(&x)) {
+                let q = self
+                    .ellipsoids
+                    .iter()
+                    .filter(|e| e.contains(&out, &mut scratch))
+                    .count()
+                    .max(1);
+                hits += 1.0 / q as f64;
+            }
+        }
+        let frac = (hits / draws.max(1) as f64).ln();
+        if self.log_volume > 0.0 {
+            frac
+        } else {
+            self.log_volume + frac
+        }
     }
 
     /// A uniform draw from the union intersected with the unit cube: pick an ellipsoid with
@@ -725,5 +774,51 @@ mod tests {
         }
         // binomial(4000, 1/4) has sd 27
         assert!((quadrant as i64 - 1000).abs() < 130, "{quadrant}");
+    }
+
+    #[test]
+    fn volume_in_the_cube_counts_what_sampling_draws_from() {
+        let disc = |cx: f64, r: f64| {
+            let chol = vec![r, 0.0, 0.0, r];
+            let log_volume = log_volume_of(&chol, 2);
+            Ellipsoid {
+                d: 2,
+                center: vec![cx, 0.5],
+                chol,
+                log_volume,
+                log_volume_tight: log_volume,
+            }
+        };
+        let (inside, on_edge) = (disc(0.5, 0.1), disc(0.0, 0.1));
+        let union = |es: Vec<Ellipsoid>| {
+            let n = es.len();
+            let lv = es
+                .iter()
+                .map(|e| e.log_volume())
+                .fold(f64::NEG_INFINITY, logaddexp);
+            MultiEllipsoid {
+                d: 2,
+                cumulative: (1..=n).map(|k| k as f64 / n as f64).collect(),
+                ellipsoids: es,
+                log_volume: lv,
+            }
+        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        // Wholly inside: every draw counts, exactly its volume.
+        let m = union(vec![inside.clone()]);
+        assert_eq!(m.log_volume_in_cube(&mut rng, 200), inside.log_volume());
+        // The same ellipsoid twice: the union is one of them (every draw is held twice).
+        let m = union(vec![inside.clone(), inside.clone()]);
+        assert!((m.log_volume_in_cube(&mut rng, 200) - inside.log_volume()).abs() < 1e-12);
+        // Centred on the cube's face: half of it (binomial(4000, 1/2): 1.6% relative sd).
+        let m = union(vec![on_edge.clone()]);
+        let half = on_edge.log_volume() - 2f64.ln();
+        assert!((m.log_volume_in_cube(&mut rng, 4000) - half).abs() < 0.06);
+        // Larger than the cube (pi / 4 > 1 would need radius > 0.56; here the sum of two
+        // copies exceeds it): the share of the cube inside, pi / 4 for the inscribed disc.
+        let m = union(vec![disc(0.5, 0.5), disc(0.5, 0.5)]);
+        assert!(m.log_volume() > 0.0);
+        let want = (std::f64::consts::PI / 4.0).ln();
+        assert!((m.log_volume_in_cube(&mut rng, 4000) - want).abs() < 0.06);
     }
 }

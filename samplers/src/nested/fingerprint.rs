@@ -26,7 +26,9 @@ pub struct Fingerprint {
     /// checkpoints from before the restart existed, which never restarted).
     #[serde(default)]
     pub restart_on_modes: bool,
-    /// Resolved sampling method.
+    /// Sampling method as set (`Auto` chooses its move during the run; checkpoints of
+    /// automatic runs from before 2026-12-04 hold the method it resolved to by dimension, and
+    /// are refused rather than resumed with the other rule).
     pub method: Method,
     /// Seed.
     pub seed: u64,
@@ -71,14 +73,14 @@ impl Fingerprint {
             n_live_start: s.n_live_start(),
             taper: s.taper,
             restart_on_modes: s.restarts_on_modes(n_free),
-            method: s.method.resolve(n_free),
+            method: s.method,
             seed: s.seed,
             dlogz: s.dlogz,
             enlarge: s.enlarge,
             update_interval: s.update_interval(),
             batch_size: s.batch_size,
             n_repeats: s.n_repeats(n_free),
-            step_out: (s.method.resolve(n_free) == Method::Slice).then_some(s.step_out),
+            step_out: (s.method != Method::Rejection).then_some(s.step_out),
             preferred_batch,
         }
     }

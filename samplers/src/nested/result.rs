@@ -26,8 +26,13 @@ pub struct NestedResult {
     pub wall_time: Duration,
     /// Whether the `dlogz` criterion was met (false when stopped by an iteration/call limit).
     pub converged: bool,
-    /// The method used (resolved from `Auto`).
+    /// The method of the settings (`Auto` chooses between rejection and slice sampling at
+    /// each bound update; [`n_sliced`](Self::n_sliced) says how often it sliced).
     pub method: Method,
+    /// New points drawn by slice sampling (the others by rejection; the first attempt of a
+    /// restarted run included).
+    #[serde(default)]
+    pub n_sliced: usize,
     /// Settings of the run (after a restart for separated modes: the strong taper it
     /// continued with).
     pub settings: NestedSettings,

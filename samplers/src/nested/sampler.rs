@@ -79,7 +79,7 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
         NestedRun {
             sampler: self,
             eval: Evaluator::new(self.params, self.likelihood),
-            method: self.settings.method.resolve(d),
+            method: self.settings.method,
             interval: self.settings.update_interval(),
             n_repeats: self.settings.n_repeats(d),
             restarted: self.settings.restarted(),
@@ -186,6 +186,7 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
         state.slice_scale = 1.0;
         state.calls_per_accept = 1.0;
         state.queue = Points::default();
+        state.slicing = false;
         Ok(())
     }
 
@@ -200,44 +201,71 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
         logaddexp(state.log_z, l_max + state.log_x) - state.log_z
     }
 
-    /// Refits the ellipsoids (rejection) or the whitening matrix (slice) to the live points.
+    /// Refits the ellipsoids (rejection) or the whitening matrix (slice) to the live points;
+    /// both for [`Method::Auto`], which then chooses the move until the next update.
     fn update_bound(&self, state: &mut State) {
         let d = self.sampler.params.n_free();
-        if self.method == Method::Slice {
+        let log_enlarge = self.sampler.settings.enlarge.ln();
+        if self.method != Method::Rejection {
             let idx: Vec<usize> = (0..state.live.len()).collect();
             let (_, cov) = mean_cov(&state.live.u, d, &idx);
             state.whiten = cholesky_jitter(&cov, d);
+        }
+        // Auto with fewer than 2 d live points cannot fit ellipsoids: slice sampling only.
+        let auto_rejects = self.method == Method::Auto && state.live.len() >= 2 * d;
+        if self.method == Method::Slice || (self.method == Method::Auto && !auto_rejects) {
+            state.slicing = true;
             // Slice sampling needs no bounds, but the same decomposition of the live points
             // tells whether they have split into separated modes, for the warning. It uses
             // no random numbers, so the run is unchanged; every 4th update, as modes last
             // (each costs about 1 ms at 30-D: 0.15 s in a 5 M-call run).
-            if !(state.iteration / self.interval).is_multiple_of(4) {
-                state.last_update = Some(state.iteration);
-                return;
+            if (state.iteration / self.interval).is_multiple_of(4) {
+                let modes = MultiEllipsoid::fit(&state.live.u, d, state.log_x, log_enlarge, true)
+                    .separated_groups();
+                state.max_modes = state.max_modes.max(modes);
             }
-            let modes = MultiEllipsoid::fit(
-                &state.live.u,
-                d,
-                state.log_x,
-                self.sampler.settings.enlarge.ln(),
-                true,
-            )
-            .separated_groups();
-            state.max_modes = state.max_modes.max(modes);
         } else {
-            let bound = MultiEllipsoid::fit(
-                &state.live.u,
-                d,
-                state.log_x,
-                self.sampler.settings.enlarge.ln(),
-                true,
-            );
+            let bound = MultiEllipsoid::fit(&state.live.u, d, state.log_x, log_enlarge, true);
             state.max_modes = state.max_modes.max(bound.separated_groups());
+            if auto_rejects {
+                state.slicing = self.rejection_cost(state, &bound) > self.slice_cost(state);
+            }
             state.bound = Some(bound);
         }
         state.last_update = Some(state.iteration);
     }
+
+    /// Expected candidates per new point by rejection from `bound`: the volume it is sampled
+    /// from (the union inside the cube) over the contour's expected volume X. The union's
+    /// volume is estimated from draws of an RNG of its own, seeded by the iteration, so the
+    /// run's stream (and a resumed run) is unchanged.
+    fn rejection_cost(&self, state: &State, bound: &MultiEllipsoid) -> f64 {
+        let seed = self.sampler.settings.seed ^ (state.iteration as u64).rotate_left(32);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let log_v = bound.log_volume_in_cube(&mut rng, COST_DRAWS);
+        (log_v - state.log_x).exp().max(1.0)
+    }
+
+    /// Expected calls per new point by slice sampling: the running mean once measured, else
+    /// `n_repeats` steps of one call plus the adapted contractions (and with stepping out the
+    /// interval's two ends).
+    fn slice_cost(&self, state: &State) -> f64 {
+        if state.calls_per_slice_point > 0.0 {
+            return state.calls_per_slice_point;
+        }
+        let ends = if self.sampler.settings.step_out {
+            2.0
+        } else {
+            0.0
+        };
+        self.n_repeats as f64 * (1.0 + slice::SLICE_CONTRACTIONS + ends)
+    }
 }
+
+/// Draws that estimate the bounds' volume inside the cube for [`Method::Auto`]'s choice:
+/// a relative error of ~10% where the cube cuts half the bound, far below the factors the
+/// choice is made on.
+const COST_DRAWS: usize = 200;
 
 impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
     type State = State;
@@ -279,6 +307,9 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             calls_per_accept: 1.0,
             queue: Points::default(),
             elapsed: 0.0,
+            slicing: false,
+            calls_per_slice_point: 0.0,
+            n_sliced: 0,
         })
     }
 
@@ -381,18 +412,33 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
         let target = self.settings(state).live_target(state.log_x);
         let surplus = n.saturating_sub(target).min(k);
         let (removed, replaced) = dying.split_at(surplus);
+        let slicing = match self.method {
+            Method::Slice => true,
+            Method::Rejection => false,
+            Method::Auto => state.slicing,
+        };
         for &slot in replaced {
-            match self.method {
-                Method::Slice => slice::replace(
-                    state,
-                    &mut self.eval,
-                    slot,
-                    log_l_min,
-                    self.n_repeats,
-                    s.step_out,
-                    s.max_rejections,
-                )?,
-                _ => rejection::replace(
+            match slicing {
+                true => {
+                    let before = state.n_calls;
+                    slice::replace(
+                        state,
+                        &mut self.eval,
+                        slot,
+                        log_l_min,
+                        self.n_repeats,
+                        s.step_out,
+                        s.max_rejections,
+                    )?;
+                    let used = (state.n_calls - before) as f64;
+                    state.calls_per_slice_point = if state.n_sliced == 0 {
+                        used
+                    } else {
+                        state.calls_per_slice_point + 0.05 * (used - state.calls_per_slice_point)
+                    };
+                    state.n_sliced += 1;
+                }
+                false => rejection::replace(
                     state,
                     &mut self.eval,
                     slot,
@@ -451,6 +497,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             wall_time: Duration::from_secs_f64(state.elapsed),
             converged: stop == StopReason::Converged,
             method: self.method,
+            n_sliced: state.n_sliced,
             settings: self.settings(&state).clone(),
             restart: state.restart,
             names: s.params.names(),

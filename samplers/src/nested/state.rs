@@ -122,6 +122,16 @@ pub struct State {
     /// inside the later contour too: used before new draws (dynesty's queue does the same).
     #[serde(default)]
     pub queue: Points,
+    /// [`Method::Auto`](super::Method::Auto): whether new points are slice sampled until the
+    /// next bound update (chosen at each update by the predicted calls per point).
+    #[serde(default)]
+    pub slicing: bool,
+    /// Running mean of the likelihood calls per slice-sampled point (0 before the first).
+    #[serde(default, with = "exact_f64::scalar")]
+    pub calls_per_slice_point: f64,
+    /// New points drawn by slice sampling (the others by rejection).
+    #[serde(default)]
+    pub n_sliced: usize,
 }
 
 fn one() -> f64 {

@@ -29,6 +29,9 @@ pub struct RunSummary {
     pub wall_time_s: f64,
     /// Live points (nested sampling only).
     pub n_live: Option<usize>,
+    /// New points drawn by slice sampling, the rest by rejection (nested sampling only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_sliced: Option<usize>,
     /// Whether the stopping criterion was met.
     pub converged: bool,
     /// Seed.
@@ -50,6 +53,7 @@ impl RunSummary {
             n_iterations: r.n_iterations,
             wall_time_s: r.wall_time.as_secs_f64(),
             n_live: Some(r.settings.n_live),
+            n_sliced: Some(r.n_sliced),
             converged: r.converged,
             seed: r.settings.seed,
             settings: serde_json::to_value(&r.settings).unwrap_or(serde_json::Value::Null),
