@@ -215,12 +215,17 @@ pub struct SamplerConfig {
     /// Nested: e-folds of prior volume over which `n_live_start` tapers (default 5).
     #[serde(default)]
     pub taper: Option<f64>,
+    /// Nested: `auto` (default: at each bound update, rejection from the ellipsoids or slice
+    /// sampling, whichever is predicted to need fewer calls per new point), `rejection` or
+    /// `slice`.
+    #[serde(default)]
+    pub method: Option<spinflip_samplers::nested::Method>,
     /// Nested: start again with `8 * n_live` live points tapering over 12 e-folds when the
-    /// bounds first hold separated modes (default true; only without `n_live_start`, and
-    /// only for rejection sampling, up to 10 free parameters).
+    /// bounds first hold separated modes (default true; only without `n_live_start`, not
+    /// for `method = "slice"`, and up to 10 free parameters).
     #[serde(default)]
     pub restart_on_modes: Option<bool>,
-    /// Nested: slice-sampling steps per new point, used above 10 free parameters (default
+    /// Nested: slice-sampling steps per new point, whenever points are slice sampled (default
     /// `ceil(1.5 d)`; `2 d` above ~40 free parameters, see the README).
     #[serde(default)]
     pub n_repeats: Option<usize>,
@@ -292,6 +297,7 @@ impl Default for SamplerConfig {
             restart_on_modes: None,
             n_repeats: None,
             step_out: None,
+            method: None,
             dlogz: None,
             batch_size: None,
             n_walkers: None,

@@ -271,3 +271,39 @@ fn a_kind_defined_here_is_fitted_with_nuts_and_map() {
         );
     }
 }
+
+/// `[sampler] method` and `step_out` reach the nested sampler: a fit asked to slice sample
+/// with stepping out says so in `root.json` (its settings, and every new point sliced).
+#[test]
+fn the_nested_method_and_step_out_keys_reach_the_sampler() {
+    registered();
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("open_kind_method");
+    let root = dir.join("slice");
+    let cfg = RunConfig::from_toml_str(
+        &format!(
+            "[output]\nroot = '{}'\nplots = false\n[model]\nkind = 'gaussian_bump'\n\
+             [data.mock]\nnoise = 0.5\nseed = 3\n[sampler]\nn_live = 60\nseed = 2\n\
+             method = 'slice'\nstep_out = true\ncheckpoint_seconds = 0\nquiet = true\n",
+            root.display()
+        ),
+        "test",
+    )
+    .unwrap();
+    let problem = Problem::from_config(&cfg).unwrap();
+    run_fit(&cfg, &problem, true).unwrap();
+    let mut json = root.clone().into_os_string();
+    json.push(".json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["settings"]["method"], "slice");
+    assert_eq!(v["settings"]["step_out"], true);
+    assert_eq!(v["n_sliced"], v["n_iterations"]);
+    let e = RunConfig::from_toml_str(
+        "[output]\nroot = 'x'\n[model]\nkind = 'gaussian_bump'\n[sampler]\nmethod = 'slices'\n",
+        "t",
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("slices") && e.contains("rejection"), "{e}");
+}

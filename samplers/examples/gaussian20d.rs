@@ -1,5 +1,6 @@
 //! A 20-dimensional unit Gaussian in U[-10, 10]^20 (ln Z = -20 ln 20 = -59.915), sampled by
-//! slice sampling (chosen automatically above 10 dimensions).
+//! nested sampling with the automatic choice of move (rejection from ellipsoids throughout
+//! here: a Gaussian's contours are ellipsoids).
 //!
 //! `cargo run --release -p spinflip-samplers --example gaussian20d -- out/g20 [seed]`
 
