@@ -7,7 +7,7 @@
 use crate::error::SamplerError;
 use crate::hmc::target::Target;
 use crate::likelihood::GradLogLikelihood;
-use crate::nested::linalg::cholesky;
+use crate::nested::linalg::{cholesky, solve_cholesky};
 use crate::parameters::ParameterSet;
 use crate::transform::{dlog_prior, Unconstrained};
 use argmin::core::{CostFunction, Executor, Gradient, State};
@@ -389,23 +389,9 @@ fn invert_negative_hessian(mut h: Vec<f64>, d: usize) -> Option<Vec<f64>> {
     let l = cholesky(&h, d)?;
     let mut cov = vec![0.0; d * d];
     for col in 0..d {
-        // Solve L L^T x = e_col.
         let mut x = vec![0.0; d];
         x[col] = 1.0;
-        for i in 0..d {
-            let mut v = x[i];
-            for k in 0..i {
-                v -= l[i * d + k] * x[k];
-            }
-            x[i] = v / l[i * d + i];
-        }
-        for i in (0..d).rev() {
-            let mut v = x[i];
-            for k in i + 1..d {
-                v -= l[k * d + i] * x[k];
-            }
-            x[i] = v / l[i * d + i];
-        }
+        solve_cholesky(&l, d, &mut x);
         for i in 0..d {
             cov[i * d + col] = x[i];
         }

@@ -24,7 +24,7 @@
 //! draws' covariance); with fewer still, none (a diagonal metric). The order puts last the
 //! coordinate best predicted by the others, and so on backwards.
 
-use crate::nested::linalg::cholesky_jitter;
+use crate::nested::linalg::{cholesky_jitter, solve_cholesky};
 use serde::{Deserialize, Serialize};
 
 /// Where the nonlinear terms stop following the coordinate (in standard deviations of the
@@ -155,16 +155,8 @@ fn regress_weighted(f: &[f64], t: &[f64], p: usize, w: Option<&[f64]>) -> (Vec<f
         }
     }
     let l = cholesky_jitter(&a, p);
-    // Solve L L^T c = b.
     let mut c = b;
-    for i in 0..p {
-        let s = c[i] - (0..i).map(|k| l[i * p + k] * c[k]).sum::<f64>();
-        c[i] = s / l[i * p + i];
-    }
-    for i in (0..p).rev() {
-        let s = c[i] - (i + 1..p).map(|k| l[k * p + i] * c[k]).sum::<f64>();
-        c[i] = s / l[i * p + i];
-    }
+    solve_cholesky(&l, p, &mut c);
     let rss: f64 = f
         .chunks_exact(p)
         .zip(t)

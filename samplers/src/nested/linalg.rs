@@ -98,6 +98,23 @@ pub fn solve_lower(l: &[f64], d: usize, b: &mut [f64]) {
     }
 }
 
+/// Solves `L^T x = b` in place for lower-triangular `L`.
+pub fn solve_lower_transpose(l: &[f64], d: usize, b: &mut [f64]) {
+    for i in (0..d).rev() {
+        let mut s = b[i];
+        for k in i + 1..d {
+            s -= l[k * d + i] * b[k];
+        }
+        b[i] = s / l[i * d + i];
+    }
+}
+
+/// Solves `L L^T x = b` in place, `L` the lower Cholesky factor of a symmetric matrix.
+pub fn solve_cholesky(l: &[f64], d: usize, b: &mut [f64]) {
+    solve_lower(l, d, b);
+    solve_lower_transpose(l, d, b);
+}
+
 /// `out = L z` for lower-triangular `L`.
 pub fn mul_lower(l: &[f64], d: usize, z: &[f64], out: &mut [f64]) {
     for i in 0..d {
@@ -145,6 +162,14 @@ mod tests {
             assert!((x - y).abs() < 1e-12);
         }
         assert!(cholesky(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
+        // A x = b through L L^T: A (A^-1 b) reproduces b.
+        let b0 = [1.0, -2.0, 0.5];
+        let mut x = b0;
+        solve_cholesky(&l, 3, &mut x);
+        for i in 0..3 {
+            let ax: f64 = (0..3).map(|k| a[i * 3 + k] * x[k]).sum();
+            assert!((ax - b0[i]).abs() < 1e-12, "{ax} vs {}", b0[i]);
+        }
     }
 
     #[test]
