@@ -346,3 +346,47 @@ fn a_checkpoint_of_another_sampler_or_format_is_refused_by_name() {
         .unwrap_err();
     assert!(e.to_string().contains("older version"), "{e}");
 }
+
+#[test]
+fn resume_an_automatic_run_after_it_turned_to_slice_sampling() {
+    // A 10-D Laplace product (cross-polytope contours): Method::Auto rejects at first and
+    // slice samples once the ellipsoids bound the contours badly. Cut after the switch, the
+    // resumed run ends bit-identical (the move in force, the slice calls' running mean and
+    // the cost estimate's own generator all resume).
+    let d = 10;
+    let like = spinflip_samplers::FnLikelihood::new(d, |x: &[f64]| {
+        -x.iter().map(|v| v.abs()).sum::<f64>()
+    });
+    let p = spinflip_samplers::ParameterSet::iid(
+        d,
+        spinflip_samplers::Prior::uniform(-10.0, 10.0).unwrap(),
+    )
+    .unwrap();
+    // Mid-way between two refits (every 6 iterations) and inside a slicing stretch, so the
+    // move in force must come from the file: checked on the checkpoint itself.
+    let stop_at = 949;
+    let probe = tmp("auto_probe.json");
+    let _ = std::fs::remove_file(&probe);
+    NestedSampler::new(
+        &p,
+        &like,
+        NestedSettings {
+            max_iterations: Some(stop_at),
+            ..settings(Method::Auto, &probe)
+        },
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    let (_, bytes) = spinflip_samplers::driver::checkpoint::read(&probe).unwrap();
+    let cut = <State as SamplerState>::decode(&bytes).unwrap();
+    assert!(cut.slicing && cut.n_sliced > 0 && cut.calls_per_slice_point > 0.0);
+    assert_ne!(cut.iteration % 6, 0);
+    let full = resume_on(&p, &like, Method::Auto, "auto.json", |s| s, stop_at);
+    assert!(
+        full.n_sliced > 0 && full.n_sliced < full.n_iterations,
+        "{} of {} sliced",
+        full.n_sliced,
+        full.n_iterations
+    );
+}
