@@ -5,7 +5,7 @@
 //! [N_LIVE_START] [TAPER]` with PROBLEM one of `mixture2`, `mixture3`, `mixture4`, `mixture5`,
 //! `mixture10` (weights 0.6 / 0.3 / 0.1, widths 0.05 / 0.2 / 0.5: the heavy mode is the
 //! narrowest; the layout seed is the run's seed), `mixture3b` (0.8 / 0.15 / 0.05, widths 0.03
-//! / 0.3 / 0.6), `shells`, `eggbox`, `loggamma2`, `loggamma10`, `rosenbrock` (references by
+//! / 0.3 / 0.6), `twomodes12`, `twomodes20` (weights 0.7 / 0.3, both widths 0.3), `shells`, `eggbox`, `loggamma2`, `loggamma10`, `rosenbrock` (references by
 //! quadrature or in closed form), `gauss12`, `gauss20`, `gauss30`, `gauss50`, `corr30`, `wide30` (the 30-D
 //! Gaussian in a box 100 times wider); SEEDS like
 //! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations;
@@ -54,6 +54,10 @@ fn problem(name: &str, seed: u64) -> Result<Problem, String> {
         // Other weights and widths: a heavier, narrower mode among wider ones.
         "mixture3b" => problems::mixture(3, &[0.8, 0.15, 0.05], &[0.03, 0.3, 0.6], seed),
         "mixture10" => heavy_narrow(10),
+        // Two modes of equal width and unequal weight in many dimensions (modes of unequal
+        // widths hold shares of the early contours falling as the width ratio^d).
+        "twomodes12" => problems::mixture(12, &[0.7, 0.3], &[0.3, 0.3], seed),
+        "twomodes20" => problems::mixture(20, &[0.7, 0.3], &[0.3, 0.3], seed),
         "shells" => problems::shells(),
         "eggbox" => problems::eggbox(),
         "loggamma2" => problems::log_gamma(2),
