@@ -11,7 +11,7 @@ fn the_fitting_example_runs_and_writes_readable_chains() {
     let log_z = fit_global::fit(root.to_str().unwrap()).unwrap();
     // The main job (examples/global_signal.toml) fits this very mock with these settings and
     // seeds: ln Z = -2094.87902122102 +- 0.24 in 37,286 calls on an AVX2+FMA machine
-    // (recorded 2026-12-04, after Method::Auto began to slice sample where rejection was
+    // (recorded 2026-12-03 (session 17), after Method::Auto began to slice sample where rejection was
     // predicted to cost more calls per point: 97 of 3,117 points here; before: -2094.6356
     // in 49,288 calls, and -2094.7643 in 77,832 before rejection batches queued the
     // candidates they did not need). The emulator's f32 kernels round

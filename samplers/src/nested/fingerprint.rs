@@ -27,7 +27,7 @@ pub struct Fingerprint {
     #[serde(default)]
     pub restart_on_modes: bool,
     /// Sampling method as set (`Auto` chooses its move during the run; checkpoints of
-    /// automatic runs from before 2026-12-04 hold the method it resolved to by dimension, and
+    /// automatic runs from before session 17 (2026-12-03) hold the method it resolved to by dimension, and
     /// are refused rather than resumed with the other rule).
     pub method: Method,
     /// Seed.
