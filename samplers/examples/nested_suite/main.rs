@@ -214,8 +214,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             sampler.run()?
         };
         eprintln!(
-            "  seed {seed}: {} of {} new points slice sampled",
-            r.n_sliced, r.n_iterations
+            "  seed {seed}: {} of {} new points slice sampled; restarted at ln X {}",
+            r.n_sliced,
+            r.n_iterations,
+            r.restart.map_or("-".into(), |x| format!("{:.2}", x.log_x))
         );
         let post = r.posterior();
         let wsum: f64 = post.weights.iter().sum();
