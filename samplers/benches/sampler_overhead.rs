@@ -13,6 +13,7 @@ fn overhead(c: &mut Criterion) {
         (2, Method::Rejection, 500),
         (5, Method::Rejection, 500),
         (20, Method::Slice, 100),
+        (20, Method::Auto, 100),
     ] {
         let params = ParameterSet::iid(d, Prior::uniform(-10.0, 10.0).unwrap()).unwrap();
         // A trivial (cheap) Gaussian: the run time is all sampler overhead.
