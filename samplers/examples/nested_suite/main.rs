@@ -5,7 +5,8 @@
 //! [N_LIVE_START] [TAPER]` with PROBLEM one of `mixture2`, `mixture3`, `mixture4`, `mixture5`,
 //! `mixture10` (weights 0.6 / 0.3 / 0.1, widths 0.05 / 0.2 / 0.5: the heavy mode is the
 //! narrowest; the layout seed is the run's seed), `mixture3b` (0.8 / 0.15 / 0.05, widths 0.03
-//! / 0.3 / 0.6), `twomodes12`, `twomodes20` (weights 0.7 / 0.3, both widths 0.3), `shells`, `eggbox`, `loggamma2`, `loggamma10`, `rosenbrock` (references by
+//! / 0.3 / 0.6), `twomodes12`, `twomodes20` (weights 0.7 / 0.3, both widths 0.3), `laplace10`,
+//! `laplace20`, `student10`, `student20` (products of Laplace or Student-t2 densities), `shells`, `eggbox`, `loggamma2`, `loggamma10`, `rosenbrock` (references by
 //! quadrature or in closed form), `gauss12`, `gauss20`, `gauss30`, `gauss50`, `corr30`, `wide30` (the 30-D
 //! Gaussian in a box 100 times wider); SEEDS like
 //! `1..20`. `NESTED_TRACE=1` prints live points near each mode every 200 iterations;
@@ -58,6 +59,11 @@ fn problem(name: &str, seed: u64) -> Result<Problem, String> {
         // widths hold shares of the early contours falling as the width ratio^d).
         "twomodes12" => problems::mixture(12, &[0.7, 0.3], &[0.3, 0.3], seed),
         "twomodes20" => problems::mixture(20, &[0.7, 0.3], &[0.3, 0.3], seed),
+        // Contours far from ellipsoids: heavy tails, corners.
+        "laplace10" => problems::heavy_tails(10, false),
+        "laplace20" => problems::heavy_tails(20, false),
+        "student10" => problems::heavy_tails(10, true),
+        "student20" => problems::heavy_tails(20, true),
         "shells" => problems::shells(),
         "eggbox" => problems::eggbox(),
         "loggamma2" => problems::log_gamma(2),

@@ -158,6 +158,37 @@ pub fn correlated_gaussian(d: usize, rho: f64, n_sigma: f64) -> Problem {
     }
 }
 
+/// A product of `d` independent heavy-tailed densities in U[-10, 10]^d, where the contours
+/// are far from ellipsoids: `student` (Student's t with 2 degrees of freedom, density
+/// `(2 + x^2)^(-3/2)`, mass 10 / sqrt(102) in [-10, 10]) or Laplace (`exp(-|x|) / 2`, mass
+/// 1 - e^-10). Closed-form ln Z.
+pub fn heavy_tails(d: usize, student: bool) -> Problem {
+    let (name, kind, mass) = if student {
+        ("student", "student2", 10.0 / 102f64.sqrt())
+    } else {
+        ("laplace", "laplace", -(-10f64).exp_m1())
+    };
+    let log_z = d as f64 * (mass / 20.0).ln();
+    let log_l = move |t: &[f64]| -> f64 {
+        if student {
+            t.iter().map(|x| -1.5 * (2.0 + x * x).ln()).sum()
+        } else {
+            t.iter().map(|x| -x.abs() - 2f64.ln()).sum()
+        }
+    };
+    Problem {
+        name: format!("{name}{d}d"),
+        d,
+        lo: -10.0,
+        hi: 10.0,
+        log_z,
+        log_l: Box::new(log_l),
+        parts: Vec::new(),
+        centres: Vec::new(),
+        spec: serde_json::json!({ "kind": kind, "d": d, "lo": -10.0, "hi": 10.0, "log_z": log_z }),
+    }
+}
+
 /// Composite Simpson rule for `f` over `[a, b]` with `n` (even) intervals.
 fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, n: usize) -> f64 {
     let h = (b - a) / n as f64;
