@@ -346,6 +346,26 @@ impl MultiEllipsoid {
         (0..m).filter(|&i| root(&mut group, i) == i).count()
     }
 
+    /// A uniform draw inside one ellipsoid picked with probability proportional to its volume.
+    fn draw_by_volume<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64], scratch: &mut [f64]) {
+        let u: f64 = rng.random();
+        let k = self
+            .cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.ellipsoids.len() - 1);
+        self.ellipsoids[k].sample(rng, out, scratch);
+    }
+
+    /// How many ellipsoids hold `x` (at least 1, for a point drawn from one of them).
+    fn holding(&self, x: &[f64], scratch: &mut [f64]) -> usize {
+        self.ellipsoids
+            .iter()
+            .filter(|e| e.contains(x, scratch))
+            .count()
+            .max(1)
+    }
+
     /// Log of the volume of the union intersected with the unit cube, the region
     /// [`sample`](Self::sample) draws from, estimated from `draws` random points as `sample`
     /// would make them: from the cube when the summed volume exceeds it (the fraction inside
@@ -368,21 +388,9 @@ impl MultiEllipsoid {
                 }
                 continue;
             }
-            let u: f64 = rng.random();
-            let k = self
-                .cumulative
-                .iter()
-                .position(|&c| u < c)
-                .unwrap_or(self.ellipsoids.len() - 1);
-            self.ellipsoids[k].sample(rng, &mut out, &mut scratch);
+            self.draw_by_volume(rng, &mut out, &mut scratch);
             if out.iter().all(|&x| (0.0..1.0).contains(&x)) {
-                let q = self
-                    .ellipsoids
-                    .iter()
-                    .filter(|e| e.contains(&out, &mut scratch))
-                    .count()
-                    .max(1);
-                hits += 1.0 / q as f64;
+                hits += 1.0 / self.holding(&out, &mut scratch) as f64;
             }
         }
         let frac = (hits / draws.max(1) as f64).ln();
@@ -412,25 +420,14 @@ impl MultiEllipsoid {
             }
         }
         loop {
-            let u: f64 = rng.random();
-            let k = self
-                .cumulative
-                .iter()
-                .position(|&c| u < c)
-                .unwrap_or(self.ellipsoids.len() - 1);
-            self.ellipsoids[k].sample(rng, out, scratch);
+            self.draw_by_volume(rng, out, scratch);
             if out.iter().any(|&x| !(0.0..1.0).contains(&x)) {
                 continue;
             }
             if self.ellipsoids.len() == 1 {
                 return;
             }
-            let q = self
-                .ellipsoids
-                .iter()
-                .filter(|e| e.contains(out, scratch))
-                .count()
-                .max(1);
+            let q = self.holding(out, scratch);
             if q == 1 || rng.random::<f64>() * (q as f64) < 1.0 {
                 return;
             }
