@@ -233,6 +233,10 @@ pub struct SamplerConfig {
     /// of adapted width, ~0.7x the calls at the same accuracy; see samplers/README.md).
     #[serde(default)]
     pub step_out: Option<bool>,
+    /// Nested: slice chains run in lockstep, each round's proposals evaluated in one batched
+    /// call (default 1; the number of cores for a threaded simulator; see the README).
+    #[serde(default)]
+    pub slice_chains: Option<usize>,
     /// Nested: stop when the remaining evidence is below this (ln units).
     #[serde(default)]
     pub dlogz: Option<f64>,
@@ -297,6 +301,7 @@ impl Default for SamplerConfig {
             restart_on_modes: None,
             n_repeats: None,
             step_out: None,
+            slice_chains: None,
             method: None,
             dlogz: None,
             batch_size: None,

@@ -275,7 +275,7 @@ fn a_kind_defined_here_is_fitted_with_nuts_and_map() {
 /// `[sampler] method` and `step_out` reach the nested sampler: a fit asked to slice sample
 /// with stepping out says so in `root.json` (its settings, and every new point sliced).
 #[test]
-fn the_nested_method_and_step_out_keys_reach_the_sampler() {
+fn the_nested_method_step_out_and_slice_chains_keys_reach_the_sampler() {
     registered();
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("open_kind_method");
     let root = dir.join("slice");
@@ -283,7 +283,8 @@ fn the_nested_method_and_step_out_keys_reach_the_sampler() {
         &format!(
             "[output]\nroot = '{}'\nplots = false\n[model]\nkind = 'gaussian_bump'\n\
              [data.mock]\nnoise = 0.5\nseed = 3\n[sampler]\nn_live = 60\nseed = 2\n\
-             method = 'slice'\nstep_out = true\ncheckpoint_seconds = 0\nquiet = true\n",
+             method = 'slice'\nstep_out = true\nslice_chains = 3\ncheckpoint_seconds = 0\n\
+             quiet = true\n",
             root.display()
         ),
         "test",
@@ -297,7 +298,22 @@ fn the_nested_method_and_step_out_keys_reach_the_sampler() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["settings"]["method"], "slice");
     assert_eq!(v["settings"]["step_out"], true);
-    assert_eq!(v["n_sliced"], v["n_iterations"]);
+    assert_eq!(v["settings"]["slice_chains"], 3);
+    // Three chains per batch: every point made counts, used or not (a queued end is
+    // dropped when the contour has passed it, ~3 / (2 x 60) of them, and a few wait at
+    // the end).
+    let (made, iterations) = (
+        v["n_sliced"].as_u64().unwrap(),
+        v["n_iterations"].as_u64().unwrap(),
+    );
+    assert!(
+        made % 3 == 0 && made >= iterations,
+        "{made} made, {iterations} iterations"
+    );
+    assert!(
+        (made as f64) < 1.1 * iterations as f64,
+        "{made} made, {iterations} iterations"
+    );
     let e = RunConfig::from_toml_str(
         "[output]\nroot = 'x'\n[model]\nkind = 'gaussian_bump'\n[sampler]\nmethod = 'slices'\n",
         "t",

@@ -126,6 +126,37 @@ fn resume_after_iteration_limit_slice() {
     resume_after_iteration_limit(Method::Slice, "slice.json");
 }
 
+#[test]
+fn resume_slice_chains_in_lockstep_with_their_points_queued() {
+    // Four chains per batch: the first end replaces the dead point, three wait in the
+    // queue. Cut where the queue holds some (checked on the checkpoint), the resumed run
+    // uses them as the uninterrupted one did.
+    let chains = |s| NestedSettings {
+        slice_chains: 4,
+        ..s
+    };
+    let (p, l, _) = common::gaussian(3);
+    let stop_at = 333;
+    let probe = tmp("chains_probe.json");
+    let _ = std::fs::remove_file(&probe);
+    NestedSampler::new(
+        &p,
+        &l,
+        NestedSettings {
+            max_iterations: Some(stop_at),
+            ..chains(settings(Method::Slice, &probe))
+        },
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    let (_, bytes) = spinflip_samplers::driver::checkpoint::read(&probe).unwrap();
+    let cut = <State as SamplerState>::decode(&bytes).unwrap();
+    assert!(!cut.queue.is_empty(), "nothing queued at the cut");
+    let full = resume_on(&p, &l, Method::Slice, "chains.json", chains, stop_at);
+    assert!(full.n_sliced >= full.n_iterations && full.n_sliced % 4 == 0);
+}
+
 /// A likelihood that fails fatally after a number of calls, like a crashed simulator.
 struct Crashing<L> {
     inner: L,
@@ -235,6 +266,20 @@ fn mismatched_checkpoint_is_refused_with_a_reason() {
         .resume()
         .unwrap_err();
     assert!(e.to_string().contains("step_out"), "{e}");
+    // Nor by one running another number of slice chains in lockstep.
+    let e = NestedSampler::new(
+        &p12,
+        &l12,
+        NestedSettings {
+            step_out: true,
+            slice_chains: 4,
+            ..settings(Method::Slice, &slice_path)
+        },
+    )
+    .unwrap()
+    .resume()
+    .unwrap_err();
+    assert!(e.to_string().contains("slice_chains"), "{e}");
     // Another problem (3 parameters) cannot resume it either.
     let (p3, l3, _) = common::gaussian(3);
     let e = NestedSampler::new(&p3, &l3, settings(Method::Rejection, &path))

@@ -113,6 +113,12 @@ fn invalid_settings_and_dimensions_are_errors() {
         ..quick(1)
     };
     assert!(NestedSampler::new(&p, &l, neg).is_err());
+    let no_chains = NestedSettings {
+        slice_chains: 0,
+        ..quick(1)
+    };
+    let e = NestedSampler::new(&p, &l, no_chains).err().unwrap();
+    assert!(e.to_string().contains("slice_chains"), "{e}");
     // A likelihood over 3 parameters with a 4-parameter set.
     let l3 = FnLikelihood::new(3, |_: &[f64]| 0.0);
     let e = NestedSampler::new(&p, &l3, quick(1)).err().unwrap();

@@ -129,6 +129,39 @@ fn slice_steps_without_stepping_out_cost_fewer_calls_for_the_same_answer() {
 }
 
 #[test]
+fn slice_chains_in_lockstep_share_batched_calls() {
+    // 10-D, 150 live points, 8 chains per batch through a likelihood that records its batch
+    // sizes: the evidence bounds hold (sqrt(H / n) = 0.32), after the initial live points no
+    // batch exceeds 8 and most calls come in batches of several points, and the calls are
+    // within a few per cent of one chain's (a queued end is dropped when the contour has
+    // passed it, ~8 / (2 x 150) of them; nested_suite, 8 seeds at 20-D and 500 live: +1%).
+    let (p, l, exact) = common::gaussian(10);
+    let run = |k: usize, l: &dyn LogLikelihood| {
+        let s = NestedSettings {
+            n_live: 150,
+            method: Method::Slice,
+            seed: seed(),
+            slice_chains: k,
+            ..Default::default()
+        };
+        NestedSampler::new(&p, l, s).unwrap().run().unwrap()
+    };
+    let lanes = common::Lanes::new(&l, 1);
+    let (lockstep, single) = (run(8, &lanes), run(1, &l));
+    check_evidence(&lockstep, exact, 1.3);
+    let sizes = lanes.sizes();
+    assert_eq!(sizes.iter().sum::<usize>() as u64, lockstep.n_calls);
+    assert_eq!(sizes[0], 150);
+    assert!(sizes[1..].iter().all(|&b| b <= 8));
+    let in_groups: usize = sizes[1..].iter().filter(|&&b| b >= 4).sum();
+    let share = in_groups as f64 / (lockstep.n_calls - 150) as f64;
+    assert!(share > 0.7, "{share} of the calls in batches of 4 or more");
+    let ratio = lockstep.n_calls as f64 / single.n_calls as f64;
+    eprintln!("{share:.3} of calls in batches >= 4; calls {ratio:.3}x one chain's");
+    assert!((0.85..1.2).contains(&ratio), "{ratio}");
+}
+
+#[test]
 fn correlated_gaussian_5d() {
     // Covariance C_ij = rho^|i-j| with rho = 0.9 (Kac-Murdock-Szego); its inverse is
     // tridiagonal and ln det C = (d - 1) ln(1 - rho^2). Normalised: ln Z = -5 ln 20.

@@ -95,6 +95,9 @@ pub fn run_fit(
             if let Some(b) = s.step_out {
                 settings.step_out = b;
             }
+            if let Some(k) = s.slice_chains {
+                settings.slice_chains = k;
+            }
             if let Some(m) = s.method {
                 settings.method = m;
             }

@@ -15,6 +15,7 @@
 //! `NESTED_METHOD=rejection|slice|auto` sets the method (default: auto).
 //! `NESTED_BATCH=Q` makes the likelihood prefer batches of `Q` (as the emulator's 16) with
 //! rejection batches of up to `4 Q` (the CLI's 64), to measure batched runs.
+//! `NESTED_SLICE_CHAINS=K` runs `K` slice chains in lockstep (`NestedSettings::slice_chains`).
 //! `nested_suite dump PROBLEM SEED` prints the problem as JSON for
 //! `scripts/nested_suite_peers.py` (dynesty and UltraNest on the same problems).
 
@@ -179,6 +180,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(1);
+    let slice_chains: usize = std::env::var("NESTED_SLICE_CHAINS")
+        .ok()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1);
     println!("problem seed n_live lnZ exact err |dlnZ|/err calls seconds modes warned parts(found/expected)");
     let mut bad = 0;
     let mut silent = 0;
@@ -199,6 +205,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             restart_on_modes,
             method,
             batch_size: if q > 1 { 4 * q } else { 1 },
+            slice_chains,
             ..Default::default()
         };
         let sampler = NestedSampler::new(&params, &like, settings)?;

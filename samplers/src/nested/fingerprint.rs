@@ -47,6 +47,10 @@ pub struct Fingerprint {
     /// are refused rather than resumed with another move).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_out: Option<bool>,
+    /// Slice chains in lockstep (absent for rejection runs; checkpoints from before it was a
+    /// setting ran one chain).
+    #[serde(default = "one")]
+    pub slice_chains: usize,
     /// The likelihood's preferred batch (rejection batches are multiples of it). Checkpoints
     /// from before it was recorded were written with no preference, 1.
     #[serde(default = "one")]
@@ -81,6 +85,11 @@ impl Fingerprint {
             batch_size: s.batch_size,
             n_repeats: s.n_repeats(n_free),
             step_out: (s.method != Method::Rejection).then_some(s.step_out),
+            slice_chains: if s.method == Method::Rejection {
+                1
+            } else {
+                s.slice_chains
+            },
             preferred_batch,
         }
     }

@@ -10,14 +10,13 @@ use rand::Rng;
 
 /// Replaces live point `slot` by a uniform draw from the prior above `log_l_min`.
 ///
-/// Queued candidates of earlier batches come first ([`State::queue`]): the first one above
-/// `log_l_min` is kept and the ones before it, below the bound, are dropped. A queued
-/// candidate was a uniform draw inside an earlier, larger contour (from bounds that covered
-/// it), so one above the current bound is a uniform draw inside the current contour: the
-/// sequence of kept points is that of one-at-a-time rejection sampling from the older
-/// bounds, and no evaluated candidate above the bound is thrown away.
+/// The caller takes queued points first ([`State::take_queued`]): a queued candidate was a
+/// uniform draw inside an earlier, larger contour (from bounds that covered it), so one
+/// above the current bound is a uniform draw inside the current contour: the sequence of
+/// kept points is that of one-at-a-time rejection sampling from the older bounds, and no
+/// evaluated candidate above the bound is thrown away.
 ///
-/// Otherwise candidates are drawn in batches and evaluated in one batched call each; the
+/// Candidates are drawn in batches and evaluated in one batched call each; the
 /// first one above the bound in proposal order is kept and the later ones above it are
 /// queued. Every candidate evaluated counts as a call. The batch is the running mean of
 /// candidates needed per new point, capped at `max_batch`: about one batch per new point,
@@ -36,9 +35,6 @@ pub fn replace<L: LogLikelihood + ?Sized>(
     max_rejections: u64,
 ) -> Result<(), SamplerError> {
     let (d, p) = (eval.n_free(), eval.n_params());
-    if take_queued(state, slot, log_l_min, d, p) {
-        return Ok(());
-    }
     // Deterministic in the run's state and the likelihood, so a resumed run batches exactly
     // as the original.
     let batch = batch_size(state.calls_per_accept, max_batch, eval.preferred_batch());
@@ -88,25 +84,6 @@ pub fn replace<L: LogLikelihood + ?Sized>(
             )));
         }
     }
-}
-
-/// Moves the first queued candidate above `log_l_min` into live point `slot` (born at
-/// `log_l_min`) and drops the queue up to it; the whole queue when none is above.
-fn take_queued(state: &mut State, slot: usize, log_l_min: f64, d: usize, p: usize) -> bool {
-    let q = &mut state.queue;
-    let Some(k) = q.log_l.iter().position(|&v| v > log_l_min) else {
-        *q = Default::default();
-        return false;
-    };
-    state.live.u[slot * d..(slot + 1) * d].copy_from_slice(&q.u[k * d..(k + 1) * d]);
-    state.live.theta[slot * p..(slot + 1) * p].copy_from_slice(&q.theta[k * p..(k + 1) * p]);
-    state.live.log_l[slot] = q.log_l[k];
-    state.live.birth[slot] = log_l_min;
-    q.u.drain(..(k + 1) * d);
-    q.theta.drain(..(k + 1) * p);
-    q.log_l.drain(..=k);
-    q.birth.drain(..=k);
-    true
 }
 
 /// Candidates per batch: the running calls per acceptance, rounded up to a multiple of the

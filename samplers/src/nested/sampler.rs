@@ -418,24 +418,23 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             Method::Auto => state.slicing,
         };
         for &slot in replaced {
+            if state.take_queued(slot, log_l_min, d, p) {
+                continue;
+            }
             if slicing {
                 let before = state.n_calls;
-                slice::replace(
-                    state,
-                    &mut self.eval,
-                    slot,
-                    log_l_min,
-                    self.n_repeats,
-                    s.step_out,
-                    s.max_rejections,
-                )?;
-                let used = (state.n_calls - before) as f64;
-                state.calls_per_slice_point = if state.n_sliced == 0 {
-                    used
+                let made =
+                    slice::replace(state, &mut self.eval, slot, log_l_min, s, self.n_repeats)?;
+                // Calls per point made, into a running mean with the weight of `made` points.
+                let used = (state.n_calls - before) as f64 / made as f64;
+                if state.n_sliced == 0 {
+                    state.calls_per_slice_point = used;
                 } else {
-                    state.calls_per_slice_point + 0.05 * (used - state.calls_per_slice_point)
-                };
-                state.n_sliced += 1;
+                    for _ in 0..made {
+                        state.calls_per_slice_point += 0.05 * (used - state.calls_per_slice_point);
+                    }
+                }
+                state.n_sliced += made;
             } else {
                 rejection::replace(
                     state,

@@ -106,6 +106,15 @@ pub struct NestedSettings {
     /// 0.67-0.78x the calls at the same ln Z offsets (samplers/README.md, "Many dimensions").
     /// Stepping out adapts to slices of very different lengths within one run.
     pub step_out: bool,
+    /// Slice sampling: chains run in lockstep per new point, each round's proposals
+    /// evaluated in one batched call (the first chain's end replaces the dead point, the
+    /// others are queued for the next ones). 1 (the default) evaluates one point at a time;
+    /// more lets a threaded likelihood ([`Parallel`](crate::Parallel), a simulator) or a
+    /// batched emulator use its cores while slicing, for a few per cent more calls (a queued
+    /// point is dropped when the contour has passed it: about `slice_chains / (2 n_live)`
+    /// of them). Set it to the number of cores, or to the likelihood's
+    /// [`preferred_batch`](crate::LogLikelihood::preferred_batch).
+    pub slice_chains: usize,
     /// Stop after this many iterations in total (not converged); `None` for no limit.
     pub max_iterations: Option<usize>,
     /// Stop after this many likelihood calls in total (not converged); `None` for no limit.
@@ -133,6 +142,7 @@ impl Default for NestedSettings {
             batch_size: 1,
             n_repeats: None,
             step_out: false,
+            slice_chains: 1,
             max_iterations: None,
             max_calls: None,
             max_rejections: 10_000_000,
@@ -211,6 +221,9 @@ impl NestedSettings {
         }
         if self.batch_size == 0 {
             return Err(invalid("batch_size", "must be at least 1".into()));
+        }
+        if self.slice_chains == 0 {
+            return Err(invalid("slice_chains", "must be at least 1".into()));
         }
         if self.n_repeats == Some(0) {
             return Err(invalid("n_repeats", "must be at least 1".into()));

@@ -116,10 +116,11 @@ pub struct State {
     /// sets the adaptive batch size.
     #[serde(default = "one")]
     pub calls_per_accept: f64,
-    /// Candidates of earlier rejection batches that were above the bound when drawn and not
-    /// needed then, in proposal order (`birth` holds the contour they were drawn above).
-    /// Each is a uniform draw inside that contour, so once above a later contour it is one
-    /// inside the later contour too: used before new draws (dynesty's queue does the same).
+    /// Points drawn above the bound and not needed then, in order (`birth` holds the contour
+    /// they were drawn above): candidates of earlier rejection batches, and the ends of
+    /// slice chains run in lockstep with the one that replaced a dead point. Each is a draw
+    /// inside that contour, so once above a later contour it is one inside the later
+    /// contour too: used before new draws (dynesty's queue does the same).
     #[serde(default)]
     pub queue: Points,
     /// [`Method::Auto`](super::Method::Auto): whether new points are slice sampled until the
@@ -129,9 +130,33 @@ pub struct State {
     /// Running mean of the likelihood calls per slice-sampled point (0 before the first).
     #[serde(default, with = "exact_f64::scalar")]
     pub calls_per_slice_point: f64,
-    /// New points drawn by slice sampling (the others by rejection).
+    /// New points drawn by slice sampling (the others by rejection; chains run in lockstep
+    /// count one each, whether or not their point is used later).
     #[serde(default)]
     pub n_sliced: usize,
+}
+
+impl State {
+    /// Moves the first queued point above `log_l_min` into live point `slot` (born at
+    /// `log_l_min`; `d` cube and `p` physical coordinates per point) and drops the queue up
+    /// to it, or the whole queue when none is above. Whether a point was taken.
+    pub fn take_queued(&mut self, slot: usize, log_l_min: f64, d: usize, p: usize) -> bool {
+        let q = &mut self.queue;
+        let Some(k) = q.log_l.iter().position(|&v| v > log_l_min) else {
+            *q = Default::default();
+            return false;
+        };
+        let live = &mut self.live;
+        live.u[slot * d..(slot + 1) * d].copy_from_slice(&q.u[k * d..(k + 1) * d]);
+        live.theta[slot * p..(slot + 1) * p].copy_from_slice(&q.theta[k * p..(k + 1) * p]);
+        live.log_l[slot] = q.log_l[k];
+        live.birth[slot] = log_l_min;
+        q.u.drain(..(k + 1) * d);
+        q.theta.drain(..(k + 1) * p);
+        q.log_l.drain(..=k);
+        q.birth.drain(..=k);
+        true
+    }
 }
 
 fn one() -> f64 {
