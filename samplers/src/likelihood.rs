@@ -54,9 +54,9 @@ pub trait LogLikelihood {
     /// groups of 16 SIMD lanes returns 16 (a batch of 3 costs as much as one of 16). The
     /// default, 1, means no preference.
     ///
-    /// Only the nested sampler's rejection step uses it: slice sampling evaluates one point at
-    /// a time along a chain, and the ensemble sampler's batch is half the walkers, fixed by
-    /// the settings.
+    /// Only the nested sampler's rejection step uses it: slice sampling batches the
+    /// proposals of its `slice_chains` chains in lockstep (a setting, best a multiple of
+    /// this), and the ensemble sampler's batch is half the walkers, fixed by the settings.
     fn preferred_batch(&self) -> usize {
         1
     }
