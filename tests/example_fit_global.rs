@@ -10,7 +10,7 @@ fn the_fitting_example_runs_and_writes_readable_chains() {
     let root = dir.join("fit");
     let log_z = fit_global::fit(root.to_str().unwrap()).unwrap();
     // The main job (examples/global_signal.toml) fits this very mock with these settings and
-    // seeds: ln Z = -2094.86236543623 +- 0.24 in 33,200 calls on an AVX2+FMA machine
+    // seeds: ln Z = -2094.86236543623 +- 0.24 in 33,200 calls on an AVX-512 machine
     // (recorded 2026-12-04 (session 18), after slice sampling began to take the queued
     // rejection candidates first; -2094.87902122102 in 37,286 calls after Method::Auto began
     // to slice sample where rejection was predicted to cost more calls per point (97 of
