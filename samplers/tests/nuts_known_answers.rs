@@ -289,24 +289,31 @@ fn funnel_divergences_are_reported() {
         );
     }
     let params = ParameterSet::new(ps).unwrap();
-    let settings = NutsSettings {
-        n_chains: 4,
-        n_warmup: 500,
-        n_samples: 500,
-        seed: 2,
-        ..Default::default()
-    };
-    let r = NutsSampler::new(&params, &Funnel, settings)
-        .unwrap()
-        .run()
-        .unwrap();
-    // The neck (v << 0) is where a fixed step size cannot follow: divergences must show,
-    // in the result and in the JSON summary.
-    assert!(
-        r.total_divergences() > 0,
-        "no divergence reported in the funnel"
-    );
-    assert_eq!(r.summary().divergences, r.total_divergences());
+    // The transport map is fitted to warmup draws that never reach the neck, so it cannot
+    // straighten it: measured (4 chains, 1000 + 1000, seeds 1-3) v's mean +0.4 to +1.3 and
+    // sd 2.3-2.5 (exact 0 and 3) with either metric, no draw below v = -5 (exact 4.8%),
+    // 12-111 divergences, R-hat of v 1.08-1.34 (docs/gradients.md). Neither may hide it.
+    for metric in [MetricKind::Diag, MetricKind::Transport] {
+        let settings = NutsSettings {
+            n_chains: 4,
+            n_warmup: 500,
+            n_samples: 500,
+            seed: 2,
+            metric,
+            ..Default::default()
+        };
+        let r = NutsSampler::new(&params, &Funnel, settings)
+            .unwrap()
+            .run()
+            .unwrap();
+        // The neck (v << 0) is where a fixed step size cannot follow: divergences must
+        // show, in the result and in the JSON summary.
+        assert!(
+            r.total_divergences() > 0,
+            "no divergence reported in the funnel ({metric:?})"
+        );
+        assert_eq!(r.summary().divergences, r.total_divergences());
+    }
 }
 
 #[test]

@@ -197,7 +197,9 @@ pub fn run_fit(
             if div > 0 {
                 notes.push(format!(
                     "{div} divergent transitions after warmup: the posterior may be biased where \
-                     they happened; raise [sampler] target_accept toward 0.95"
+                     they happened; raise [sampler] target_accept toward 0.95. If they persist, \
+                     a parameter may set other parameters' widths (a funnel): no metric, the \
+                     transport map included, follows its neck; fit the non-centred form"
                 ));
             }
             if r.r_hat.iter().any(|&x| x > 1.01) {
