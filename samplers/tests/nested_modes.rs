@@ -55,7 +55,7 @@ fn the_defaults_find_the_narrow_heavy_mode() {
         assert!(
             w.iter()
                 .any(|m| m.contains("started again with n_live_start = 4000")
-                    && m.contains("n_live = 1000")),
+                    && m.contains("rerun with n_live_start = 32000")),
             "{w:?}"
         );
     }
