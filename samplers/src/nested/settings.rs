@@ -80,7 +80,8 @@ pub struct NestedSettings {
     pub seed: u64,
     /// Volume enlargement factor of the bounding ellipsoids (rejection), >= 1.
     pub enlarge: f64,
-    /// Refit the bounding ellipsoids every this many iterations; `None` gives `n_live / 10`.
+    /// Refit the bounding ellipsoids every this many iterations; `None` gives `n_live / 10`,
+    /// or an 80th of the live points while a taper holds more than 8 x `n_live` of them.
     pub update_interval: Option<usize>,
     /// Most candidates proposed and evaluated per batch in rejection sampling; the batch adapts
     /// to the acceptance rate up to this cap. 1 spends the fewest likelihood calls; larger
