@@ -91,6 +91,32 @@ fn resume_on<L: LogLikelihood>(
     full
 }
 
+/// The state a run with `settings(path)` checkpoints when stopped at iteration `stop_at`,
+/// read back from the file (what a resumed run starts from).
+fn state_at<L: LogLikelihood>(
+    p: &spinflip_samplers::ParameterSet,
+    l: &L,
+    name: &str,
+    stop_at: usize,
+    settings: impl Fn(&Path) -> NestedSettings,
+) -> State {
+    let probe = tmp(name);
+    let _ = std::fs::remove_file(&probe);
+    NestedSampler::new(
+        p,
+        l,
+        NestedSettings {
+            max_iterations: Some(stop_at),
+            ..settings(&probe)
+        },
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    let (_, bytes) = spinflip_samplers::driver::checkpoint::read(&probe).unwrap();
+    <State as SamplerState>::decode(&bytes).unwrap()
+}
+
 #[test]
 fn resume_after_a_restart_for_separated_modes() {
     // Two shells separate early: the run starts again with 8 x 60 live points tapering over
@@ -137,21 +163,9 @@ fn resume_slice_chains_in_lockstep_with_their_points_queued() {
     };
     let (p, l, _) = common::gaussian(3);
     let stop_at = 333;
-    let probe = tmp("chains_probe.json");
-    let _ = std::fs::remove_file(&probe);
-    NestedSampler::new(
-        &p,
-        &l,
-        NestedSettings {
-            max_iterations: Some(stop_at),
-            ..chains(settings(Method::Slice, &probe))
-        },
-    )
-    .unwrap()
-    .run()
-    .unwrap();
-    let (_, bytes) = spinflip_samplers::driver::checkpoint::read(&probe).unwrap();
-    let cut = <State as SamplerState>::decode(&bytes).unwrap();
+    let cut = state_at(&p, &l, "chains_probe.json", stop_at, |path| {
+        chains(settings(Method::Slice, path))
+    });
     assert!(!cut.queue.is_empty(), "nothing queued at the cut");
     let full = resume_on(&p, &l, Method::Slice, "chains.json", chains, stop_at);
     assert!(full.n_sliced >= full.n_iterations && full.n_sliced % 4 == 0);
@@ -410,21 +424,9 @@ fn resume_an_automatic_run_after_it_turned_to_slice_sampling() {
     // Mid-way between two refits (every 6 iterations) and inside a slicing stretch, so the
     // move in force must come from the file: checked on the checkpoint itself.
     let stop_at = 949;
-    let probe = tmp("auto_probe.json");
-    let _ = std::fs::remove_file(&probe);
-    NestedSampler::new(
-        &p,
-        &like,
-        NestedSettings {
-            max_iterations: Some(stop_at),
-            ..settings(Method::Auto, &probe)
-        },
-    )
-    .unwrap()
-    .run()
-    .unwrap();
-    let (_, bytes) = spinflip_samplers::driver::checkpoint::read(&probe).unwrap();
-    let cut = <State as SamplerState>::decode(&bytes).unwrap();
+    let cut = state_at(&p, &like, "auto_probe.json", stop_at, |path| {
+        settings(Method::Auto, path)
+    });
     assert!(cut.slicing && cut.n_sliced > 0 && cut.calls_per_slice_point > 0.0);
     assert_ne!(cut.iteration % 6, 0);
     let full = resume_on(&p, &like, Method::Auto, "auto.json", |s| s, stop_at);

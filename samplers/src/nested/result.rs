@@ -1,6 +1,6 @@
 //! The outcome of a nested-sampling run: evidence, information, dead and live points.
 
-use super::settings::{Method, NestedSettings};
+use super::settings::{Method, NestedSettings, RESTART_LIVE_FACTOR, RESTART_TAPER};
 use super::state::{Points, Restart};
 use crate::samples::WeightedSamples;
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ pub struct NestedResult {
     /// each bound update; [`n_sliced`](Self::n_sliced) says how often it sliced).
     pub method: Method,
     /// New points drawn by slice sampling (the others by rejection; the first attempt of a
-    /// restarted run included).
+    /// restarted run included; with `slice_chains` every chain's end, used or not).
     #[serde(default)]
     pub n_sliced: usize,
     /// Settings of the run (after a restart for separated modes: the strong taper it
@@ -63,19 +63,20 @@ impl NestedResult {
         let mut w = Vec::new();
         let s = &self.settings;
         if self.max_modes >= 2 {
-            let remedy = if s.n_live_start() < 8 * s.n_live {
+            let k = RESTART_LIVE_FACTOR;
+            let remedy = if s.n_live_start() < k * s.n_live {
                 format!(
-                    "rerun with n_live_start = {} (8 x n_live) and taper = 12, or another seed, \
-                     and compare ln Z",
-                    8 * s.n_live
+                    "rerun with n_live_start = {} ({k} x n_live) and taper = {RESTART_TAPER}, or \
+                     another seed, and compare ln Z",
+                    k * s.n_live
                 )
             } else {
                 // Measured on samplers/README.md's mixtures that the restart misses most
                 // often: 8 x its start live points found the heavy mode in every layout.
                 format!(
-                    "rerun with n_live_start = {} (8 x now) and taper = 12, about 6 x the \
-                     calls, and compare ln Z",
-                    8 * s.n_live_start()
+                    "rerun with n_live_start = {} ({k} x now) and taper = {RESTART_TAPER}, \
+                     about 6 x the calls, and compare ln Z",
+                    k * s.n_live_start()
                 )
             };
             let restarted = match &self.restart {

@@ -7,7 +7,7 @@ use super::evaluator::Evaluator;
 use super::fingerprint::{Fingerprint, STATE_VERSION};
 use super::linalg::{cholesky_jitter, logaddexp, mean_cov};
 use super::result::{evidence, NestedResult};
-use super::settings::{Method, NestedSettings};
+use super::settings::{Method, NestedSettings, RESTART_LIVE_FACTOR};
 use super::state::{Points, Restart, State};
 use super::{rejection, slice};
 use crate::driver::{Driver, ProgressObserver, Resume, Sampler, SamplerState, StopReason};
@@ -139,15 +139,16 @@ pub struct NestedRun<'s, 'a, L: ?Sized> {
 }
 
 impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
-    /// Iterations between bound refits unless set: `n_live / 10`, or an 80th of the current
-    /// live points when more, so that a taper from many more live points than the
-    /// restart's 8 x `n_live` does not spend its time refitting (at 32,000 live points,
-    /// refits every 50 iterations took ~80% of a cheap likelihood's run time). Up to
-    /// 8 x `n_live` live points, every default run included, it is `n_live / 10` as before.
+    /// Iterations between bound refits unless set: `n_live / 10`, or a tenth of the current
+    /// live points over [`RESTART_LIVE_FACTOR`] when more, so that a taper from many more
+    /// live points than the restart's does not spend its time refitting (at 32,000 live
+    /// points, refits every 50 iterations took ~80% of a cheap likelihood's run time). Up to
+    /// `RESTART_LIVE_FACTOR * n_live` live points, every default run included, it is
+    /// `n_live / 10` as before.
     fn interval(&self, state: &State) -> usize {
         self.interval.unwrap_or_else(|| {
             let base = self.sampler.settings.update_interval();
-            base.max(state.live.len() / (8 * 10))
+            base.max(state.live.len() / RESTART_LIVE_FACTOR / 10)
         })
     }
 

@@ -52,7 +52,7 @@ struct StepRule<'a> {
 }
 
 /// Where a chain stands within its current slice step.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Phase {
     /// About to draw the next step's direction and interval (or done after `n_repeats`).
     NewStep,
