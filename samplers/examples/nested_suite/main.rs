@@ -46,8 +46,45 @@ impl<L: LogLikelihood> LogLikelihood for Batched<L> {
     }
 }
 
+/// `D:WEIGHTS:WIDTHS` (as `10:0.6,0.3,0.1:0.2,0.3,0.4`): a mixture of your choosing.
+fn custom_mixture(spec: &str, seed: u64) -> Result<Problem, String> {
+    let bad = || {
+        format!("mixture:{spec}: expected mixture:D:WEIGHTS:WIDTHS, as mixture:10:0.6,0.3,0.1:0.2,0.3,0.4")
+    };
+    let parts: Vec<&str> = spec.split(':').collect();
+    let [d, w, s] = parts[..] else {
+        return Err(bad());
+    };
+    let list = |t: &str| -> Result<Vec<f64>, String> {
+        t.split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| *v > 0.0 && v.is_finite())
+            })
+            .collect::<Option<Vec<f64>>>()
+            .ok_or_else(bad)
+    };
+    let d: usize = d.parse().ok().filter(|&d| d >= 1).ok_or_else(bad)?;
+    let (w, s) = (list(w)?, list(s)?);
+    // Centres go at least 3 apart in [-4, 4]^d one by one: more than these could jam.
+    let most = match d {
+        1 => 3,
+        2 => 6,
+        _ => 10,
+    };
+    if w.len() != s.len() || w.len() > most {
+        return Err(format!("{}; at most {most} modes in {d}-D", bad()));
+    }
+    Ok(problems::mixture(d, &w, &s, seed))
+}
+
 fn problem(name: &str, seed: u64) -> Result<Problem, String> {
     let heavy_narrow = |d| problems::mixture(d, &[0.6, 0.3, 0.1], &[0.05, 0.2, 0.5], seed);
+    if let Some(spec) = name.strip_prefix("mixture:") {
+        return custom_mixture(spec, seed);
+    }
     Ok(match name {
         "mixture2" => heavy_narrow(2),
         "mixture3" => heavy_narrow(3),

@@ -8,6 +8,7 @@
 mod chains;
 pub mod ellipsoid;
 mod evaluator;
+mod extremes;
 
 pub mod fingerprint;
 pub mod linalg;

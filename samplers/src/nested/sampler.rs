@@ -4,6 +4,7 @@
 
 use super::ellipsoid::MultiEllipsoid;
 use super::evaluator::Evaluator;
+use super::extremes::LiveExtremes;
 use super::fingerprint::{Fingerprint, STATE_VERSION};
 use super::linalg::{cholesky_jitter, logaddexp, mean_cov};
 use super::result::{evidence, NestedResult};
@@ -83,6 +84,7 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             interval: self.settings.update_interval,
             n_repeats: self.settings.n_repeats(d),
             restarted: self.settings.restarted(),
+            extremes: None,
         }
     }
 
@@ -136,6 +138,17 @@ pub struct NestedRun<'s, 'a, L: ?Sized> {
     n_repeats: usize,
     /// The settings after a restart for separated modes.
     restarted: NestedSettings,
+    /// The live points' extreme ln L as of the state [`Stamp`]ed with it (rebuilt when the
+    /// state is not the one this run left: a resumed or restarted run).
+    extremes: Option<(Stamp, LiveExtremes)>,
+}
+
+/// What identifies a state between steps for the cached [`LiveExtremes`]: every step adds
+/// dead points, so the iteration and calls change with the live points.
+type Stamp = (usize, u64, usize);
+
+fn stamp(state: &State) -> Stamp {
+    (state.iteration, state.n_calls, state.live.len())
 }
 
 impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
@@ -205,13 +218,22 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
     }
 
     /// ln Z the live points could still add (relative to the ln Z so far).
-    fn remaining(state: &State) -> f64 {
-        let l_max = state
-            .live
-            .log_l
-            .iter()
-            .cloned()
-            .fold(f64::NEG_INFINITY, f64::max);
+    fn remaining(&self, state: &State) -> f64 {
+        let scan = || {
+            state
+                .live
+                .log_l
+                .iter()
+                .cloned()
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        let l_max = match &self.extremes {
+            Some((s, e)) if *s == stamp(state) => {
+                debug_assert_eq!(e.max(), scan());
+                e.max()
+            }
+            _ => scan(),
+        };
         logaddexp(state.log_z, l_max + state.log_x) - state.log_z
     }
 
@@ -359,7 +381,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
 
     fn terminated(&self, state: &State) -> Option<StopReason> {
         let s = &self.sampler.settings;
-        if Self::remaining(state) < s.dlogz {
+        if self.remaining(state) < s.dlogz {
             return Some(StopReason::Converged);
         }
         if s.max_iterations.is_some_and(|m| state.iteration >= m) {
@@ -388,14 +410,23 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
         let sampler = self.sampler;
         let s = &sampler.settings;
         let (n, p) = (state.live.len(), sampler.params.n_params());
-        let worst = argmin(&state.live.log_l);
-        let log_l_min = state.live.log_l[worst];
+        let mut extremes = match self.extremes.take() {
+            Some((s, e)) if s == stamp(state) => e,
+            _ => LiveExtremes::new(&state.live.log_l),
+        };
+        debug_assert_eq!(extremes.len(), n);
+        let log_l_min = extremes.min();
         // Live points tied at the minimum (a likelihood plateau, typically -inf where the
         // model cannot be evaluated) die together: k of n tied points hold k/n of the
         // volume, not 1 - exp(-k/n) (Fowlie, Handley & Su 2021, MNRAS 503, 1199).
-        let mut dying: Vec<usize> = (0..n)
-            .filter(|&i| state.live.log_l[i] == log_l_min)
-            .collect();
+        let mut dying = extremes.argmins();
+        debug_assert_eq!(
+            dying,
+            (0..n)
+                .filter(|&i| state.live.log_l[i] == log_l_min)
+                .collect::<Vec<_>>()
+        );
+        let worst = dying[0];
         if dying.len() == n {
             dying = vec![worst]; // a plateau everywhere: no volume information in ties
         }
@@ -433,6 +464,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
         };
         for &slot in replaced {
             if state.take_queued(slot, log_l_min, d, p) {
+                extremes.set(slot, state.live.log_l[slot]);
                 continue;
             }
             if slicing {
@@ -459,13 +491,16 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
                     s.max_rejections,
                 )?;
             }
+            extremes.set(slot, state.live.log_l[slot]);
         }
         let mut removed = removed.to_vec();
         removed.sort_unstable_by(|a, b| b.cmp(a));
         for slot in removed {
             state.live.remove(slot, d, p);
+            extremes.swap_remove(slot);
         }
         state.iteration += k;
+        self.extremes = Some((stamp(state), extremes));
         Ok(())
     }
 
@@ -474,7 +509,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
             "iter {}  ln Z {:.3}  dlogz {:.3} (stop < {})  calls {}  eff {:.1}%",
             state.iteration,
             state.log_z,
-            Self::remaining(state),
+            self.remaining(state),
             self.sampler.settings.dlogz,
             state.n_calls,
             100.0 * state.iteration as f64 / state.n_calls.max(1) as f64
@@ -542,15 +577,4 @@ impl SamplerState for State {
     fn decode(bytes: &[u8]) -> Result<Self, String> {
         serde_json::from_slice(bytes).map_err(|e| format!("not a nested-sampling state ({e})"))
     }
-}
-
-/// Index of the smallest value (the first one on ties).
-fn argmin(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x < v[best] {
-            best = i;
-        }
-    }
-    best
 }
