@@ -5,10 +5,12 @@ mod nested_problems;
 use nested_problems as common;
 
 use spinflip_samplers::driver::SamplerState;
+use spinflip_samplers::nested::settings::{restart_taper, RESTART_TAPER};
 use spinflip_samplers::nested::state::State;
 use spinflip_samplers::nested::{
     CheckpointSettings, Method, NestedResult, NestedSampler, NestedSettings,
 };
+use spinflip_samplers::{FnLikelihood, ParameterSet, Prior};
 use spinflip_samplers::{LikelihoodError, LogLikelihood, SamplerError};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -128,6 +130,38 @@ fn resume_after_a_restart_for_separated_modes() {
     assert_eq!(full.settings.n_live_start(), 480);
     // The shells' ln Z converges before the 12 e-folds end: mid-taper live points remain.
     assert!((60..=480).contains(&full.live.len()));
+}
+
+#[test]
+fn resume_after_a_late_restart_keeps_its_longer_taper() {
+    // Two Gaussians (sd 0.1) one unit apart in U[-10, 10]^2: their contours part only once
+    // each is smaller than a disc of radius 0.5 (ln X ~ ln(2 pi 0.25 / 400) = -5.5), so the
+    // restart tapers over 3 x those e-folds, not 12; a resumed run (stopped in that taper)
+    // must work out the same taper from the state.
+    let p = ParameterSet::iid(2, Prior::uniform(-10.0, 10.0).unwrap()).unwrap();
+    let l = FnLikelihood::new(2, |t: &[f64]| {
+        let g = |c: f64| -0.5 * ((t[0] - c).powi(2) + t[1] * t[1]) / 0.01;
+        let (a, b) = (g(-0.5), g(0.5));
+        a.max(b) + (-(a - b).abs()).exp().ln_1p()
+    });
+    let full = resume_on(&p, &l, Method::Rejection, "late.json", |s| s, 1500);
+    let r = full.restart.expect("the two modes restart");
+    eprintln!(
+        "separated at ln X {:.2}, taper {:.2}",
+        r.log_x, full.settings.taper
+    );
+    assert!(r.log_x < -4.5, "{}", r.log_x);
+    assert_eq!(full.settings.taper, restart_taper(r.log_x));
+    assert!(full.settings.taper > RESTART_TAPER);
+    // The cut fell after the restart, with the taper's extra live points still there.
+    let cut = state_at(&p, &l, "late_probe.json", 1500, |path| {
+        settings(Method::Rejection, path)
+    });
+    assert!(
+        cut.restart.is_some() && cut.live.len() > 60,
+        "{}",
+        cut.live.len()
+    );
 }
 
 #[test]

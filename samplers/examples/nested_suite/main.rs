@@ -253,11 +253,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .iter()
                     .map(|c| c.iter().map(|x| (x - p.lo) / (p.hi - p.lo)).collect())
                     .collect(),
-                widths: vec![
-                    0.05 / (p.hi - p.lo),
-                    0.2 / (p.hi - p.lo),
-                    0.5 / (p.hi - p.lo),
-                ],
+                widths: p.widths.iter().map(|w| w / (p.hi - p.lo)).collect(),
             };
             Driver::new(sampler.stepper()).observe(tracer).run()?.output
         } else {

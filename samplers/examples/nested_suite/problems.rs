@@ -19,8 +19,9 @@ pub struct Problem {
     pub log_l: LogL,
     /// Parts of the posterior mass to check (name, mass, membership test), e.g. modes.
     pub parts: Vec<(String, f64, Membership)>,
-    /// Mode centres, where known (for tracing a run).
+    /// Mode centres and widths, where known (for tracing a run).
     pub centres: Vec<Vec<f64>>,
+    pub widths: Vec<f64>,
     /// The problem as data (kind and numbers), for peers in other languages to rebuild it.
     pub spec: serde_json::Value,
 }
@@ -118,6 +119,7 @@ pub fn mixture(d: usize, weights: &[f64], widths: &[f64], layout_seed: u64) -> P
             "weights": weights, "widths": widths, "centres": centres,
         }),
         centres,
+        widths: widths.to_vec(),
     }
 }
 
@@ -151,6 +153,7 @@ pub fn correlated_gaussian(d: usize, rho: f64, n_sigma: f64) -> Problem {
         log_l: Box::new(log_l),
         parts: Vec::new(),
         centres: Vec::new(),
+        widths: Vec::new(),
         spec: serde_json::json!({
             "kind": "correlated_gaussian", "d": d, "rho": rho, "lo": -half, "hi": half,
             "log_z": -(d as f64) * (2.0 * half).ln(),
@@ -185,6 +188,7 @@ pub fn heavy_tails(d: usize, student: bool) -> Problem {
         log_l: Box::new(log_l),
         parts: Vec::new(),
         centres: Vec::new(),
+        widths: Vec::new(),
         spec: serde_json::json!({ "kind": kind, "d": d, "lo": -10.0, "hi": 10.0, "log_z": log_z }),
     }
 }
@@ -229,6 +233,7 @@ pub fn shells() -> Problem {
         }),
         parts: Vec::new(),
         centres: Vec::new(),
+        widths: Vec::new(),
         spec: serde_json::json!({"kind": "shells", "d": 2, "lo": lo, "hi": hi, "log_z": log_z}),
     }
 }
@@ -256,6 +261,7 @@ pub fn eggbox() -> Problem {
         log_l: Box::new(move |t: &[f64]| log_l(t[0], t[1])),
         parts: Vec::new(),
         centres: Vec::new(),
+        widths: Vec::new(),
         spec: serde_json::json!({"kind": "eggbox", "d": 2, "lo": lo, "hi": hi, "log_z": log_z}),
     }
 }
@@ -321,6 +327,7 @@ pub fn log_gamma(d: usize) -> Problem {
         log_l: Box::new(log_l),
         parts: Vec::new(),
         centres: Vec::new(),
+        widths: Vec::new(),
         spec: serde_json::json!({"kind": "loggamma", "d": d, "lo": 0.0, "hi": 1.0, "log_z": log_z}),
     }
 }
@@ -347,6 +354,7 @@ pub fn rosenbrock() -> Problem {
         log_l: Box::new(|t: &[f64]| -((1.0 - t[0]).powi(2) + 100.0 * (t[1] - t[0] * t[0]).powi(2))),
         parts: Vec::new(),
         centres: Vec::new(),
+        widths: Vec::new(),
         spec: serde_json::json!({"kind": "rosenbrock", "d": 2, "lo": lo, "hi": hi, "log_z": log_z}),
     }
 }

@@ -8,7 +8,7 @@ use super::extremes::LiveExtremes;
 use super::fingerprint::{Fingerprint, STATE_VERSION};
 use super::linalg::{cholesky_jitter, logaddexp, mean_cov};
 use super::result::{evidence, NestedResult};
-use super::settings::{Method, NestedSettings, RESTART_LIVE_FACTOR};
+use super::settings::{restart_taper, Method, NestedSettings, RESTART_LIVE_FACTOR};
 use super::state::{Points, Restart, State};
 use super::{rejection, slice};
 use crate::driver::{Driver, ProgressObserver, Resume, Sampler, SamplerState, StopReason};
@@ -83,7 +83,7 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             method: self.settings.method,
             interval: self.settings.update_interval,
             n_repeats: self.settings.n_repeats(d),
-            restarted: self.settings.restarted(),
+            restarted: self.settings.restarted(0.0),
             extremes: None,
         }
     }
@@ -136,7 +136,8 @@ pub struct NestedRun<'s, 'a, L: ?Sized> {
     /// The settings' bound refit interval; `None`: see [`NestedRun::interval`].
     interval: Option<usize>,
     n_repeats: usize,
-    /// The settings after a restart for separated modes.
+    /// The settings after a restart for separated modes (kept in step with the state's
+    /// restart by [`NestedRun::sync_restarted`]: the taper follows where the modes separated).
     restarted: NestedSettings,
     /// The live points' extreme ln L as of the state [`Stamp`]ed with it (rebuilt when the
     /// state is not the one this run left: a resumed or restarted run).
@@ -166,6 +167,16 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
     }
 
     /// The settings in force: the user's, or the strong taper after a restart.
+    /// Makes [`Self::settings`] those of `state`'s restart, if it has one (a resumed run
+    /// learns it from the state).
+    fn sync_restarted(&mut self, state: &State) {
+        if let Some(r) = &state.restart {
+            if self.restarted.taper != restart_taper(r.log_x) {
+                self.restarted = self.sampler.settings.restarted(r.log_x);
+            }
+        }
+    }
+
     fn settings(&self, state: &State) -> &NestedSettings {
         if state.restart.is_some() {
             &self.restarted
@@ -201,6 +212,7 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
             iteration: state.iteration,
             n_calls: state.n_calls,
         });
+        self.sync_restarted(state);
         let n0 = self.restarted.n_live_start();
         state.live = self.prior_draws(n0, &mut state.rng, &mut state.n_calls)?;
         state.dead = Points::default();
@@ -395,6 +407,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
 
     fn step(&mut self, state: &mut State) -> Result<(), SamplerError> {
         let d = self.sampler.params.n_free();
+        self.sync_restarted(state);
         if state
             .last_update
             .is_none_or(|u| state.iteration - u >= self.interval(state))
@@ -518,6 +531,7 @@ impl<L: LogLikelihood + ?Sized> Sampler for NestedRun<'_, '_, L> {
 
     /// Adds the final live points, each with prior mass `X / n_live`, and computes ln Z, H.
     fn finish(&mut self, state: State, stop: StopReason) -> Result<NestedResult, SamplerError> {
+        self.sync_restarted(&state);
         let s = self.sampler;
         let (n, p) = (state.live.len(), s.params.n_params());
         let mut order: Vec<usize> = (0..n).collect();

@@ -32,9 +32,22 @@ pub const RESTART_MAX_FREE: usize = 10;
 /// Live points at the start of a run restarted for separated modes, per `n_live`
 /// ([`NestedSettings::restart_on_modes`]).
 pub const RESTART_LIVE_FACTOR: usize = 8;
-/// E-folds of prior volume over which a restarted run tapers to `n_live`: 8 e-folds lost the
-/// heavy mode of the 3-D mixture in 6 of 100 layouts, 12 in 3 (samplers/README.md).
+/// E-folds of prior volume over which a restarted run tapers to `n_live` at least: 8 e-folds
+/// lost the heavy mode of the 3-D mixture in 6 of 100 layouts, 12 in 3 (samplers/README.md).
 pub const RESTART_TAPER: f64 = 12.0;
+/// A restarted run tapers over at least this many times the e-folds at which the modes
+/// separated: in more dimensions the modes separate later and a narrow mode's share of the
+/// contour stays small for longer (a 10-D mixture, widths 0.2 / 0.3 / 0.4, separated at
+/// ln X = -7 to -13: 12 e-folds missed its heavy mode in 10 of 10 layouts, even from 256,000
+/// live points; 24 e-folds from the restart's 4,000 found it in 5 of 6). Below 6 e-folds
+/// (every 3-D and 4-D mixture of samplers/README.md) the taper is [`RESTART_TAPER`].
+pub const RESTART_TAPER_PER_EFOLD: f64 = 3.0;
+
+/// The taper of a run restarted for separated modes that separated at prior volume
+/// `exp(log_x_separated)`.
+pub fn restart_taper(log_x_separated: f64) -> f64 {
+    RESTART_TAPER.max(-RESTART_TAPER_PER_EFOLD * log_x_separated)
+}
 
 /// Where and how often to write a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,8 +78,8 @@ pub struct NestedSettings {
     /// Start again with a strong taper when the bounds first hold separated modes
     /// (rejection or automatic runs with at most [`RESTART_MAX_FREE`] free parameters, and
     /// only when `n_live_start` is not set): from new prior draws,
-    /// with [`RESTART_LIVE_FACTOR`]` * n_live` live points tapered over [`RESTART_TAPER`]
-    /// e-folds. A narrow heavy mode among broad ones is lost when no live point lands in it
+    /// with [`RESTART_LIVE_FACTOR`]` * n_live` live points tapered over [`restart_taper`]
+    /// e-folds (12, or twice the e-folds at which the modes separated if more). A narrow heavy mode among broad ones is lost when no live point lands in it
     /// before the bounds close around the others; on the 3-D mixture of samplers/README.md
     /// 500 live points lose it in 12 of 20 layouts, the restart in 3 of 100, for 4x the calls
     /// on multimodal problems only (a single mode never restarts). The calls of the first
@@ -248,12 +261,13 @@ impl NestedSettings {
         self.n_live_start.unwrap_or(self.n_live).max(self.n_live)
     }
 
-    /// The settings a run continues with after a restart for separated modes: the strong
-    /// taper, and no further restart.
-    pub fn restarted(&self) -> NestedSettings {
+    /// The settings a run continues with after a restart for modes that separated at prior
+    /// volume `exp(log_x_separated)`: the strong taper ([`restart_taper`]), and no further
+    /// restart.
+    pub fn restarted(&self, log_x_separated: f64) -> NestedSettings {
         NestedSettings {
             n_live_start: Some(RESTART_LIVE_FACTOR * self.n_live),
-            taper: RESTART_TAPER,
+            taper: restart_taper(log_x_separated),
             restart_on_modes: false,
             ..self.clone()
         }
@@ -311,9 +325,11 @@ mod tests {
             ..s.clone()
         };
         assert!(!tapered.restarts_on_modes(3));
-        let r = s.restarted();
+        let r = s.restarted(-3.0);
         assert_eq!(r.n_live_start(), RESTART_LIVE_FACTOR * 100);
         assert_eq!(r.taper, RESTART_TAPER);
+        // Modes that separate late get a taper twice as long as the e-folds they took.
+        assert_eq!(s.restarted(-9.5).taper, 19.0);
         assert!(
             !r.restarts_on_modes(3),
             "a restarted run does not restart again"
