@@ -220,8 +220,9 @@ pub struct SamplerConfig {
     /// `slice`.
     #[serde(default)]
     pub method: Option<spinflip_samplers::nested::Method>,
-    /// Nested: start again with `8 * n_live` live points tapering over 12 e-folds when the
-    /// bounds first hold separated modes (default true; only without `n_live_start`, not
+    /// Nested: start again with `8 * n_live` live points tapering over 12 e-folds (or three
+    /// times the e-folds at which the modes separated, if more) when the bounds first hold
+    /// separated modes (default true; only without `n_live_start`, not
     /// for `method = "slice"`, and up to 10 free parameters).
     #[serde(default)]
     pub restart_on_modes: Option<bool>,
