@@ -518,35 +518,46 @@ const MAX_LLOYD_ITERATIONS: usize = 25;
 
 /// Deterministic 2-means (Lloyd's iterations) started from a far-apart pair of points.
 fn two_means(points: &[f64], d: usize, idx: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let row = |i: usize| &points[i * d..(i + 1) * d];
+    // The cluster's rows gathered once, so that every pass reads memory in order.
+    let mut rows = Vec::with_capacity(idx.len() * d);
+    for &i in idx {
+        rows.extend_from_slice(&points[i * d..(i + 1) * d]);
+    }
+    let n = idx.len();
+    let row = |k: usize| &rows[k * d..(k + 1) * d];
     let dist2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
     let mut mean = vec![0.0; d];
-    for &i in idx {
-        mean.iter_mut().zip(row(i)).for_each(|(m, x)| *m += x);
+    for x in rows.chunks_exact(d) {
+        mean.iter_mut().zip(x).for_each(|(m, x)| *m += x);
     }
-    mean.iter_mut().for_each(|m| *m /= idx.len() as f64);
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    // The farthest row from `from` (the last of equals, as `Iterator::max_by`).
     let far = |from: &[f64]| {
-        *idx.iter()
-            .max_by(|&&i, &&j| dist2(row(i), from).total_cmp(&dist2(row(j), from)))
+        (0..n)
+            .map(|k| (k, dist2(row(k), from)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
             .expect("non-empty cluster")
+            .0
     };
     let p = far(&mean);
     let q = far(row(p));
     let mut centers = [row(p).to_vec(), row(q).to_vec()];
-    let mut label = vec![0u8; idx.len()];
+    let mut label = vec![0u8; n];
     let mut sums = [vec![0.0; d], vec![0.0; d]];
     for iter in 0..MAX_LLOYD_ITERATIONS {
+        // Labels in one pass, sums in another: two tight loops beat one (measured).
         let mut changed = false;
-        let mut counts = [0usize; 2];
-        sums.iter_mut()
-            .for_each(|s| s.iter_mut().for_each(|v| *v = 0.0));
-        for (l, &i) in label.iter_mut().zip(idx) {
-            let x = row(i);
+        for (l, x) in label.iter_mut().zip(rows.chunks_exact(d)) {
             let new = u8::from(dist2(x, &centers[1]) < dist2(x, &centers[0]));
             changed |= new != *l;
             *l = new;
-            counts[new as usize] += 1;
-            sums[new as usize]
+        }
+        let mut counts = [0usize; 2];
+        sums.iter_mut()
+            .for_each(|s| s.iter_mut().for_each(|v| *v = 0.0));
+        for (&l, x) in label.iter().zip(rows.chunks_exact(d)) {
+            counts[l as usize] += 1;
+            sums[l as usize]
                 .iter_mut()
                 .zip(x)
                 .for_each(|(s, v)| *s += v);
