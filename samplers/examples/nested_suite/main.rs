@@ -15,6 +15,7 @@
 //! `NESTED_METHOD=rejection|slice|auto` sets the method (default: auto).
 //! `NESTED_BATCH=Q` makes the likelihood prefer batches of `Q` (as the emulator's 16) with
 //! rejection batches of up to `4 Q` (the CLI's 64), to measure batched runs.
+//! `NESTED_WARNINGS=1` prints each run's warnings.
 //! `NESTED_SLICE_CHAINS=K` runs `K` slice chains in lockstep (`NestedSettings::slice_chains`).
 //! `nested_suite dump PROBLEM SEED` prints the problem as JSON for
 //! `scripts/nested_suite_peers.py` (dynesty and UltraNest on the same problems).
@@ -265,6 +266,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.n_iterations,
             r.restart.map_or("-".into(), |x| format!("{:.2}", x.log_x))
         );
+        if std::env::var_os("NESTED_WARNINGS").is_some() {
+            for w in r.warnings() {
+                eprintln!("  warning: {w}");
+            }
+        }
         let post = r.posterior();
         let wsum: f64 = post.weights.iter().sum();
         let parts: Vec<String> = p
