@@ -213,13 +213,14 @@ impl<'s, 'a, L: spinflip_samplers::LogLikelihood + ?Sized> Observer<NestedRun<'s
         let n = st.live.log_l.len();
         let d = st.live.u.len() / n;
         let row = |i: usize| &st.live.u[i * d..(i + 1) * d];
-        let mut sd = vec![0.0; d];
-        for k in 0..d {
-            let m = (0..n).map(|i| row(i)[k]).sum::<f64>() / n as f64;
-            sd[k] = ((0..n).map(|i| (row(i)[k] - m).powi(2)).sum::<f64>() / n as f64)
-                .sqrt()
-                .max(1e-12);
-        }
+        let sd: Vec<f64> = (0..d)
+            .map(|k| {
+                let m = (0..n).map(|i| row(i)[k]).sum::<f64>() / n as f64;
+                ((0..n).map(|i| (row(i)[k] - m).powi(2)).sum::<f64>() / n as f64)
+                    .sqrt()
+                    .max(1e-12)
+            })
+            .collect();
         let dist = |a: &[f64], b: &[f64]| {
             a.iter()
                 .zip(b)
