@@ -25,6 +25,7 @@ mod problems;
 
 use problems::Problem;
 use spinflip_samplers::driver::{Driver, Observer};
+use spinflip_samplers::nested::linalg::mean_cov;
 use spinflip_samplers::nested::state::State;
 use spinflip_samplers::nested::{Method, NestedRun, NestedSampler, NestedSettings};
 use spinflip_samplers::SamplerError;
@@ -213,14 +214,9 @@ impl<'s, 'a, L: spinflip_samplers::LogLikelihood + ?Sized> Observer<NestedRun<'s
         let n = st.live.log_l.len();
         let d = st.live.u.len() / n;
         let row = |i: usize| &st.live.u[i * d..(i + 1) * d];
-        let sd: Vec<f64> = (0..d)
-            .map(|k| {
-                let m = (0..n).map(|i| row(i)[k]).sum::<f64>() / n as f64;
-                ((0..n).map(|i| (row(i)[k] - m).powi(2)).sum::<f64>() / n as f64)
-                    .sqrt()
-                    .max(1e-12)
-            })
-            .collect();
+        let all: Vec<usize> = (0..n).collect();
+        let (_, cov) = mean_cov(&st.live.u, d, &all);
+        let sd: Vec<f64> = (0..d).map(|k| cov[k * d + k].sqrt().max(1e-12)).collect();
         let dist = |a: &[f64], b: &[f64]| {
             a.iter()
                 .zip(b)

@@ -47,8 +47,8 @@ pub struct Fingerprint {
     /// are refused rather than resumed with another move).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_out: Option<bool>,
-    /// Slice chains in lockstep (absent for rejection runs; checkpoints from before it was a
-    /// setting ran one chain).
+    /// Slice chains in lockstep (1 for rejection runs, which slice nothing; checkpoints from
+    /// before it was a setting ran one chain).
     #[serde(default = "one")]
     pub slice_chains: usize,
     /// The likelihood's preferred batch (rejection batches are multiples of it). Checkpoints

@@ -83,6 +83,7 @@ impl<'a, L: LogLikelihood + ?Sized> NestedSampler<'a, L> {
             method: self.settings.method,
             interval: self.settings.update_interval,
             n_repeats: self.settings.n_repeats(d),
+            // Set for the actual separation when a restart happens (or a resumed state has one).
             restarted: self.settings.restarted(0.0),
             extremes: None,
         }
@@ -166,7 +167,6 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
         })
     }
 
-    /// The settings in force: the user's, or the strong taper after a restart.
     /// Makes [`Self::settings`] those of `state`'s restart, if it has one (a resumed run
     /// learns it from the state).
     fn sync_restarted(&mut self, state: &State) {
@@ -177,6 +177,7 @@ impl<L: LogLikelihood + ?Sized> NestedRun<'_, '_, L> {
         }
     }
 
+    /// The settings in force: the user's, or the strong taper after a restart.
     fn settings(&self, state: &State) -> &NestedSettings {
         if state.restart.is_some() {
             &self.restarted

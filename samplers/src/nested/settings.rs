@@ -80,8 +80,9 @@ pub struct NestedSettings {
     /// (rejection or automatic runs with at most [`RESTART_MAX_FREE`] free parameters, and
     /// only when `n_live_start` is not set): from new prior draws,
     /// with [`RESTART_LIVE_FACTOR`]` * n_live` live points tapered over [`restart_taper`]
-    /// e-folds (12, or three times the e-folds at which the modes separated if more). A narrow heavy mode among broad ones is lost when no live point lands in it
-    /// before the bounds close around the others; on the 3-D mixture of samplers/README.md
+    /// e-folds (12, or three times the e-folds at which the modes separated if more). A
+    /// narrow heavy mode among broad ones is lost when no live point lands in it before the
+    /// bounds close around the others; on the 3-D mixture of samplers/README.md
     /// 500 live points lose it in 12 of 20 layouts, the restart in 3 of 100, for 4x the calls
     /// on multimodal problems only (a single mode never restarts). The calls of the first
     /// attempt are counted. `false` keeps the first attempt and its warning.
